@@ -1,0 +1,116 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from viztube.models import UUIDv7Model
+
+
+class Comment(UUIDv7Model):
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    content = models.CharField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["video", "-created_at"], name="comment_video_recent")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(content=""), name="comment_content_not_empty")
+        ]
+
+    def __str__(self):
+        return self.content[:50]
+
+
+class Tweet(UUIDv7Model):
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tweets"
+    )
+    content = models.CharField(max_length=280)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["author", "-created_at"], name="tweet_author_recent")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(content=""), name="tweet_content_not_empty")
+        ]
+
+    def __str__(self):
+        return self.content[:50]
+
+
+class Like(UUIDv7Model):
+    """A like of exactly one target: a video, a comment or a tweet."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes"
+    )
+    video = models.ForeignKey(
+        "videos.Video", null=True, blank=True, on_delete=models.CASCADE, related_name="likes"
+    )
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="likes"
+    )
+    tweet = models.ForeignKey(
+        Tweet, null=True, blank=True, on_delete=models.CASCADE, related_name="likes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["user", "-created_at"],
+                condition=Q(video__isnull=False),
+                name="like_user_video_recent",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(video__isnull=False, comment__isnull=True, tweet__isnull=True)
+                    | Q(video__isnull=True, comment__isnull=False, tweet__isnull=True)
+                    | Q(video__isnull=True, comment__isnull=True, tweet__isnull=False)
+                ),
+                name="like_exactly_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "video"],
+                condition=Q(video__isnull=False),
+                name="like_user_video_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "comment"],
+                condition=Q(comment__isnull=False),
+                name="like_user_comment_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "tweet"],
+                condition=Q(tweet__isnull=False),
+                name="like_user_tweet_unique",
+            ),
+        ]
+
+
+class Subscription(UUIDv7Model):
+    subscriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    channel = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscribers"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["channel", "-created_at"], name="sub_channel_recent"),
+            models.Index(fields=["subscriber", "-created_at"], name="sub_subscriber_recent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "channel"], name="sub_unique_pair"),
+            models.CheckConstraint(condition=~Q(subscriber=F("channel")), name="sub_not_self"),
+        ]

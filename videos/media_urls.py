@@ -1,0 +1,3 @@
+"""Local media (no CLOUDINARY_URL): served by the application, with HTTP Range support."""
+
+urlpatterns = []

@@ -1,0 +1,79 @@
+"""JWT authentication from the ``Authorization`` header, else from the ``accessToken`` cookie.
+
+A cookie is ambient (the browser attaches it to cross-site requests), so an unsafe request
+authenticated by it must come from a trusted origin (api.md §2). A Bearer header is not ambient
+and needs no such check.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from rest_framework import exceptions
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+
+ACCESS_COOKIE = "accessToken"
+REFRESH_COOKIE = "refreshToken"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+INVALID_ACCESS_TOKEN = "Invalid or expired access token"  # noqa: S105 (a message)
+
+
+def _origin_of(url):
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def request_origin(request):
+    """The origin a browser says the request comes from: ``Origin``, else the ``Referer``'s."""
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin:
+        return origin.lower() if origin != "null" else "null"
+    referer = request.META.get("HTTP_REFERER")
+    return _origin_of(referer) if referer else None
+
+
+def is_trusted_origin(request, origin):
+    trusted = {o.lower().rstrip("/") for o in settings.CSRF_TRUSTED_ORIGINS}
+    if origin in trusted:
+        return True
+    # The server's own pages (browsable API, docs) are same-origin.
+    own = f"{request.scheme}://{request.get_host()}".lower()
+    return origin == own
+
+
+def enforce_trusted_origin(request, *, required):
+    """Refuse a cross-site request: 403 when the origin is untrusted, or absent and ``required``."""
+    origin = request_origin(request)
+    if origin is None:
+        if required:
+            raise exceptions.PermissionDenied("Cross-site request refused: no Origin or Referer")
+        return
+    if not is_trusted_origin(request, origin):
+        raise exceptions.PermissionDenied("Cross-site request refused: untrusted Origin")
+
+
+class JWTCookieOrHeaderAuthentication(JWTAuthentication):
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is not None:
+            raw_token = self.get_raw_token(header)
+            if raw_token is None:
+                return None
+            return self._authenticate_token(raw_token)
+
+        raw_token = request.COOKIES.get(ACCESS_COOKIE)
+        if not raw_token:
+            return None
+        user, token = self._authenticate_token(raw_token.encode())
+        if request.method not in SAFE_METHODS:
+            enforce_trusted_origin(request, required=True)
+        return user, token
+
+    def _authenticate_token(self, raw_token):
+        try:
+            validated = self.get_validated_token(raw_token)
+            return self.get_user(validated), validated
+        except (InvalidToken, AuthenticationFailed, TokenError) as exc:
+            raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN) from exc

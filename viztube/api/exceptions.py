@@ -1,0 +1,139 @@
+"""One exception handler: every error leaves in the error envelope (api.md §1)."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from .envelope import error_body
+
+logger = logging.getLogger("viztube.errors")
+
+
+class BadRequest(exceptions.APIException):
+    """A malformed request (bad query parameter, unreadable body): 400."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request"
+    default_code = "bad_request"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict"
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large"
+    default_code = "too_large"
+
+
+class UnprocessableEntity(exceptions.ValidationError):
+    """Field validation failed: 422. Raise with a ``{field: [messages]}`` dict or a message."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class DependencyFailed(exceptions.APIException):
+    """A remote dependency (media storage) failed or timed out: 502."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "The media storage service failed; nothing was saved"
+    default_code = "bad_gateway"
+
+
+VALIDATION_MESSAGE = "Validation failed"
+
+
+def _flatten(detail, prefix=""):
+    """Yield ``(field, message)`` pairs from DRF's nested error detail."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if not prefix else f"{prefix}.{key}"
+            yield from _flatten(value, name)
+    elif isinstance(detail, list):
+        for item in detail:
+            yield from _flatten(item, prefix)
+    else:
+        yield prefix, str(detail)
+
+
+def validation_error_response(detail, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY):
+    if not isinstance(detail, dict | list):
+        detail = [detail]
+    fields, errors = {}, []
+    for field, message in _flatten(detail):
+        errors.append(message)
+        if field and field != api_settings.NON_FIELD_ERRORS_KEY:
+            fields.setdefault(field, []).append(message)
+    message = VALIDATION_MESSAGE if fields or len(errors) != 1 else errors[0]
+    return Response(error_body(status_code, message, errors, fields), status=status_code)
+
+
+def envelope_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, TooManyFilesSent):
+        exc = BadRequest("Too many files in one request")
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = BadRequest("Too many fields in one request")
+    elif isinstance(exc, SuspiciousOperation):
+        exc = BadRequest("Bad request")
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        exc = exceptions.NotAuthenticated("Unauthorized request")
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) if str(exc) else "Not found")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        return validation_error_response(detail)
+
+    if isinstance(exc, exceptions.ValidationError):
+        # DRF raises ValidationError with 400 from serializers; field problems are 422 here.
+        code = exc.status_code
+        if code == status.HTTP_400_BAD_REQUEST:
+            code = status.HTTP_422_UNPROCESSABLE_ENTITY
+        return validation_error_response(exc.detail, code)
+
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None) is not None:
+            headers["Retry-After"] = str(int(exc.wait) + 1)
+        message = _message_of(exc)
+        return Response(
+            error_body(exc.status_code, message), status=exc.status_code, headers=headers
+        )
+
+    request = context.get("request")
+    request_id = getattr(request, "request_id", "-") if request is not None else "-"
+    logger.exception("Unhandled error (request %s)", request_id)
+    return Response(
+        error_body(status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error"),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def _message_of(exc):
+    detail = exc.detail
+    if isinstance(detail, dict):
+        # simplejwt answers {"detail": ..., "code": ..., "messages": [...]}
+        detail = detail.get("detail", next(iter(detail.values()), exc.default_detail))
+    if isinstance(detail, list):
+        detail = detail[0] if detail else exc.default_detail
+    return str(detail)

@@ -1,0 +1,116 @@
+"""Page/limit pagination with the original ``GET /videos`` shape, used by every list (api.md §1)."""
+
+import math
+from dataclasses import dataclass
+
+from rest_framework.pagination import BasePagination
+
+from .exceptions import BadRequest
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+
+
+def _positive_int(request, name, default):
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if len(request.query_params.getlist(name)) > 1:
+        raise BadRequest(f"'{name}' must be given once")
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise BadRequest(f"'{name}' must be a positive integer")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int
+    limit: int
+
+    @property
+    def offset(self):
+        return (self.page - 1) * self.limit
+
+    @classmethod
+    def from_request(cls, request):
+        page = _positive_int(request, "page", 1)
+        # Over the cap is clamped, not refused: the answer's `limit` says what was applied.
+        limit = min(_positive_int(request, "limit", DEFAULT_LIMIT), MAX_LIMIT)
+        if page > 10_000_000:
+            raise BadRequest("'page' is too large")
+        return cls(page=page, limit=limit)
+
+
+def page_body(docs, total, page_request):
+    total_pages = math.ceil(total / page_request.limit) if total else 0
+    return {
+        "docs": docs,
+        "totalDocs": total,
+        "limit": page_request.limit,
+        "page": page_request.page,
+        "totalPages": total_pages,
+        "hasNextPage": page_request.page < total_pages,
+        "hasPrevPage": page_request.page > 1,
+    }
+
+
+def paginate(queryset, page_request, count=None):
+    """Return ``(rows, total)`` for one page: one COUNT query (skipped when given) and one page query."""
+    total = queryset.count() if count is None else count
+    if page_request.offset >= total:
+        return [], total
+    return list(queryset[page_request.offset : page_request.offset + page_request.limit]), total
+
+
+class PagePagination(BasePagination):
+    """DRF pagination class for generic list views, and the schema of ``page``/``limit``."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page_request = PageRequest.from_request(request)
+        rows, self.total = paginate(queryset, self.page_request)
+        return rows
+
+    def get_paginated_response_body(self, docs):
+        return page_body(docs, self.total, self.page_request)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "description": "Page number, from 1.",
+                "schema": {"type": "integer", "minimum": 1, "default": 1},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": f"Items per page (at most {MAX_LIMIT}; larger values are clamped).",
+                "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
+            },
+        ]
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": [
+                "docs",
+                "totalDocs",
+                "limit",
+                "page",
+                "totalPages",
+                "hasNextPage",
+                "hasPrevPage",
+            ],
+            "properties": {
+                "docs": schema,
+                "totalDocs": {"type": "integer"},
+                "limit": {"type": "integer"},
+                "page": {"type": "integer"},
+                "totalPages": {"type": "integer"},
+                "hasNextPage": {"type": "boolean"},
+                "hasPrevPage": {"type": "boolean"},
+            },
+        }

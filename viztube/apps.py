@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ViztubeConfig(AppConfig):
+    name = "viztube"
+    verbose_name = "VizTube"

@@ -1,0 +1,85 @@
+"""Request ids for logs and responses, and body-size caps enforced before anything is read."""
+
+import contextvars
+import logging
+import re
+import uuid
+
+from django.conf import settings
+from django.http import HttpResponse
+
+from viztube.api.envelope import error_body
+from viztube.api.renderers import dumps
+
+_request_id = contextvars.ContextVar("request_id", default="-")
+_VALID_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def current_request_id():
+    return _request_id.get()
+
+
+class RequestIdLogFilter(logging.Filter):
+    def filter(self, record):
+        record.request_id = _request_id.get()
+        return True
+
+
+def json_error(status, message, **headers):
+    response = HttpResponse(
+        dumps(error_body(status, message)), status=status, content_type="application/json"
+    )
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+class RequestIdMiddleware:
+    """Tags each request with an id (a sane incoming ``X-Request-ID``, else a new one)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _VALID_INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 from the declared ``Content-Length`` before any byte of the body is read.
+
+    DRF's JSON parser reads the raw stream and so bypasses ``DATA_UPLOAD_MAX_MEMORY_SIZE``;
+    multipart bodies are capped at what the largest legitimate upload (a video plus a
+    thumbnail) can need. Per-file caps are checked again on each file.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        mb = 1024 * 1024
+        self.multipart_limit = (
+            settings.VIDEO_MAX_UPLOAD_MB + settings.IMAGE_MAX_UPLOAD_MB + 1
+        ) * mb
+        self.other_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return json_error(400, "Invalid Content-Length header")
+        content_type = request.META.get("CONTENT_TYPE", "")
+        limit = (
+            self.multipart_limit
+            if content_type.startswith("multipart/form-data")
+            else self.other_limit
+        )
+        if length > limit:
+            return json_error(413, f"Request body too large (limit {limit} bytes)")
+        return self.get_response(request)

@@ -1,0 +1,316 @@
+"""VizTube settings: one file, every integration switched on by an environment variable.
+
+Values are parsed strictly: a malformed variable stops start-up with a message naming it
+(see ``_fail``), instead of silently running with a default.
+"""
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _fail(name, problem):
+    raise ImproperlyConfigured(f"Environment variable {name}: {problem}")
+
+
+def _bool(name, default):
+    raw = env.str(name, default="1" if default else "0").strip().lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off", ""}:
+        return False
+    return _fail(name, f"expected 1/0/true/false, got {raw!r}")
+
+
+def _positive_int(name, default):
+    raw = env.str(name, default=str(default)).strip()
+    if not raw.isdigit() or int(raw) <= 0:
+        _fail(name, f"expected a positive integer, got {raw!r}")
+    return int(raw)
+
+
+def _list(name, default):
+    return [item.strip() for item in env.str(name, default=default).split(",") if item.strip()]
+
+
+DEBUG = _bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        _fail("SECRET_KEY", "required when DEBUG is off (at least 50 random characters)")
+    # Local runs only: keep one generated key in var/ so tokens survive a restart.
+    VAR_DIR.mkdir(exist_ok=True)
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(64))
+    SECRET_KEY = key_file.read_text().strip()
+if len(SECRET_KEY.encode()) < 32:
+    _fail("SECRET_KEY", "must be at least 32 bytes (it also signs the JWTs)")
+
+ALLOWED_HOSTS = _list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "viztube",
+    "accounts",
+    "videos",
+    "social",
+    "playlists",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "viztube.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "viztube.middleware.BodySizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "viztube.urls"
+WSGI_APPLICATION = "viztube.wsgi.application"
+# Routes answer with and without a trailing slash themselves (no redirect).
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+try:
+    DATABASES = {
+        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+    }
+except Exception as exc:  # django-environ raises several types for a bad URL
+    _fail("DATABASE_URL", str(exc))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(exist_ok=True)
+else:
+    # Persistent connections, pinged before reuse so a database restart leaves no dead ones.
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ------------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Auth -------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+ACCESS_TOKEN_MINUTES = _positive_int("ACCESS_TOKEN_MINUTES", 15)
+REFRESH_TOKEN_DAYS = _positive_int("REFRESH_TOKEN_DAYS", 7)
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=ACCESS_TOKEN_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=REFRESH_TOKEN_DAYS),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    # Tokens carry a hash of the password hash: changing the password revokes them all.
+    "CHECK_REVOKE_TOKEN": True,
+    "CHECK_USER_IS_ACTIVE": True,
+}
+AUTH_COOKIE_SAMESITE = env.str("AUTH_COOKIE_SAMESITE", default="Strict")
+if AUTH_COOKIE_SAMESITE not in {"Strict", "Lax", "None"}:
+    _fail("AUTH_COOKIE_SAMESITE", f"expected Strict, Lax or None, got {AUTH_COOKIE_SAMESITE!r}")
+AUTH_COOKIE_SECURE = not DEBUG
+
+# --- Cross-origin -----------------------------------------------------------------------------
+CORS_ALLOWED_ORIGINS = _list("CORS_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000")
+if "*" in CORS_ALLOWED_ORIGINS:
+    _fail("CORS_ALLOWED_ORIGINS", "'*' is refused: credentials are allowed, so list the origins")
+CORS_ALLOW_CREDENTIALS = True
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Content-Range", "Accept-Ranges"]
+CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS", ",".join(CORS_ALLOWED_ORIGINS))
+
+# --- Uploads and media ------------------------------------------------------------------------
+VIDEO_MAX_UPLOAD_MB = _positive_int("VIDEO_MAX_UPLOAD_MB", 100)
+IMAGE_MAX_UPLOAD_MB = _positive_int("IMAGE_MAX_UPLOAD_MB", 10)
+# JSON and form bodies; file parts are capped by the limits above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Publishing needs two files (video + thumbnail); register needs two (avatar + cover).
+DATA_UPLOAD_MAX_NUMBER_FILES = 2
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads"))
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+
+CLOUDINARY_URL = env.str("CLOUDINARY_URL", default="")
+if CLOUDINARY_URL:
+    if not CLOUDINARY_URL.startswith("cloudinary://"):
+        _fail("CLOUDINARY_URL", "expected cloudinary://key:secret@cloud")
+    # After staticfiles, so that Django's own collectstatic/runserver stay in charge of static files.
+    INSTALLED_APPS.insert(
+        INSTALLED_APPS.index("django.contrib.staticfiles") + 1, "cloudinary_storage"
+    )
+    _media_backends = {
+        "default": {"BACKEND": "viztube.cloudinary_backends.CloudinaryImageStorage"},
+        "videos": {"BACKEND": "viztube.cloudinary_backends.CloudinaryVideoStorage"},
+    }
+else:
+    _media_backends = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "videos": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+STORAGES = {
+    **_media_backends,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if DEBUG:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- API --------------------------------------------------------------------------------------
+VIEW_DEDUP_MINUTES = _positive_int("VIEW_DEDUP_MINUTES", 30)
+
+RATE_LIMITS = {
+    scope: env.str(f"RATE_LIMIT_{scope.upper()}", default=default)
+    for scope, default in {
+        "anon": "300/m",
+        "user": "1200/m",
+        "login": "15/5m",
+        "register": "10/h",
+        "upload": "30/h",
+        "comment": "60/m",
+        "toggle": "120/m",
+    }.items()
+}
+
+_renderers = ["viztube.api.renderers.EnvelopeJSONRenderer"]
+if DEBUG:
+    _renderers.append("viztube.api.renderers.EnvelopeBrowsableAPIRenderer")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "viztube.api.authentication.JWTCookieOrHeaderAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": _renderers,
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "viztube.api.pagination.PagePagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "viztube.api.exceptions.envelope_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Dates leave as datetime objects; the renderer's encoder writes them (milliseconds, Z).
+    "DATETIME_FORMAT": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VizTube API",
+    "DESCRIPTION": "The VizTube video-sharing API (v1).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# --- Security ---------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = _positive_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = False
+    # TLS ends at the proxy in front of gunicorn; trust its scheme header only when declared.
+    if _bool("BEHIND_TLS_PROXY", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- i18n, logging ----------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "viztube.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "plain",
+        }
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
+CSRF_FAILURE_VIEW = "viztube.views.csrf_failure"

@@ -1,0 +1,30 @@
+"""Where media live: the ``default`` storage holds images, the ``videos`` storage holds videos.
+
+Both are chosen in ``settings.STORAGES`` (local files, or Cloudinary when ``CLOUDINARY_URL`` is set).
+Model fields reach the video storage through a lazy object so that a change of ``STORAGES``
+(tests switch between local files and the fake Cloudinary) takes effect without re-importing models.
+"""
+
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
+
+
+class _VideoStorage(LazyObject):
+    def _setup(self):
+        self._wrapped = storages["videos"]
+
+
+video_storage = _VideoStorage()
+
+
+def get_video_storage():
+    """Used as ``FileField(storage=get_video_storage)``; migrations record this function."""
+    return video_storage
+
+
+@receiver(setting_changed)
+def _reset_video_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        video_storage._wrapped = empty

@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from viztube import views
+from viztube.api.routes import route
+
+api_v1 = [
+    route("healthcheck", views.HealthcheckView.as_view(), name="healthcheck"),
+    path("", include("accounts.urls")),
+    path("", include("videos.urls")),
+    path("", include("social.urls")),
+    path("", include("playlists.urls")),
+    path("", include("dashboard.urls")),
+    # Anything else under the API is a JSON 404, in debug mode too.
+    re_path(r"^.*$", views.not_found),
+]
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/", include(api_v1)),
+]
+
+if not settings.CLOUDINARY_URL:
+    urlpatterns += [path("media/", include("videos.media_urls"))]
+
+handler400 = views.bad_request
+handler403 = views.permission_denied
+handler404 = views.not_found
+handler500 = views.server_error

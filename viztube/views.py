@@ -1,0 +1,104 @@
+import logging
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from viztube.api.envelope import error_body, ok
+from viztube.api.renderers import dumps
+
+logger = logging.getLogger(__name__)
+
+
+def landing(request):
+    return render(request, "landing.html")
+
+
+def _json_error(status, message):
+    return HttpResponse(
+        dumps(error_body(status, message)), status=status, content_type="application/json"
+    )
+
+
+def not_found(request, exception=None):
+    return _json_error(404, f"Route not found: {request.method} {request.path}")
+
+
+def bad_request(request, exception=None):
+    return _json_error(400, "Bad request")
+
+
+def permission_denied(request, exception=None):
+    return _json_error(403, "Forbidden")
+
+
+def server_error(request):
+    logger.error("Unhandled error (request %s)", getattr(request, "request_id", "-"))
+    return _json_error(500, "Internal server error")
+
+
+def csrf_failure(request, reason=""):
+    return _json_error(403, "Cross-site request refused")
+
+
+class HealthcheckView(APIView):
+    """Is the server up, and can it reach its database and cache?"""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="healthcheck",
+        responses={
+            200: inline_serializer(
+                "Health",
+                {
+                    "status": serializers.CharField(),
+                    "database": serializers.CharField(),
+                    "cache": serializers.CharField(),
+                },
+            )
+        },
+    )
+    def get(self, request):
+        database = _probe(_database_ok)
+        cache_state = _probe(_cache_ok)
+        healthy = database == "ok"
+        data = {
+            "status": "ok" if healthy else "degraded",
+            "database": database,
+            "cache": cache_state,
+        }
+        if healthy:
+            return ok(data, "Health check passed!")
+        response = ok(data, "A dependency is down")
+        body = error_body(503, "A dependency is down")
+        body["data"] = data
+        response.data, response.status_code = body, 503
+        return response
+
+
+def _database_ok():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _cache_ok():
+    cache.set("healthcheck", "1", 5)
+    if cache.get("healthcheck") != "1":
+        raise RuntimeError("cache did not return what was stored")
+
+
+def _probe(check):
+    try:
+        check()
+    except Exception:
+        logger.warning("Healthcheck dependency failed", exc_info=True)
+        return "down"
+    return "ok"

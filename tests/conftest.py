@@ -16,6 +16,9 @@ from tests.factories import UserFactory
 
 MEDIA_FIXTURES = Path(__file__).parent / "media"
 
+# The fake Cloudinary HTTP server and its `fake_cloudinary` fixture.
+pytest_plugins = ["tests.fakes.cloudinary"]
+
 
 def pytest_sessionstart(session):
     """Stop at once, with one clear line, when the suite would not run against PostgreSQL."""

@@ -28,3 +28,8 @@ def get_video_storage():
 def _reset_video_storage(*, setting, **kwargs):
     if setting == "STORAGES":
         video_storage._wrapped = empty
+
+
+def file_url(field_file):
+    """The public URL of a stored file, or "" when the field is empty."""
+    return field_file.url if field_file else ""

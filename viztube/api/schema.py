@@ -1,0 +1,118 @@
+"""OpenAPI helpers: document responses inside the real envelope, with the real error shape.
+
+Usage on a view method::
+
+    @api_doc(response=VideoSerializer, name="Video", errors=(401, 404))
+    @api_doc(response=VideoSerializer, name="VideoPage", paginated=True)
+"""
+
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+
+from viztube.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+_ERROR_DESCRIPTIONS = {
+    400: "Malformed request (bad JSON, bad query parameter)",
+    401: "Not authenticated",
+    403: "Authenticated but not allowed",
+    404: "Missing, or not visible to the caller",
+    409: "Conflict",
+    413: "Upload too large",
+    415: "Unsupported media type",
+    422: "Field validation failed",
+    429: "Throttled (see Retry-After)",
+    502: "The media storage service failed",
+}
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    statusCode = serializers.IntegerField()
+    data = serializers.JSONField(allow_null=True, default=None, help_text="Always null.")
+    success = serializers.BooleanField(default=False)
+    message = serializers.CharField()
+    errors = serializers.ListField(child=serializers.CharField())
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages per request field, when the error is about fields.",
+    )
+
+    class Meta:
+        ref_name = "ErrorEnvelope"
+
+
+def _data_field(data, many, paginated):
+    if data is None:
+        return serializers.DictField(help_text="Empty object.")
+    if isinstance(data, serializers.Field):
+        return data
+    if paginated:
+        return inline_serializer(
+            name=f"{data.__name__.removesuffix('Serializer')}Page",
+            fields={
+                "docs": data(many=True),
+                "totalDocs": serializers.IntegerField(),
+                "limit": serializers.IntegerField(),
+                "page": serializers.IntegerField(),
+                "totalPages": serializers.IntegerField(),
+                "hasNextPage": serializers.BooleanField(),
+                "hasPrevPage": serializers.BooleanField(),
+            },
+        )
+    return data(many=many)
+
+
+def envelope(data, *, name, many=False, paginated=False):
+    """A serializer describing ``{statusCode, data, message, success}`` around ``data``."""
+    return inline_serializer(
+        name=f"{name}Envelope",
+        fields={
+            "statusCode": serializers.IntegerField(),
+            "data": _data_field(data, many, paginated),
+            "message": serializers.CharField(),
+            "success": serializers.BooleanField(),
+        },
+    )
+
+
+def api_doc(
+    *,
+    name,
+    response=None,
+    request=None,
+    status=200,
+    many=False,
+    paginated=False,
+    errors=(401,),
+    **kwargs,
+):
+    """``extend_schema`` with the success envelope and the listed error responses (plus 500)."""
+    responses = {status: envelope(response, name=name, many=many, paginated=paginated)}
+    for code in (*errors, 400, 500):
+        responses.setdefault(
+            code,
+            OpenApiResponse(
+                ErrorEnvelopeSerializer, description=_ERROR_DESCRIPTIONS.get(code, "Error")
+            ),
+        )
+    if paginated:
+        kwargs.setdefault("parameters", []).extend(PAGE_PARAMETERS)
+    return extend_schema(request=request, responses=responses, **kwargs)
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "page", int, OpenApiParameter.QUERY, description="Page number, from 1 (default 1)."
+    ),
+    OpenApiParameter(
+        "limit",
+        int,
+        OpenApiParameter.QUERY,
+        description=f"Items per page, default {DEFAULT_LIMIT}; values over {MAX_LIMIT} are clamped.",
+    ),
+]

@@ -1,0 +1,151 @@
+"""Checks every uploaded file passes before anything is stored: decided by its bytes, never by
+the name or the declared Content-Type (api.md §3, security-notes §5).
+
+Images are decoded with Pillow and re-encoded, which drops trailing payloads (a script appended
+to a PNG), metadata (EXIF, GPS) and anything but the pixels. Videos are sniffed by magic bytes
+(filetype) and probed with MediaInfo for a readable video track and its duration.
+"""
+
+import contextlib
+import io
+import tempfile
+import warnings
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.files.base import ContentFile
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pymediainfo import MediaInfo
+
+from viztube.api.exceptions import PayloadTooLarge, UnprocessableEntity
+
+MB = 1024 * 1024
+# Pillow only refuses images above 2 x 89.5 MP; a 10,000 x 10,000 PNG bomb of 12 KB passes that.
+MAX_IMAGE_PIXELS = 25_000_000
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+IMAGE_FORMATS = {
+    "JPEG": ("jpg", "image/jpeg"),
+    "PNG": ("png", "image/png"),
+    "WEBP": ("webp", "image/webp"),
+}
+VIDEO_TYPES = {
+    "video/mp4": "mp4",
+    "video/webm": "webm",
+    "video/x-matroska": "mkv",
+    "video/quicktime": "mov",
+}
+_SNIFF_BYTES = 8192
+
+
+def _field_error(field, message):
+    return UnprocessableEntity({field: [message]})
+
+
+def _check_size(upload, field, limit_mb):
+    if upload.size > limit_mb * MB:
+        raise PayloadTooLarge(f"{field} is larger than {limit_mb} MB")
+    if upload.size == 0:
+        raise _field_error(field, "The file is empty.")
+
+
+def _head(upload):
+    upload.seek(0)
+    head = upload.read(_SNIFF_BYTES)
+    upload.seek(0)
+    return head
+
+
+def clean_image(upload, *, field):
+    """Validate an uploaded image and return it re-encoded as a ``ContentFile`` (JPEG/PNG/WebP).
+
+    Raises 413 when it is over ``IMAGE_MAX_UPLOAD_MB`` and 422 (naming ``field``) when it is not
+    a decodable JPEG, PNG or WebP image of at most ``MAX_IMAGE_PIXELS`` pixels.
+    """
+    _check_size(upload, field, settings.IMAGE_MAX_UPLOAD_MB)
+    kind = filetype.guess(_head(upload))
+    not_an_image = _field_error(field, "Must be a JPEG, PNG or WebP image.")
+    if kind is None or kind.mime not in {mime for _, mime in IMAGE_FORMATS.values()}:
+        raise not_an_image
+    too_many_pixels = _field_error(field, "The image is too large: at most 25 megapixels.")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (instead of failing) between 1x and 2x its limit: refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(upload)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise too_many_pixels from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise not_an_image from None
+    try:
+        with image:
+            if image.format not in IMAGE_FORMATS:
+                raise not_an_image
+            width, height = image.size
+            # Checked from the header, before any pixel is decoded.
+            if width * height > MAX_IMAGE_PIXELS:
+                raise too_many_pixels
+            image_format = image.format
+            image.load()
+            pixels = ImageOps.exif_transpose(image)
+            if pixels.mode not in {"RGB", "RGBA", "L", "LA"}:
+                pixels = pixels.convert("RGBA" if "A" in pixels.getbands() else "RGB")
+            if image_format == "JPEG" and pixels.mode != "RGB":
+                pixels = pixels.convert("RGB")
+            output = io.BytesIO()
+            save_options = (
+                {"quality": 90} if image_format in {"JPEG", "WEBP"} else {"optimize": True}
+            )
+            pixels.save(output, format=image_format, **save_options)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise not_an_image from None
+    finally:
+        upload.seek(0)
+    extension, _ = IMAGE_FORMATS[image_format]
+    return ContentFile(output.getvalue(), name=f"image.{extension}")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    duration: float
+    mime: str
+    extension: str
+
+
+def probe_video(upload, *, field="videoFile"):
+    """Validate an uploaded video and return its duration and type.
+
+    413 over ``VIDEO_MAX_UPLOAD_MB``; 422 unless the bytes are MP4, WebM, Matroska or QuickTime
+    with a complete, readable video track that has a duration.
+    """
+    _check_size(upload, field, settings.VIDEO_MAX_UPLOAD_MB)
+    kind = filetype.guess(_head(upload))
+    if kind is None or kind.mime not in VIDEO_TYPES:
+        raise _field_error(field, "Must be an MP4, WebM, Matroska or QuickTime video.")
+    with _on_disk(upload) as path:
+        info = MediaInfo.parse(path)
+    general = info.general_tracks[0] if info.general_tracks else None
+    video_track = next((t for t in info.video_tracks if t.duration), None)
+    if general is None or video_track is None or general.istruncated == "Yes":
+        raise _field_error(
+            field, "The video has no readable video track (damaged or truncated file)."
+        )
+    duration = float(video_track.duration) / 1000
+    if duration <= 0:
+        raise _field_error(field, "The video has no duration.")
+    return VideoInfo(duration=round(duration, 3), mime=kind.mime, extension=VIDEO_TYPES[kind.mime])
+
+
+@contextlib.contextmanager
+def _on_disk(upload):
+    """The upload's path on disk: Django's temp file when it spooled one, else a short-lived copy."""
+    if hasattr(upload, "temporary_file_path"):
+        yield upload.temporary_file_path()
+        return
+    with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=".probe") as copy:
+        upload.seek(0)
+        for chunk in upload.chunks():
+            copy.write(chunk)
+        copy.flush()
+        upload.seek(0)
+        yield copy.name

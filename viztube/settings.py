@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from viztube.api.rates import parse_rate
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -228,6 +230,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- API --------------------------------------------------------------------------------------
 VIEW_DEDUP_MINUTES = _positive_int("VIEW_DEDUP_MINUTES", 30)
+# Proxies in front of the app that append to X-Forwarded-For (0: the header is ignored).
+_proxies = env.str("TRUSTED_PROXY_COUNT", default="0").strip()
+if not _proxies.isdigit():
+    _fail("TRUSTED_PROXY_COUNT", f"expected 0 or a positive integer, got {_proxies!r}")
+TRUSTED_PROXY_COUNT = int(_proxies)
 
 RATE_LIMITS = {
     scope: env.str(f"RATE_LIMIT_{scope.upper()}", default=default)
@@ -241,6 +248,11 @@ RATE_LIMITS = {
         "toggle": "120/m",
     }.items()
 }
+for _scope, _rate in RATE_LIMITS.items():
+    try:
+        parse_rate(_rate)
+    except ValueError as exc:
+        _fail(f"RATE_LIMIT_{_scope.upper()}", str(exc))
 
 _renderers = ["viztube.api.renderers.EnvelopeJSONRenderer"]
 if DEBUG:
@@ -257,6 +269,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "viztube.api.pagination.PagePagination",
+    "DEFAULT_THROTTLE_CLASSES": ["viztube.api.throttling.ScopedRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "viztube.api.exceptions.envelope_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

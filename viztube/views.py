@@ -51,6 +51,8 @@ class HealthcheckView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    # Load balancers and monitors poll this from one address; never throttle it.
+    throttle_classes = []
 
     @extend_schema(
         operation_id="healthcheck",

@@ -1,0 +1,37 @@
+"""Reads of the caller's own channel. Read-only; everything here is about ``user``'s videos.
+
+The numbers come from the denormalised counters (``Video.likes_count``, ``Video.comments_count``,
+``User.subscribers_count``), which social.services keeps exact with ``F()`` updates in the same
+transaction as the like, comment or subscription (and ``recount_counters`` rebuilds). Counting
+like rows per request instead is what made the original's stats take over a second on a big
+channel: it scanned the likes table. Here it is one aggregate over the channel's own video rows,
+found through the (owner, created_at) index: see bench/dashboard_plan.py for the plan and timings.
+"""
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+
+from videos.models import Video
+
+
+def channel_stats(*, user):
+    """``totalViews``, ``totalVideos``, ``publishedVideos``, ``totalLikes``, ``totalComments``
+    (all of the channel's videos, unpublished included, as in the original) and
+    ``totalSubscribers``. One query; ``user`` is the row the authentication just loaded, so its
+    ``subscribers_count`` is as fresh as this request.
+
+    ``totalLikes`` counts likes of the channel's videos only: a like of a comment or a tweet
+    never touches ``Video.likes_count``."""
+    totals = Video.objects.filter(owner=user).aggregate(
+        totalViews=Coalesce(Sum("views"), 0),
+        totalVideos=Count("pk"),
+        publishedVideos=Count("pk", filter=Q(is_published=True)),
+        totalLikes=Coalesce(Sum("likes_count"), 0),
+        totalComments=Coalesce(Sum("comments_count"), 0),
+    )
+    return {**totals, "totalSubscribers": user.subscribers_count}
+
+
+def channel_videos(*, user):
+    """All of the channel's videos, newest first, unpublished included (the owner sees them)."""
+    return Video.objects.filter(owner=user).select_related("owner").order_by("-created_at", "-id")

@@ -1,0 +1,34 @@
+"""The creator dashboard: read-only numbers about the caller's own channel (token required)."""
+
+from rest_framework.views import APIView
+
+from dashboard.selectors import channel_stats, channel_videos
+from dashboard.serializers import ChannelStatsSerializer, ChannelVideoSerializer
+from viztube.api.envelope import ok
+from viztube.api.pagination import PageRequest, page_body, paginate
+from viztube.api.schema import api_doc
+
+
+class ChannelStatsView(APIView):
+    @api_doc(
+        name="DashboardStats",
+        response=ChannelStatsSerializer,
+        summary="Totals of the caller's channel",
+    )
+    def get(self, request):
+        stats = channel_stats(user=request.user)
+        return ok(ChannelStatsSerializer(stats).data, "Channel stats fetched successfully")
+
+
+class ChannelVideoListView(APIView):
+    @api_doc(
+        name="DashboardVideoList",
+        response=ChannelVideoSerializer,
+        paginated=True,
+        summary="The caller's videos, newest first, unpublished included",
+    )
+    def get(self, request):
+        page_request = PageRequest.from_request(request)
+        videos, total = paginate(channel_videos(user=request.user), page_request)
+        docs = ChannelVideoSerializer(videos, many=True).data
+        return ok(page_body(docs, total, page_request), "Videos fetched")

@@ -1,0 +1,98 @@
+"""Reads of playlists.
+
+Playlists themselves are public (api.md §2: anyone may read them), but the videos inside them are
+not: every count, thumbnail and list here goes through ``videos.selectors.visible_videos_q``, so an
+entry whose video the viewer cannot see (someone else's unpublished video) is invisible here too.
+``totalVideos`` therefore counts the *visible* entries only: counting hidden ones would tell the
+caller that a private video exists (and would disagree with the list the detail shows).
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from rest_framework.exceptions import NotFound
+
+from playlists.models import Playlist, PlaylistVideo
+from videos.selectors import visible_videos, visible_videos_q
+from viztube.api.pagination import paginate
+
+PLAYLIST_NOT_FOUND = "Playlist not found"
+USER_NOT_FOUND = "User not found"
+
+
+def _visible_entries(viewer):
+    """Entries of the playlist in the outer query whose video ``viewer`` may see."""
+    return PlaylistVideo.objects.filter(playlist=OuterRef("pk")).filter(
+        visible_videos_q(viewer, prefix="video__")
+    )
+
+
+def _per_playlist(entries, aggregate):
+    """A scalar subquery: ``aggregate`` over ``entries`` of one playlist, 0 when there are none.
+
+    Subqueries rather than JOIN + GROUP BY: the page query stays one row per playlist, and
+    ``count()`` for pagination can drop them (Django strips unused annotations)."""
+    value = entries.order_by().values("playlist").annotate(value=aggregate).values("value")
+    return Coalesce(Subquery(value, output_field=IntegerField()), 0)
+
+
+def with_summary(queryset, viewer):
+    """Annotate playlists with what their list shape needs, as ``viewer`` sees them:
+    ``total_videos`` (visible entries) and ``thumbnail_name`` (storage name of the thumbnail of
+    the most recently added visible video, or None)."""
+    latest_thumbnail = (
+        _visible_entries(viewer).order_by("-added_at", "-id").values("video__thumbnail")[:1]
+    )
+    return queryset.annotate(
+        total_videos=_per_playlist(_visible_entries(viewer), Count("pk")),
+        thumbnail_name=Subquery(latest_thumbnail),
+    )
+
+
+def playlist_list_for_user(*, user_id, viewer, page_request):
+    """One page of ``user_id``'s playlists, newest first; 404 ``User not found``.
+
+    Deactivated users are not filtered out: their videos stay readable too (videos.selectors
+    does not look at ``is_active``), and their playlists follow the same rule."""
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        raise NotFound(USER_NOT_FOUND)
+    playlists = with_summary(
+        Playlist.objects.filter(owner_id=user_id).order_by("-created_at", "-id"), viewer
+    )
+    return paginate(playlists, page_request)
+
+
+def playlist_get_summary(*, playlist_id, viewer):
+    """One playlist in its list shape (as written back by the write endpoints), or 404."""
+    try:
+        return with_summary(Playlist.objects.all(), viewer).get(pk=playlist_id)
+    except Playlist.DoesNotExist:
+        raise NotFound(PLAYLIST_NOT_FOUND) from None
+
+
+def playlist_detail_get(*, playlist_id, viewer, page_request):
+    """The playlist (with owner, ``total_videos``, ``total_views`` and ``thumbnail_name``) and one
+    page of its visible videos, in the order they were added, each with ``added_at``.
+
+    The page of videos is paginated like every list (``page``/``limit`` of the request). Its
+    total is the playlist's ``total_videos``, counted by the same visibility rule, so no second
+    COUNT query is needed: 2 queries in all."""
+    playlists = with_summary(Playlist.objects.select_related("owner"), viewer).annotate(
+        total_views=_per_playlist(_visible_entries(viewer), Sum("video__views"))
+    )
+    try:
+        playlist = playlists.get(pk=playlist_id)
+    except Playlist.DoesNotExist:
+        raise NotFound(PLAYLIST_NOT_FOUND) from None
+
+    # One row per video: (playlist, video) is unique. The F() reuses the join of the filter, so
+    # added_at is this playlist's entry; the entry id breaks ties (UUIDv7 is time-ordered).
+    videos = (
+        visible_videos(viewer)
+        .filter(playlist_entries__playlist=playlist)
+        .annotate(added_at=F("playlist_entries__added_at"))
+        .select_related("owner")
+        .order_by("added_at", "playlist_entries__id")
+    )
+    rows, _ = paginate(videos, page_request, count=playlist.total_videos)
+    return playlist, rows

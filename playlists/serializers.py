@@ -1,0 +1,127 @@
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from accounts.serializers import PersonSerializer
+from videos.models import Video
+from videos.serializers import VideoSerializer
+from viztube.api.pagination import page_body
+
+NAME_REQUIRED = "Playlist name is required"
+NAME_TOO_LONG = "Playlist name must be at most 150 characters"
+DESCRIPTION_TOO_LONG = "Description must be at most 1000 characters"
+NOT_A_STRING = "Must be a string"
+
+
+class _StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers and booleans instead of turning them into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _name_field(**kwargs):
+    return _StrictCharField(
+        max_length=150,
+        error_messages={
+            "required": NAME_REQUIRED,
+            "blank": NAME_REQUIRED,
+            "null": NAME_REQUIRED,
+            "max_length": NAME_TOO_LONG,
+            "invalid": NOT_A_STRING,
+        },
+        **kwargs,
+    )
+
+
+def _description_field(**kwargs):
+    return _StrictCharField(
+        max_length=1000,
+        allow_blank=True,
+        error_messages={"max_length": DESCRIPTION_TOO_LONG, "invalid": NOT_A_STRING},
+        **kwargs,
+    )
+
+
+class PlaylistCreateInputSerializer(serializers.Serializer):
+    """``name`` (trimmed, 1 to 150 chars) and optional ``description`` (trimmed, ≤ 1000, default "").
+    Anything else in the body (owner, userId, id, dates) is ignored."""
+
+    name = _name_field()
+    description = _description_field(required=False, default="")
+
+
+class PlaylistUpdateInputSerializer(serializers.Serializer):
+    """A partial update: each field is optional; an omitted field keeps its value."""
+
+    name = _name_field(required=False)
+    description = _description_field(required=False)
+
+
+def playlist_thumbnail_url(thumbnail_name):
+    """URL of a video thumbnail known by its storage name (from a subquery), or None."""
+    if not thumbnail_name:
+        return None
+    return Video._meta.get_field("thumbnail").storage.url(thumbnail_name)
+
+
+class PlaylistSerializer(serializers.Serializer):
+    """The list shape of a playlist. Needs ``playlists.selectors.with_summary`` annotations."""
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    userId = serializers.UUIDField(source="owner_id", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    totalVideos = serializers.IntegerField(
+        source="total_videos", read_only=True, help_text="Videos in it the caller can see."
+    )
+    thumbnail = serializers.SerializerMethodField(
+        help_text="Thumbnail of the most recently added video the caller can see, or null."
+    )
+
+    def get_thumbnail(self, playlist) -> str | None:
+        return playlist_thumbnail_url(playlist.thumbnail_name)
+
+
+class PlaylistVideoSerializer(VideoSerializer):
+    """A video of a playlist: the video list shape plus when it was added."""
+
+    addedAt = serializers.DateTimeField(source="added_at", read_only=True)
+
+
+PlaylistVideoPageSerializer = inline_serializer(
+    name="PlaylistVideoPage",
+    fields={
+        "docs": PlaylistVideoSerializer(many=True),
+        "totalDocs": serializers.IntegerField(),
+        "limit": serializers.IntegerField(),
+        "page": serializers.IntegerField(),
+        "totalPages": serializers.IntegerField(),
+        "hasNextPage": serializers.BooleanField(),
+        "hasPrevPage": serializers.BooleanField(),
+    },
+)
+
+
+class PlaylistDetailSerializer(PlaylistSerializer):
+    """The detail: list shape + owner, total views and one page of videos (in the order added).
+
+    Context: ``videos`` (the page's rows) and ``page_request``, from
+    ``playlists.selectors.playlist_detail_get``."""
+
+    user = PersonSerializer(source="owner", read_only=True)
+    totalViews = serializers.IntegerField(
+        source="total_views", read_only=True, help_text="Sum of views of the videos shown."
+    )
+    videos = serializers.SerializerMethodField(
+        help_text="The videos the caller can see, oldest addition first, paginated by the "
+        "request's page and limit."
+    )
+
+    @extend_schema_field(PlaylistVideoPageSerializer)
+    def get_videos(self, playlist):
+        docs = PlaylistVideoSerializer(self.context["videos"], many=True).data
+        return page_body(docs, playlist.total_videos, self.context["page_request"])

@@ -2,12 +2,31 @@
 published, and to its owner always. Hidden and missing are the same 404 (never reveal that a
 private video exists)."""
 
-from django.db.models import Q
+import re
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.fields import BooleanField
 from rest_framework.exceptions import NotFound
 
+from social.models import Like, Subscription
 from videos.models import Video
+from viztube.api.exceptions import BadRequest
 
 VIDEO_NOT_FOUND = "Video not found"
+QUERY_MAX_LENGTH = 200
+# Public sort keys (api.md §3) -> model fields. Anything else is a 400.
+SORT_FIELDS = {
+    "createdAt": "created_at",
+    "views": "views",
+    "duration": "duration",
+    "title": "title",
+}
+SORT_TYPES = {"asc", "desc"}
+_WORD = re.compile(r"\w+")
 
 
 def visible_videos_q(viewer, prefix=""):
@@ -32,3 +51,162 @@ def video_get_for_viewer(video_id, viewer, queryset=None):
         return queryset.get(pk=video_id)
     except (Video.DoesNotExist, ValueError):
         raise NotFound(VIDEO_NOT_FOUND) from None
+
+
+# --- Listing and search -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VideoListFilters:
+    """The validated query parameters of ``GET /videos`` (pagination aside)."""
+
+    query: str = ""
+    owner_id: uuid.UUID | None = None
+    sort_by: str | None = None  # a model field name from SORT_FIELDS, or None
+    descending: bool = True
+
+    @classmethod
+    def from_query_params(cls, params):
+        """Parse ``query``, ``userId``, ``sortBy`` and ``sortType``; 400 on any bad value.
+
+        Decisions where the specs are silent:
+        - every parameter may be given at most once (a repeated one is ambiguous: 400);
+        - ``sortType`` defaults to ``desc`` and orders the ``sortBy`` column (``createdAt`` when
+          ``sortBy`` is absent); with a ``query`` and no ``sortBy`` the order is relevance, best
+          first, and ``sortType`` is ignored;
+        - ``sortBy`` is matched exactly (it names a field), ``sortType`` in any case.
+        """
+
+        def single(name):
+            values = params.getlist(name)
+            if len(values) > 1:
+                raise BadRequest(f"'{name}' must be given once")
+            return values[0] if values else None
+
+        query = (single("query") or "").strip()
+        if len(query) > QUERY_MAX_LENGTH:
+            raise BadRequest(f"'query' must be at most {QUERY_MAX_LENGTH} characters")
+
+        owner_id = None
+        raw_user = single("userId")
+        if raw_user is not None:
+            try:
+                owner_id = uuid.UUID(raw_user.strip())
+            except ValueError:
+                raise BadRequest("'userId' must be a UUID") from None
+
+        sort_by = None
+        raw_sort = single("sortBy")
+        if raw_sort is not None:
+            sort_by = SORT_FIELDS.get(raw_sort.strip())
+            if sort_by is None:
+                raise BadRequest(f"'sortBy' must be one of: {', '.join(SORT_FIELDS)}")
+
+        descending = True
+        raw_type = single("sortType")
+        if raw_type is not None:
+            sort_type = raw_type.strip().lower()
+            if sort_type not in SORT_TYPES:
+                raise BadRequest("'sortType' must be 'asc' or 'desc'")
+            descending = sort_type == "desc"
+
+        return cls(query=query, owner_id=owner_id, sort_by=sort_by, descending=descending)
+
+
+def prefix_tsquery(text):
+    """A safe ``to_tsquery`` text: the words of ``text`` joined by ``&``, the last one a prefix.
+
+    Only ``\\w+`` runs survive, so no tsquery operator or quote from the user ever reaches
+    PostgreSQL; "" when ``text`` has no word at all.
+    """
+    words = _WORD.findall(text.lower())
+    if not words:
+        return ""
+    return " & ".join([*words[:-1], f"{words[-1]}:*"])
+
+
+def _search(queryset, text):
+    """Filter ``queryset`` to videos matching ``text`` and annotate ``rank`` (higher is better).
+
+    The one place that knows the database: PostgreSQL full-text search over the trigger-kept
+    ``search_vector`` (title weighted A above description B, GIN index) with a prefix match on
+    the last word; on SQLite (local runs) a case-insensitive substring match on title or
+    description, every match ranked equal.
+    """
+    if not settings.IS_POSTGRES:
+        matches = Q(title__icontains=text) | Q(description__icontains=text)
+        return queryset.filter(matches).annotate(rank=Value(1.0))
+    tsquery = prefix_tsquery(text)
+    if not tsquery:
+        # Only punctuation: nothing can match a query with no word in it.
+        return queryset.none()
+    search = SearchQuery(tsquery, search_type="raw", config="english")
+    return queryset.filter(search_vector=search).annotate(
+        rank=SearchRank(F("search_vector"), search)
+    )
+
+
+def video_list_published(*, filters):
+    """Published videos matching ``filters``, in their list order, owners joined.
+
+    Published only, for the owner too (as the original): the owner sees drafts elsewhere
+    (the detail route, the dashboard). Ties are broken by id so pages never overlap.
+    """
+    queryset = visible_videos(None).select_related("owner")
+    if filters.owner_id is not None:
+        queryset = queryset.filter(owner_id=filters.owner_id)
+    if filters.query:
+        queryset = _search(queryset, filters.query)
+        if filters.sort_by is None:
+            return queryset.order_by("-rank", "-created_at", "-id")
+    direction = "-" if filters.descending else ""
+    sort_by = filters.sort_by or "created_at"
+    return queryset.order_by(f"{direction}{sort_by}", f"{direction}id")
+
+
+# --- Detail -------------------------------------------------------------------------------------
+
+
+def video_detail_for_viewer(*, video_id, viewer):
+    """The video with what its detail shows, in one query, or 404 for missing/invisible.
+
+    Annotates ``viewer_liked`` and ``viewer_subscribed`` (always false for anonymous callers
+    and for the owner looking at their own channel) and copies the latter onto ``owner`` as
+    ``is_subscribed``, where the detail serializer reads it.
+    """
+    queryset = Video.objects.select_related("owner")
+    if viewer is not None and viewer.is_authenticated:
+        queryset = queryset.annotate(
+            viewer_liked=Exists(Like.objects.filter(video_id=OuterRef("pk"), user_id=viewer.pk)),
+            viewer_subscribed=Exists(
+                Subscription.objects.filter(
+                    channel_id=OuterRef("owner_id"), subscriber_id=viewer.pk
+                )
+            ),
+        )
+    else:
+        queryset = queryset.annotate(
+            viewer_liked=Value(False, output_field=BooleanField()),
+            viewer_subscribed=Value(False, output_field=BooleanField()),
+        )
+    video = video_get_for_viewer(video_id, viewer, queryset=queryset)
+    video.owner.is_subscribed = video.viewer_subscribed and video.owner_id != viewer.pk
+    return video
+
+
+# --- Watch history ------------------------------------------------------------------------------
+
+
+def watch_history_for_user(*, user):
+    """The videos ``user`` watched, most recent first, each annotated with ``watched_at``.
+
+    Videos the user can no longer see (unpublished by their owner since) are left out; their
+    rows stay, so they reappear if the video is published again.
+    """
+    return (
+        visible_videos(user)
+        .filter(watch_entries__user=user)
+        .annotate(watched_at=F("watch_entries__watched_at"))
+        .select_related("owner")
+        .order_by("-watched_at", "-id")
+    )

@@ -28,3 +28,111 @@ class VideoSerializer(serializers.Serializer):
 
     def get_thumbnailUrl(self, video) -> str:
         return file_url(video.thumbnail)
+
+
+class VideoOwnerSerializer(PersonSerializer):
+    """The owner inside a video's detail: the person shape plus their channel's numbers."""
+
+    subscribersCount = serializers.IntegerField(source="subscribers_count", read_only=True)
+    isSubscribed = serializers.SerializerMethodField()
+
+    def get_isSubscribed(self, user) -> bool:
+        # Set by videos.selectors.video_detail_for_viewer; false for anonymous callers.
+        return bool(getattr(user, "is_subscribed", False))
+
+
+class VideoDetailSerializer(VideoSerializer):
+    """``GET /videos/:id``: the list shape plus counters and the caller's own flags.
+
+    Expects the object from ``videos.selectors.video_detail_for_viewer``.
+    """
+
+    likesCount = serializers.IntegerField(source="likes_count", read_only=True)
+    commentsCount = serializers.IntegerField(source="comments_count", read_only=True)
+    isLiked = serializers.BooleanField(source="viewer_liked", read_only=True)
+    user = VideoOwnerSerializer(source="owner", read_only=True)
+
+
+class WatchHistoryVideoSerializer(VideoSerializer):
+    """One watch-history item: the video shape plus when the caller last watched it."""
+
+    watchedAt = serializers.DateTimeField(source="watched_at", read_only=True)
+
+
+class WatchHistoryClearedSerializer(serializers.Serializer):
+    deleted = serializers.IntegerField(read_only=True, help_text="Entries removed.")
+
+
+# --- Input --------------------------------------------------------------------------------------
+
+TITLE_MAX_LENGTH = 100
+DESCRIPTION_MAX_LENGTH = 5000
+
+
+class VideoPublishInputSerializer(serializers.Serializer):
+    """``POST /videos`` (multipart). Files are only checked for presence here; their content
+    is validated by ``viztube.uploads`` before anything is stored."""
+
+    title = serializers.CharField(
+        max_length=TITLE_MAX_LENGTH,
+        error_messages={
+            "required": "Title is required",
+            "blank": "Title is required",
+            "null": "Title is required",
+            "max_length": f"Title must be at most {TITLE_MAX_LENGTH} characters",
+        },
+    )
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={
+            "max_length": f"Description must be at most {DESCRIPTION_MAX_LENGTH} characters"
+        },
+    )
+    videoFile = serializers.FileField(
+        error_messages={
+            "required": "Video file is required",
+            "null": "Video file is required",
+            "empty": "The video file is empty",
+        }
+    )
+    thumbnail = serializers.FileField(
+        error_messages={
+            "required": "Thumbnail is required",
+            "null": "Thumbnail is required",
+            "empty": "The thumbnail is empty",
+        }
+    )
+
+
+class VideoUpdateInputSerializer(serializers.Serializer):
+    """``PATCH /videos/:id`` (JSON or multipart): a true partial update.
+
+    Decision (the original ignored empty strings): an omitted field is kept; a title that is
+    empty after trimming is refused (422) because a video always has a title; an empty
+    description clears it. Fields a client may not set (views, owner, counters, files other
+    than the thumbnail, isPublished) are not here, so they are ignored.
+    """
+
+    title = serializers.CharField(
+        max_length=TITLE_MAX_LENGTH,
+        required=False,
+        error_messages={
+            "blank": "Title cannot be empty",
+            "null": "Title cannot be empty",
+            "max_length": f"Title must be at most {TITLE_MAX_LENGTH} characters",
+        },
+    )
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        error_messages={
+            "max_length": f"Description must be at most {DESCRIPTION_MAX_LENGTH} characters"
+        },
+    )
+    thumbnail = serializers.FileField(
+        required=False, error_messages={"empty": "The thumbnail is empty"}
+    )

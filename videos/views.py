@@ -1,0 +1,204 @@
+"""Video and watch-history routes (api.md §3 "Videos", original-api.md §2.3).
+
+Each method parses input, calls one service or selector, and serializes the result.
+``GET /videos`` and ``GET /videos/:id`` are public; everything else needs a token.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.views import APIView
+
+from videos import selectors, services
+from videos.serializers import (
+    VideoDetailSerializer,
+    VideoPublishInputSerializer,
+    VideoSerializer,
+    VideoUpdateInputSerializer,
+    WatchHistoryClearedSerializer,
+    WatchHistoryVideoSerializer,
+)
+from viztube.api.envelope import created, ok
+from viztube.api.pagination import PageRequest, page_body, paginate
+from viztube.api.schema import api_doc
+
+VIDEO_ID = OpenApiParameter(
+    "video_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The video's id."
+)
+LIST_PARAMETERS = [
+    OpenApiParameter(
+        "query",
+        str,
+        OpenApiParameter.QUERY,
+        description=(
+            "Full-text search over title (weighted higher) and description; the last word "
+            f"matches as a prefix. At most {selectors.QUERY_MAX_LENGTH} characters."
+        ),
+    ),
+    OpenApiParameter("userId", OpenApiTypes.UUID, OpenApiParameter.QUERY, description="Owner."),
+    OpenApiParameter(
+        "sortBy",
+        str,
+        OpenApiParameter.QUERY,
+        enum=list(selectors.SORT_FIELDS),
+        description="Sort key; without it, relevance when searching, else createdAt.",
+    ),
+    OpenApiParameter(
+        "sortType",
+        str,
+        OpenApiParameter.QUERY,
+        description="asc or desc (any case); default desc.",
+    ),
+]
+MULTIPART_ONLY = "Publishing a video needs a multipart/form-data body"
+
+
+class VideoListView(APIView):
+    """``GET /videos`` (public) and ``POST /videos`` (publish)."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @api_doc(
+        name="VideoList",
+        response=VideoSerializer,
+        paginated=True,
+        errors=(400,),
+        parameters=LIST_PARAMETERS,
+        summary="List published videos, with search, sorting and an owner filter",
+    )
+    def get(self, request):
+        page_request = PageRequest.from_request(request)
+        filters = selectors.VideoListFilters.from_query_params(request.query_params)
+        rows, total = paginate(selectors.video_list_published(filters=filters), page_request)
+        docs = VideoSerializer(rows, many=True).data
+        return ok(page_body(docs, total, page_request), "Videos fetched successfully")
+
+    @api_doc(
+        name="VideoPublish",
+        response=VideoSerializer,
+        request={"multipart/form-data": VideoPublishInputSerializer},
+        status=201,
+        errors=(401, 413, 415, 422, 502),
+        summary="Publish a video (multipart: title, description, videoFile, thumbnail)",
+    )
+    def post(self, request):
+        # Files only travel in multipart; any other body is refused before it is parsed.
+        if not request.content_type.startswith("multipart/form-data"):
+            raise UnsupportedMediaType(request.content_type, detail=MULTIPART_ONLY)
+        data = VideoPublishInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        video = services.video_publish(
+            owner=request.user,
+            title=data.validated_data["title"],
+            description=data.validated_data["description"],
+            video_file=data.validated_data["videoFile"],
+            thumbnail=data.validated_data["thumbnail"],
+        )
+        return created(VideoSerializer(video).data, "Video published successfully")
+
+
+class VideoDetailView(APIView):
+    """``GET`` (public), ``PATCH`` and ``DELETE`` ``/videos/:videoId``."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    @api_doc(
+        name="VideoDetail",
+        response=VideoDetailSerializer,
+        errors=(404,),
+        parameters=[VIDEO_ID],
+        summary="A video with its counters; counts a view, records watch history",
+    )
+    def get(self, request, video_id):
+        video = services.video_watch(
+            video_id=video_id, viewer=request.user, client_ip=request.META.get("REMOTE_ADDR")
+        )
+        return ok(VideoDetailSerializer(video).data, "Video fetched successfully")
+
+    @api_doc(
+        name="VideoUpdate",
+        response=VideoSerializer,
+        request={
+            "application/json": VideoUpdateInputSerializer,
+            "multipart/form-data": VideoUpdateInputSerializer,
+        },
+        errors=(401, 403, 404, 413, 422, 502),
+        parameters=[VIDEO_ID],
+        summary="Update title, description and/or thumbnail (owner only)",
+    )
+    def patch(self, request, video_id):
+        data = VideoUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        video = services.video_update(
+            video_id=video_id, actor=request.user, fields=data.validated_data
+        )
+        return ok(VideoSerializer(video).data, "Video updated successfully")
+
+    @api_doc(
+        name="VideoDelete",
+        response=None,
+        errors=(401, 403, 404),
+        parameters=[VIDEO_ID],
+        summary="Delete a video and its media (owner only)",
+    )
+    def delete(self, request, video_id):
+        services.video_delete(video_id=video_id, actor=request.user)
+        return ok({}, "Video deleted successfully")
+
+
+class VideoTogglePublishView(APIView):
+    """``PATCH /videos/toggle/publish/:videoId``."""
+
+    @api_doc(
+        name="VideoTogglePublish",
+        response=VideoSerializer,
+        errors=(401, 403, 404),
+        parameters=[VIDEO_ID],
+        summary="Publish or unpublish a video (owner only)",
+    )
+    def patch(self, request, video_id):
+        video = services.video_toggle_publish(video_id=video_id, actor=request.user)
+        return ok(VideoSerializer(video).data, "Video publish status toggled")
+
+
+class WatchHistoryView(APIView):
+    """``GET`` and ``DELETE`` ``/user/watch-history`` (the caller's own)."""
+
+    @api_doc(
+        name="VideoWatchHistory",
+        response=WatchHistoryVideoSerializer,
+        paginated=True,
+        errors=(400, 401),
+        summary="The caller's watch history, most recent first (visible videos only)",
+    )
+    def get(self, request):
+        page_request = PageRequest.from_request(request)
+        rows, total = paginate(selectors.watch_history_for_user(user=request.user), page_request)
+        docs = WatchHistoryVideoSerializer(rows, many=True).data
+        return ok(page_body(docs, total, page_request), "Watch history fetched")
+
+    @api_doc(
+        name="VideoWatchHistoryClear",
+        response=WatchHistoryClearedSerializer,
+        errors=(401,),
+        summary="Clear the caller's whole watch history",
+    )
+    def delete(self, request):
+        deleted = services.watch_history_clear(user=request.user)
+        return ok({"deleted": deleted}, "Watch history cleared")
+
+
+class WatchHistoryEntryView(APIView):
+    """``DELETE /user/watch-history/:videoId``."""
+
+    @api_doc(
+        name="VideoWatchHistoryRemove",
+        response=None,
+        errors=(401, 404),
+        parameters=[VIDEO_ID],
+        summary="Remove one video from the caller's watch history",
+    )
+    def delete(self, request, video_id):
+        services.watch_history_remove(user=request.user, video_id=video_id)
+        return ok({}, "Video removed from watch history")

@@ -20,7 +20,12 @@ def route(pattern, view, name=None):
     pattern = pattern.strip("/")
     regex, position = "", 0
     for match in _PLACEHOLDER.finditer(pattern):
-        regex += re.escape(pattern[position : match.start()]) + placeholder(match)
+        regex += _literal(pattern[position : match.start()]) + placeholder(match)
         position = match.end()
-    regex += re.escape(pattern[position:])
+    regex += _literal(pattern[position:])
     return re_path(rf"^{regex}/?$", view, name=name)
+
+
+def _literal(text):
+    # re.escape also escapes "-", which would leak into the OpenAPI paths as "\\-".
+    return re.escape(text).replace("\\-", "-")

@@ -6,6 +6,9 @@ Usage on a view method::
     @api_doc(response=VideoSerializer, name="VideoPage", paginated=True)
 """
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -116,3 +119,37 @@ PAGE_PARAMETERS = [
         description=f"Items per page, default {DEFAULT_LIMIT}; values over {MAX_LIMIT} are clamped.",
     ),
 ]
+
+
+class JWTCookieOrHeaderScheme(OpenApiAuthenticationExtension):
+    """Documents our authentication: a Bearer access token, or the ``accessToken`` cookie."""
+
+    target_class = "viztube.api.authentication.JWTCookieOrHeaderAuthentication"
+    name = ["jwtAuth", "cookieAuth"]
+
+    def get_security_requirement(self, auto_schema):
+        # Either scheme suffices (a list of requirements is an OR in OpenAPI).
+        return [{"jwtAuth": []}, {"cookieAuth": []}]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            build_bearer_security_scheme_object(
+                header_name="HTTP_AUTHORIZATION",
+                token_prefix="Bearer",  # noqa: S106 (a scheme name)
+                bearer_format="JWT",
+            ),
+            {"type": "apiKey", "in": "cookie", "name": "accessToken"},
+        ]
+
+
+class ApiAutoSchema(AutoSchema):
+    """Operation ids from the whole path, parameters included, so that two routes never collide:
+    ``GET /videos`` → ``videos_get``, ``GET /videos/{video_id}`` → ``videos_by_video_id_get``."""
+
+    def get_operation_id(self):
+        tokens = [token for token in self.path.split("/") if token][2:]  # drop "api", "v1"
+        words = [
+            f"by_{token[1:-1]}" if token.startswith("{") else token.replace("-", "_")
+            for token in tokens
+        ]
+        return "_".join([*words, self.method.lower()])

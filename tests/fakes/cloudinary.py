@@ -1,0 +1,623 @@
+"""A fake Cloudinary on 127.0.0.1 that the real ``cloudinary`` SDK talks to (architecture.md, Tests).
+
+It implements the part of the Upload API the project uses, as Cloudinary answers it:
+
+- ``POST /v1_1/<cloud>/<image|video|raw|auto>/upload``: multipart, signed; single requests and the
+  chunked ``upload_large`` parts (``Content-Range`` + ``X-Unique-Upload-Id``), which it assembles;
+  checks that an image is an image and a video a video; answers ``public_id, version, url,
+  secure_url, resource_type, format, bytes, width, height`` (+ ``duration`` for video);
+- ``POST /v1_1/<cloud>/<type>/destroy``: ``{"result": "ok"}`` or ``{"result": "not found"}``;
+- ``GET``/``HEAD /<cloud>/<type>/upload/[v<version>/]<public_id>[.<format>]``: delivery of what it
+  holds, so storage URLs built with ``cname=127.0.0.1:PORT`` and ``secure=False`` resolve here.
+
+Every API request's signature is checked with ``cloudinary.utils.api_sign_request`` (the SDK signs
+every form field except ``file``, ``api_key`` and ``signature``); a bad one gets 401.
+It records the assets it holds and the requests it saw, and can be told to fail or to answer late.
+
+Pytest: ``fake_cloudinary_server`` (session) and ``fake_cloudinary`` (per test; resets the fake,
+points the SDK at it and switches ``STORAGES`` to the Cloudinary backends). Stand-alone, for a
+benchmark or a local run: ``python -m tests.fakes.cloudinary [--port N]`` prints a CLOUDINARY_URL.
+"""
+
+import argparse
+import email.parser
+import hashlib
+import hmac
+import json
+import mimetypes
+import re
+import secrets
+import shutil
+import string
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import cloudinary
+import cloudinary.utils
+import filetype
+import pytest
+from PIL import Image, UnidentifiedImageError
+from pymediainfo import MediaInfo
+
+CLOUD_NAME = "viztube-fake"
+API_KEY = "111122223333444"
+API_SECRET = "fake-cloudinary-secret-for-tests"
+
+_API_PATH = re.compile(
+    r"^/v1_1/(?P<cloud>[^/]+)/(?P<resource_type>[a-z]+)/(?P<action>upload|destroy)$"
+)
+_DELIVERY_PATH = re.compile(
+    r"^/(?P<cloud>[^/]+)/(?P<resource_type>image|video|raw)/upload/(?:v\d+/)?(?P<public_id>.+)$"
+)
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+# The fields the SDK sends but leaves out of the signature.
+_UNSIGNED_FIELDS = {"file", "api_key", "signature", "resource_type"}
+_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+# Cloudinary refuses requests whose timestamp is more than an hour old.
+_MAX_TIMESTAMP_AGE = 3600
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One stored asset, as the fake holds it."""
+
+    public_id: str
+    resource_type: str
+    format: str
+    bytes: int
+    version: int
+    path: Path
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    tags: tuple = ()
+
+    def read(self):
+        """The stored bytes."""
+        return self.path.read_bytes()
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One Upload API request the fake received, and the status it answered."""
+
+    action: str
+    resource_type: str
+    params: dict
+    content_range: str | None
+    upload_id: str | None
+    file_bytes: int
+    status: int
+
+
+@dataclass
+class _Partial:
+    path: Path
+    total: int
+    received: int = 0
+
+
+@dataclass
+class _Faults:
+    upload_failures: dict = field(default_factory=dict)
+    destroy_failures: dict = field(default_factory=dict)
+    delay_seconds: float = 0.0
+
+
+class _ApiError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _parse_multipart(body, content_type):
+    """Split a multipart/form-data body into ``{name: value | [values]}`` and the file part."""
+    match = re.search(r'boundary="?([^";]+)"?', content_type or "")
+    if not match:
+        raise _ApiError(400, "Expected a multipart/form-data request")
+    delimiter = b"--" + match.group(1).encode("latin-1")
+    fields, file_part = {}, None
+    for part in body.split(delimiter)[1:]:
+        if part.startswith(b"--"):  # the closing delimiter
+            break
+        head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        data = data.removesuffix(b"\r\n")
+        headers = email.parser.BytesHeaderParser().parsebytes(head + b"\r\n\r\n")
+        name = headers.get_param("name", header="content-disposition")
+        filename = headers.get_param("filename", header="content-disposition")
+        if name == "file" and filename is not None:
+            file_part = (filename, data)
+        elif name.endswith("[]"):
+            fields.setdefault(name[:-2], []).append(data.decode())
+        else:
+            fields[name] = data.decode()
+    return fields, file_part
+
+
+def _random_suffix(length):
+    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(length))
+
+
+def _probe(path, resource_type):
+    """``(resource_type, format, width, height, duration)`` of a file, as Cloudinary reads it.
+
+    Raises ``_ApiError`` 400 when the bytes are not of the requested type, like Cloudinary does.
+    """
+    if resource_type in {"image", "auto"}:
+        try:
+            with Image.open(path) as image:
+                image.verify()
+                return (
+                    "image",
+                    _IMAGE_FORMATS.get(image.format, image.format.lower()),
+                    *image.size,
+                    None,
+                )
+        except (UnidentifiedImageError, OSError, SyntaxError):
+            if resource_type == "image":
+                raise _ApiError(400, "Invalid image file") from None
+    if resource_type in {"video", "auto"}:
+        info = MediaInfo.parse(path)
+        if info.video_tracks or info.audio_tracks:
+            video = info.video_tracks[0] if info.video_tracks else None
+            duration_ms = info.general_tracks[0].duration
+            kind = filetype.guess(str(path))
+            return (
+                "video",
+                kind.extension if kind else "mp4",
+                video.width if video else None,
+                video.height if video else None,
+                round(float(duration_ms) / 1000, 3) if duration_ms else 0.0,
+            )
+        if resource_type == "video":
+            raise _ApiError(400, "Unsupported video format or file")
+    kind = filetype.guess(str(path))
+    return "raw", kind.extension if kind else "", None, None, None
+
+
+class FakeCloudinary:
+    """The fake's state and behaviour; ``start()`` serves it on 127.0.0.1 (random port)."""
+
+    def __init__(
+        self, storage_dir, *, cloud_name=CLOUD_NAME, api_key=API_KEY, api_secret=API_SECRET
+    ):
+        self.cloud_name = cloud_name
+        self.api_key = api_key
+        self.api_secret = api_secret
+        self._dir = Path(storage_dir)
+        self._lock = threading.Lock()
+        self._assets = {}
+        self._partials = {}
+        self._requests = []
+        self._faults = _Faults()
+        self._upload_count = 0
+        self._destroy_count = 0
+        self._version = int(time.time())
+        self._httpd = None
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def start(self, port=0):
+        """Serve on 127.0.0.1:``port`` (0: a free one) from a daemon thread."""
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.fake = self
+        threading.Thread(
+            target=self._httpd.serve_forever, name="fake-cloudinary", daemon=True
+        ).start()
+        return self
+
+    def stop(self):
+        """Stop serving and remove what was stored."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def reset(self):
+        """Forget every asset, request, partial upload and fault (between tests)."""
+        with self._lock:
+            for item in [*self._assets.values(), *self._partials.values()]:
+                item.path.unlink(missing_ok=True)
+            self._assets.clear()
+            self._partials.clear()
+            self._requests.clear()
+            self._faults = _Faults()
+            self._upload_count = self._destroy_count = 0
+
+    @property
+    def host(self):
+        """``127.0.0.1:PORT``, usable as the SDK's ``cname`` for delivery URLs."""
+        return f"127.0.0.1:{self._httpd.server_port}"
+
+    @property
+    def url(self):
+        """``http://127.0.0.1:PORT``, the SDK's ``upload_prefix``."""
+        return f"http://{self.host}"
+
+    @property
+    def cloudinary_url(self):
+        """A ``CLOUDINARY_URL`` pointing the SDK (uploads and delivery URLs) at this fake."""
+        return (
+            f"cloudinary://{self.api_key}:{self.api_secret}@{self.cloud_name}"
+            f"?upload_prefix={self.url}&cname={self.host}"
+        )
+
+    def sdk_config(self):
+        """Keyword arguments for ``cloudinary.config`` that point the SDK at this fake."""
+        return {
+            "cloud_name": self.cloud_name,
+            "api_key": self.api_key,
+            "api_secret": self.api_secret,
+            "upload_prefix": self.url,
+            "cname": self.host,
+            "secure": True,
+        }
+
+    # --- what tests read ----------------------------------------------------------------------
+
+    @property
+    def assets(self):
+        """``{public_id: Asset}`` of everything stored now (a snapshot)."""
+        with self._lock:
+            return dict(self._assets)
+
+    def public_ids(self, resource_type=None):
+        """Sorted public ids stored now, optionally of one resource type."""
+        return sorted(
+            public_id
+            for public_id, asset in self.assets.items()
+            if resource_type in (None, asset.resource_type)
+        )
+
+    @property
+    def uploads(self):
+        """Every upload request seen (one per chunk for chunked uploads), oldest first."""
+        with self._lock:
+            return [request for request in self._requests if request.action == "upload"]
+
+    @property
+    def destroys(self):
+        """Every destroy request seen, oldest first."""
+        with self._lock:
+            return [request for request in self._requests if request.action == "destroy"]
+
+    # --- fault injection ----------------------------------------------------------------------
+
+    def fail_upload(self, n=1, status=500, message="Internal error (injected by the fake)"):
+        """Make the ``n``-th correctly signed upload request from now answer ``status``.
+
+        Each part of a chunked upload is one request.
+        """
+        with self._lock:
+            self._faults.upload_failures[self._upload_count + n] = (status, message)
+
+    def fail_destroy(self, n=1, status=500, message="Internal error (injected by the fake)"):
+        """Make the ``n``-th correctly signed destroy request from now answer ``status``."""
+        with self._lock:
+            self._faults.destroy_failures[self._destroy_count + n] = (status, message)
+
+    def delay(self, seconds):
+        """Answer every API request ``seconds`` late (0 to stop).
+
+        The work is done first, then the answer waits: like a Cloudinary that stored the asset
+        but whose answer came too late, so a client that timed out leaves an orphan behind.
+        """
+        with self._lock:
+            self._faults.delay_seconds = seconds
+
+    # --- the API ------------------------------------------------------------------------------
+
+    def handle_api(self, path, headers, body):
+        """Answer one API request: ``(status, json_body, delay_seconds)``."""
+        match = _API_PATH.match(urlsplit(path).path)
+        if not match:
+            return 404, {"error": {"message": f"Unknown API path {path}"}}, 0
+        resource_type, action = match["resource_type"], match["action"]
+        params, file_part = {}, None
+        status = 200
+        try:
+            if match["cloud"] != self.cloud_name:
+                raise _ApiError(401, f"cloud_name {match['cloud']} does not exist")
+            if resource_type not in {"image", "video", "raw", "auto"}:
+                raise _ApiError(400, f"Invalid resource type {resource_type}")
+            params, file_part = _parse_multipart(body, headers.get("Content-Type"))
+            self._check_signature(params)
+            injected = self._count_and_fault(action)
+            if injected:
+                raise _ApiError(*injected)
+            if action == "upload":
+                result = self._upload(resource_type, params, file_part, headers)
+            else:
+                result = self._destroy(resource_type, params)
+        except _ApiError as exc:
+            status, result = exc.status, {"error": {"message": exc.message}}
+        with self._lock:
+            self._requests.append(
+                ApiRequest(
+                    action=action,
+                    resource_type=resource_type,
+                    params={k: v for k, v in params.items() if k != "signature"},
+                    content_range=headers.get("Content-Range"),
+                    upload_id=headers.get("X-Unique-Upload-Id"),
+                    file_bytes=len(file_part[1]) if file_part else 0,
+                    status=status,
+                )
+            )
+            delay = self._faults.delay_seconds
+        return status, result, delay
+
+    def _check_signature(self, params):
+        if params.get("api_key") != self.api_key:
+            raise _ApiError(401, f"Unknown API key {params.get('api_key')}")
+        signature = params.get("signature", "")
+        signed = {k: v for k, v in params.items() if k not in _UNSIGNED_FIELDS}
+        # The SDK signs with SHA-1 unless configured for SHA-256; the length tells which.
+        algorithm = "sha256" if len(signature) == 64 else "sha1"
+        expected = cloudinary.utils.api_sign_request(signed, self.api_secret, algorithm)
+        if not hmac.compare_digest(signature, expected):
+            raise _ApiError(401, f"Invalid Signature {signature}.")
+        timestamp = params.get("timestamp", "")
+        if not timestamp.isdigit():
+            raise _ApiError(400, "Missing required parameter - timestamp")
+        if abs(time.time() - int(timestamp)) > _MAX_TIMESTAMP_AGE:
+            raise _ApiError(400, f"Stale request - reported time is {timestamp}")
+
+    def _count_and_fault(self, action):
+        with self._lock:
+            if action == "upload":
+                self._upload_count += 1
+                return self._faults.upload_failures.pop(self._upload_count, None)
+            self._destroy_count += 1
+            return self._faults.destroy_failures.pop(self._destroy_count, None)
+
+    def _upload(self, resource_type, params, file_part, headers):
+        if file_part is None:
+            raise _ApiError(400, "Missing required parameter - file")
+        filename, data = file_part
+        content_range = headers.get("Content-Range")
+        if not content_range:
+            path = self._dir / f"asset-{_random_suffix(16)}"
+            path.write_bytes(data)
+            return self._store(resource_type, params, filename, path)
+        match = _CONTENT_RANGE.match(content_range)
+        upload_id = headers.get("X-Unique-Upload-Id")
+        if not match or not upload_id:
+            raise _ApiError(400, "Chunked upload needs Content-Range and X-Unique-Upload-Id")
+        start, end, total = (int(group) for group in match.groups())
+        if end - start + 1 != len(data) or end >= total:
+            raise _ApiError(400, f"Content-Range {content_range} does not match the chunk")
+        with self._lock:
+            partial = self._partials.get(upload_id)
+            if partial is None:
+                partial = _Partial(path=self._dir / f"partial-{_random_suffix(16)}", total=total)
+                partial.path.touch()
+                self._partials[upload_id] = partial
+        with partial.path.open("r+b") as out:
+            out.seek(start)
+            out.write(data)
+        partial.received += len(data)
+        if partial.received < partial.total:
+            return {"done": False, "bytes": partial.received, "upload_id": upload_id}
+        with self._lock:
+            del self._partials[upload_id]
+        return self._store(resource_type, params, filename, partial.path)
+
+    def _public_id(self, params, filename):
+        folder = params.get("folder", "").strip("/")
+        if params.get("public_id"):
+            public_id = params["public_id"]
+        elif params.get("use_filename") in {"1", "true"}:
+            public_id = re.sub(r"[^\w-]+", "_", Path(filename).stem) or "file"
+            if params.get("unique_filename") not in {"0", "false"}:
+                public_id += "_" + _random_suffix(6)
+        else:
+            public_id = _random_suffix(20)
+        return f"{folder}/{public_id}" if folder else public_id
+
+    def _store(self, requested_type, params, filename, path):
+        try:
+            resource_type, fmt, width, height, duration = _probe(path, requested_type)
+        except _ApiError:
+            path.unlink(missing_ok=True)
+            raise
+        public_id = self._public_id(params, filename)
+        with self._lock:
+            self._version += 1
+            version = self._version
+            previous = self._assets.get(public_id)
+            if previous is not None and params.get("overwrite") in {"0", "false"}:
+                path.unlink(missing_ok=True)
+                raise _ApiError(409, f"Resource already exists - {public_id}")
+            asset = Asset(
+                public_id=public_id,
+                resource_type=resource_type,
+                format=fmt,
+                bytes=path.stat().st_size,
+                version=version,
+                path=path,
+                width=width,
+                height=height,
+                duration=duration,
+                tags=tuple(filter(None, params.get("tags", "").split(","))),
+            )
+            self._assets[public_id] = asset
+        if previous is not None:
+            previous.path.unlink(missing_ok=True)
+        return self._describe(asset, filename)
+
+    def _describe(self, asset, filename):
+        delivery = f"{self.host}/{self.cloud_name}/{asset.resource_type}/upload/v{asset.version}/"
+        delivery += f"{asset.public_id}.{asset.format}" if asset.format else asset.public_id
+        folder, _, _ = asset.public_id.rpartition("/")
+        result = {
+            "asset_id": hashlib.md5(asset.public_id.encode(), usedforsecurity=False).hexdigest(),
+            "public_id": asset.public_id,
+            "version": asset.version,
+            "version_id": _random_suffix(32),
+            "signature": cloudinary.utils.api_sign_request(
+                {"public_id": asset.public_id, "version": asset.version},
+                self.api_secret,
+                signature_version=1,
+            ),
+            "width": asset.width,
+            "height": asset.height,
+            "format": asset.format,
+            "resource_type": asset.resource_type,
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "tags": list(asset.tags),
+            "bytes": asset.bytes,
+            "type": "upload",
+            "etag": hashlib.md5(asset.read(), usedforsecurity=False).hexdigest(),
+            "placeholder": False,
+            "url": f"http://{delivery}",
+            "secure_url": f"https://{delivery}",
+            "folder": folder,
+            "original_filename": Path(filename).stem,
+            "api_key": self.api_key,
+        }
+        if asset.resource_type == "video":
+            result["duration"] = asset.duration
+        return result
+
+    def _destroy(self, resource_type, params):
+        public_id = params.get("public_id")
+        if not public_id:
+            raise _ApiError(400, "Missing required parameter - public_id")
+        with self._lock:
+            asset = self._assets.get(public_id)
+            if asset is None or asset.resource_type != resource_type:
+                return {"result": "not found"}
+            del self._assets[public_id]
+        asset.path.unlink(missing_ok=True)
+        return {"result": "ok"}
+
+    def find_delivered(self, path):
+        """The asset a delivery URL path names, or None."""
+        match = _DELIVERY_PATH.match(unquote(urlsplit(path).path))
+        if not match or match["cloud"] != self.cloud_name:
+            return None
+        public_id = match["public_id"]
+        assets = self.assets
+        candidates = [public_id, public_id.rpartition(".")[0]]
+        for candidate in candidates:
+            asset = assets.get(candidate)
+            if asset is not None and asset.resource_type == match["resource_type"]:
+                return asset
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # Keep-alive, as the SDK's connection pool expects; every answer carries Content-Length.
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeCloudinary/1.0"
+
+    def log_message(self, format, *args):
+        """Quiet: tests assert on recorded requests, not on a log."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, result, delay = self.server.fake.handle_api(self.path, self.headers, body)
+        if delay:
+            time.sleep(delay)
+        self._send(status, json.dumps(result).encode(), "application/json")
+
+    def do_GET(self):
+        self._deliver(with_body=True)
+
+    def do_HEAD(self):
+        self._deliver(with_body=False)
+
+    def _deliver(self, *, with_body):
+        asset = self.server.fake.find_delivered(self.path)
+        if asset is None:
+            self._send(404, b"Resource not found", "text/plain", with_body=with_body)
+            return
+        content_type = mimetypes.guess_type(f"x.{asset.format}")[0] or "application/octet-stream"
+        self._send(200, asset.read(), content_type, with_body=with_body)
+
+    def _send(self, status, payload, content_type, *, with_body=True):
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if with_body:
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (a timeout test): nothing to answer to.
+            self.close_connection = True
+
+
+# --- pytest fixtures --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fake_cloudinary_server(tmp_path_factory):
+    """The fake, started once for the session. Most tests want ``fake_cloudinary`` instead."""
+    fake = FakeCloudinary(tmp_path_factory.mktemp("fake-cloudinary")).start()
+    # django-cloudinary-storage's settings module raises ImproperlyConfigured when it is imported,
+    # or reloaded (on any change of MEDIA_URL or CLOUDINARY_STORAGE), without credentials in the
+    # environment. These three satisfy it for the whole session, whatever a test changes; unlike
+    # CLOUDINARY_URL they do not switch viztube.settings to Cloudinary in a child process.
+    names = {
+        "CLOUDINARY_CLOUD_NAME": fake.cloud_name,
+        "CLOUDINARY_API_KEY": fake.api_key,
+        "CLOUDINARY_API_SECRET": fake.api_secret,
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in names.items():
+            patch.setenv(name, value)
+        yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_cloudinary(fake_cloudinary_server, settings):
+    """Cloudinary mode for one test, against an emptied fake; yields the ``FakeCloudinary``.
+
+    The SDK is configured for the fake, ``settings.STORAGES`` "default"/"videos" become the
+    Cloudinary backends and ``settings.CLOUDINARY_URL`` points at the fake; all is restored after.
+    Delivery URLs are https (unreachable) as in production; set
+    ``settings.CLOUDINARY_STORAGE = {"SECURE": False}`` to get http URLs served by the fake.
+    """
+    fake = fake_cloudinary_server
+    fake.reset()
+    cloudinary.config(**fake.sdk_config())
+    settings.CLOUDINARY_URL = fake.cloudinary_url
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "viztube.cloudinary_backends.CloudinaryImageStorage"},
+        "videos": {"BACKEND": "viztube.cloudinary_backends.CloudinaryVideoStorage"},
+    }
+    try:
+        yield fake
+    finally:
+        cloudinary.reset_config()
+        fake.reset()
+
+
+def main():
+    """Serve the fake until interrupted; print the CLOUDINARY_URL that points at it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: free)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fake-cloudinary-") as folder:
+        fake = FakeCloudinary(folder).start(args.port)
+        print(fake.cloudinary_url, flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            fake.stop()
+
+
+if __name__ == "__main__":
+    main()

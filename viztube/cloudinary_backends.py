@@ -1,0 +1,217 @@
+"""Cloudinary storages for images and videos (selected in ``settings.STORAGES`` when
+``CLOUDINARY_URL`` is set).
+
+They subclass django-cloudinary-storage 0.3.0 and change what it gets wrong for us
+(security-notes.md, finding 1):
+
+- its save calls ``cloudinary.uploader.upload``, whose file handling reads the whole file into
+  memory; here every upload goes through ``upload_large``, which sends fixed-size chunks, so a
+  500 MB video costs one chunk of memory, not 500 MB;
+- its uploads, HEAD checks and downloads have no timeout, so a hanging Cloudinary would hold a
+  worker until gunicorn kills it; here every call has ``CLOUDINARY_TIMEOUT_SECONDS``;
+- its errors surface as assorted SDK/requests exceptions (or as a ``False`` from ``delete``); here
+  a failed upload or read raises ``MediaStorageError`` and a failed delete logs a warning.
+
+Importing this module imports ``cloudinary_storage``, whose settings module refuses to load without
+credentials in the environment; code that only needs the error class imports
+``viztube.media_errors`` instead.
+"""
+
+import logging
+import os
+import tempfile
+
+import cloudinary
+import cloudinary.uploader
+import requests
+from cloudinary.exceptions import Error as CloudinaryError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files import File
+
+from viztube.media_errors import MediaStorageError
+
+try:
+    from cloudinary_storage.storage import MediaCloudinaryStorage, VideoMediaCloudinaryStorage
+except ImproperlyConfigured as exc:  # raised by cloudinary_storage.app_settings at import
+    raise ImproperlyConfigured(
+        "The Cloudinary storages need credentials in the environment: set "
+        "CLOUDINARY_URL=cloudinary://key:secret@cloud (settings only select them when it is set)."
+    ) from exc
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_SECONDS = 60
+# Chunk size for upload_large. Cloudinary accepts 5 MB and up (its SDK default is 20 MB). The
+# chunk is held in memory twice while a part is sent (the bytes read, then urllib3's encoded
+# multipart body), so this sets the memory an upload costs: see bench/upload_memory.py.
+DEFAULT_CHUNK_BYTES = 6 * 1024 * 1024
+_DOWNLOAD_BLOCK_BYTES = 64 * 1024
+
+
+def cloudinary_timeout():
+    """Seconds any single Cloudinary call may take (``settings.CLOUDINARY_TIMEOUT_SECONDS``)."""
+    return getattr(settings, "CLOUDINARY_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+
+
+def upload_chunk_bytes():
+    """Size of one ``upload_large`` part (``settings.CLOUDINARY_UPLOAD_CHUNK_BYTES``)."""
+    return getattr(settings, "CLOUDINARY_UPLOAD_CHUNK_BYTES", DEFAULT_CHUNK_BYTES)
+
+
+def _secure_urls():
+    # https unless CLOUDINARY_STORAGE = {"SECURE": False} (tests that fetch from the fake server).
+    # Read on every call: the package sets the SDK's global ``secure`` only when it is imported.
+    return getattr(settings, "CLOUDINARY_STORAGE", {}).get("SECURE", True)
+
+
+class _CallerOwnsFile:
+    """The file as ``upload_large`` needs it, minus closing.
+
+    ``upload_large`` wraps what it is given in ``with file_io:`` and so closes it. The caller owns
+    the upload: closing a ``TemporaryUploadedFile`` deletes it, and the view may still need it
+    (probing, a retry, Django's own cleanup at the end of the request).
+    """
+
+    def __init__(self, file):
+        self._file = file
+
+    def read(self, size=-1):
+        return self._file.read(size)
+
+    def seek(self, offset, whence=os.SEEK_SET):
+        return self._file.seek(offset, whence)
+
+    def tell(self):
+        return self._file.tell()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+class _StreamingCloudinaryMixin:
+    """Chunked uploads, timeouts and explicit failures for django-cloudinary-storage's storages."""
+
+    def _upload(self, name, content):
+        resource_type = self._get_resource_type(name)
+        options = {
+            "use_filename": True,
+            "resource_type": resource_type,
+            "tags": self.TAG,
+            "timeout": cloudinary_timeout(),
+            "chunk_size": upload_chunk_bytes(),
+            # Cloudinary derives the public id from this name (use_filename).
+            "filename": os.path.basename(name),
+        }
+        folder = os.path.dirname(name)
+        if folder:
+            options["folder"] = folder
+        # Validation may have read the file already; upload_large sends from the current position.
+        content.seek(0)
+        try:
+            result = cloudinary.uploader.upload_large(_CallerOwnsFile(content), **options)
+        except (CloudinaryError, OSError) as exc:
+            # The SDK wraps HTTP errors, socket errors and timeouts in its own Error.
+            logger.warning("Cloudinary upload of %s failed: %s", name, exc)
+            raise MediaStorageError(f"Cloudinary upload failed: {exc}", name=name) from exc
+        if not result or not result.get("public_id"):
+            # upload_large sends nothing (and returns None) for an empty file.
+            raise MediaStorageError("Cloudinary stored nothing (empty file?)", name=name)
+        if result.get("resource_type") != resource_type:
+            logger.warning(
+                "Cloudinary stored %s as %s, expected %s",
+                name,
+                result.get("resource_type"),
+                resource_type,
+            )
+            raise MediaStorageError("Cloudinary stored the file as another type", name=name)
+        return result
+
+    def delete(self, name):
+        """Destroy the asset. Idempotent: True when it is gone, also if it already was.
+
+        A failure (network, timeout, error answer) is logged as a warning naming the asset and
+        returns False instead of raising: deletes run after the database commit, where raising
+        would turn a done request into a 500; the orphan is left for reconciliation.
+        """
+        if not name:
+            raise ValueError("The name must be given to delete().")
+        resource_type = self._get_resource_type(name)
+        try:
+            response = cloudinary.uploader.destroy(
+                name, invalidate=True, resource_type=resource_type, timeout=cloudinary_timeout()
+            )
+        except (CloudinaryError, OSError) as exc:
+            logger.warning("Cloudinary delete of %s (%s) failed: %s", name, resource_type, exc)
+            return False
+        result = response.get("result")
+        if result == "ok":
+            return True
+        if result == "not found":
+            logger.info("Cloudinary delete of %s (%s): already gone", name, resource_type)
+            return True
+        logger.warning(
+            "Cloudinary delete of %s (%s) failed: answered %r", name, resource_type, result
+        )
+        return False
+
+    def _get_url(self, name):
+        resource = cloudinary.CloudinaryResource(
+            self._prepend_prefix(name), default_resource_type=self._get_resource_type(name)
+        )
+        return resource.build_url(secure=_secure_urls())
+
+    def _head(self, name):
+        try:
+            return requests.head(self._get_url(name), timeout=cloudinary_timeout())
+        except requests.RequestException as exc:
+            raise MediaStorageError(f"Cloudinary did not answer: {exc}", name=name) from exc
+
+    def exists(self, name):
+        """Whether the asset is delivered (HEAD of its URL); MediaStorageError if unknowable."""
+        response = self._head(name)
+        if response.status_code == 404:
+            return False
+        if response.ok:
+            return True
+        raise MediaStorageError(f"Cloudinary answered {response.status_code}", name=name)
+
+    def size(self, name):
+        """Size in bytes from a HEAD of the delivery URL."""
+        response = self._head(name)
+        if not response.ok or "Content-Length" not in response.headers:
+            raise MediaStorageError(f"Cloudinary answered {response.status_code}", name=name)
+        return int(response.headers["Content-Length"])
+
+    def _open(self, name, mode="rb"):
+        # The package reads the whole asset into memory; spool it to disk past the upload limit.
+        url = self._get_url(name)
+        spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - returned; the caller closes it
+            max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, dir=settings.FILE_UPLOAD_TEMP_DIR
+        )
+        try:
+            with requests.get(url, stream=True, timeout=cloudinary_timeout()) as response:
+                if response.status_code == 404:
+                    raise FileNotFoundError(name)
+                response.raise_for_status()
+                for block in response.iter_content(_DOWNLOAD_BLOCK_BYTES):
+                    spool.write(block)
+        except requests.RequestException as exc:
+            spool.close()
+            raise MediaStorageError(f"Cloudinary download failed: {exc}", name=name) from exc
+        except FileNotFoundError:
+            spool.close()
+            raise
+        spool.seek(0)
+        return File(spool, name=name)
+
+
+class CloudinaryImageStorage(_StreamingCloudinaryMixin, MediaCloudinaryStorage):
+    """Images (avatars, covers, thumbnails) as Cloudinary ``image`` assets."""
+
+
+class CloudinaryVideoStorage(_StreamingCloudinaryMixin, VideoMediaCloudinaryStorage):
+    """Videos as Cloudinary ``video`` assets, uploaded in chunks."""

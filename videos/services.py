@@ -249,8 +249,9 @@ def video_set_published(*, videos, published):
 def _viewer_key(viewer, client_ip):
     """Who is watching: the user when signed in, else the client address.
 
-    ``REMOTE_ADDR`` only: ``X-Forwarded-For`` is set by the client unless a trusted proxy
-    rewrites it, so trusting it would let anyone count unlimited views.
+    ``client_ip`` is ``viztube.api.client.client_ip``: ``REMOTE_ADDR`` unless the deployment
+    declares trusted proxies. ``X-Forwarded-For`` is written by the client otherwise, so
+    trusting it would let anyone count unlimited views.
     """
     if viewer is not None and viewer.is_authenticated:
         return f"user:{viewer.pk}"

@@ -19,6 +19,7 @@ from videos.serializers import (
     WatchHistoryClearedSerializer,
     WatchHistoryVideoSerializer,
 )
+from viztube.api.client import client_ip
 from viztube.api.envelope import created, ok
 from viztube.api.pagination import PageRequest, page_body, paginate
 from viztube.api.schema import api_doc
@@ -58,6 +59,8 @@ class VideoListView(APIView):
     """``GET /videos`` (public) and ``POST /videos`` (publish)."""
 
     permission_classes = [IsAuthenticatedOrReadOnly]
+    # Publishing stores media: its own (fail-closed) rate limit.
+    throttle_scope = {"POST": "upload"}
 
     @api_doc(
         name="VideoList",
@@ -111,8 +114,10 @@ class VideoDetailView(APIView):
         summary="A video with its counters; counts a view, records watch history",
     )
     def get(self, request, video_id):
+        # The project's one notion of the caller's address: REMOTE_ADDR, and X-Forwarded-For
+        # only behind declared trusted proxies, so a spoofed header cannot mint new views.
         video = services.video_watch(
-            video_id=video_id, viewer=request.user, client_ip=request.META.get("REMOTE_ADDR")
+            video_id=video_id, viewer=request.user, client_ip=client_ip(request)
         )
         return ok(VideoDetailSerializer(video).data, "Video fetched successfully")
 

@@ -1,0 +1,103 @@
+"""Staff moderation of comments and tweets; likes and subscriptions are visible read-only.
+
+Nothing here writes a counted row behind the services' back: comments and tweets cannot be added
+or edited in the admin (staff moderate by deleting, not by rewriting users' words), deleting
+comments goes through ``social.services`` so ``Video.comments_count`` stays exact, and likes and
+subscriptions cannot be added, changed or deleted here at all. Changelists load related names
+with ``list_select_related`` (one query per page, whatever its size).
+"""
+
+from django.contrib import admin
+
+from social import services
+from social.models import Comment, Like, Subscription, Tweet
+
+
+class _ReadOnlyContentAdmin(admin.ModelAdmin):
+    """View and delete only."""
+
+    list_filter = ["created_at"]
+    date_hierarchy = None
+    list_per_page = 50
+    readonly_fields = ["id", "author", "content", "created_at", "updated_at"]
+    search_help_text = "Search by content, author username or author name."
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="content")
+    def short_content(self, obj):
+        return obj.content if len(obj.content) <= 80 else f"{obj.content[:79]}…"
+
+    @admin.display(description="author", ordering="author__username")
+    def author_username(self, obj):
+        return obj.author.username
+
+
+@admin.register(Comment)
+class CommentAdmin(_ReadOnlyContentAdmin):
+    list_display = ["short_content", "author_username", "video_title", "created_at"]
+    list_select_related = ["author", "video"]
+    search_fields = ["content", "author__username", "author__fullname"]
+    readonly_fields = ["id", "video", "author", "content", "created_at", "updated_at"]
+
+    @admin.display(description="video", ordering="video__title")
+    def video_title(self, obj):
+        return obj.video.title
+
+    def delete_model(self, request, obj):
+        services.comments_delete(comments=Comment.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.comments_delete(comments=queryset)
+
+
+@admin.register(Tweet)
+class TweetAdmin(_ReadOnlyContentAdmin):
+    list_display = ["short_content", "author_username", "created_at"]
+    list_select_related = ["author"]
+    search_fields = ["content", "author__username", "author__fullname"]
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Like)
+class LikeAdmin(_ReadOnlyAdmin):
+    list_display = ["user", "target_kind", "target", "created_at"]
+    list_select_related = ["user", "video", "comment", "tweet"]
+    list_filter = ["created_at"]
+    search_fields = ["user__username"]
+    readonly_fields = ["id", "user", "video", "comment", "tweet", "created_at"]
+
+    @admin.display(description="kind")
+    def target_kind(self, obj):
+        if obj.video_id:
+            return "video"
+        return "comment" if obj.comment_id else "tweet"
+
+    @admin.display(description="target")
+    def target(self, obj):
+        return str(obj.video or obj.comment or obj.tweet)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(_ReadOnlyAdmin):
+    list_display = ["subscriber", "channel", "created_at"]
+    list_select_related = ["subscriber", "channel"]
+    list_filter = ["created_at"]
+    search_fields = ["subscriber__username", "channel__username"]
+    readonly_fields = ["id", "subscriber", "channel", "created_at"]

@@ -1,0 +1,176 @@
+"""Reads of comments, likes, subscriptions, tweets and channel profiles.
+
+Visibility: a comment belongs to a video, and is visible exactly when its video is
+(``videos.selectors.visible_videos_q``); tweets and channels are public. Hidden and missing are the
+same 404.
+
+Counts: comment and tweet likes are counted on read (one correlated ``COUNT`` subquery per row of
+the page, no counter column to drift); video likes, video comments and subscriber counts are the
+denormalised counters that ``social.services`` keeps exact.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from rest_framework.exceptions import NotFound
+
+from social.models import Comment, Like, Subscription, Tweet
+from videos.models import Video
+from videos.selectors import video_get_for_viewer, visible_videos_q
+
+User = get_user_model()
+
+COMMENT_NOT_FOUND = "Comment not found"
+TWEET_NOT_FOUND = "Tweet not found"
+USER_NOT_FOUND = "User not found"
+CHANNEL_NOT_FOUND = "Channel not found"
+
+
+def _is_signed_in(viewer):
+    return viewer is not None and viewer.is_authenticated
+
+
+def _likes_total(target):
+    """``COUNT(*)`` of the likes of the outer row, as a correlated subquery (0 when none)."""
+    per_target = (
+        Like.objects.filter(**{target: OuterRef("pk")})
+        .order_by()
+        .values(target)
+        .annotate(total=Count("*"))
+        .values("total")
+    )
+    return Coalesce(Subquery(per_target, output_field=IntegerField()), Value(0))
+
+
+def _liked_by(viewer, target):
+    """Whether ``viewer`` likes the outer row; always false for an anonymous caller."""
+    if not _is_signed_in(viewer):
+        return Value(False)
+    return Exists(Like.objects.filter(**{target: OuterRef("pk")}, user=viewer))
+
+
+def _user_exists_or_404(user_id, message=USER_NOT_FOUND):
+    if not User.objects.filter(pk=user_id).exists():
+        raise NotFound(message)
+
+
+# --- Comments ---------------------------------------------------------------------------------
+
+
+def comments_with_counts(viewer):
+    """Comments with ``likes_total`` and ``is_liked`` (for ``viewer``), author loaded."""
+    return Comment.objects.select_related("author").annotate(
+        likes_total=_likes_total("comment"), is_liked=_liked_by(viewer, "comment")
+    )
+
+
+def comment_list_for_video(*, video_id, viewer):
+    """The comments of a video the viewer can see, newest first; 404 ``Video not found``."""
+    video = video_get_for_viewer(video_id, viewer)
+    return comments_with_counts(viewer).filter(video=video).order_by("-created_at", "-id")
+
+
+def comment_get_for_viewer(comment_id, viewer, queryset=None):
+    """The comment if its video is visible to ``viewer``, else 404 ``Comment not found``.
+
+    A comment on a video that has since been unpublished is hidden like the video itself.
+    """
+    queryset = queryset if queryset is not None else Comment.objects.all()
+    try:
+        return queryset.filter(visible_videos_q(viewer, prefix="video__")).get(pk=comment_id)
+    except (Comment.DoesNotExist, ValueError):
+        raise NotFound(COMMENT_NOT_FOUND) from None
+
+
+# --- Tweets -----------------------------------------------------------------------------------
+
+
+def tweets_with_counts(viewer):
+    """Tweets with ``likes_total`` and ``is_liked`` (for ``viewer``), author loaded."""
+    return Tweet.objects.select_related("author").annotate(
+        likes_total=_likes_total("tweet"), is_liked=_liked_by(viewer, "tweet")
+    )
+
+
+def tweet_list_for_user(*, user_id, viewer):
+    """A user's tweets, newest first; 404 ``User not found`` for an unknown user."""
+    _user_exists_or_404(user_id)
+    return tweets_with_counts(viewer).filter(author_id=user_id).order_by("-created_at", "-id")
+
+
+def tweet_get(tweet_id, queryset=None):
+    queryset = queryset if queryset is not None else Tweet.objects.all()
+    try:
+        return queryset.get(pk=tweet_id)
+    except (Tweet.DoesNotExist, ValueError):
+        raise NotFound(TWEET_NOT_FOUND) from None
+
+
+# --- Likes ------------------------------------------------------------------------------------
+
+
+def liked_video_list(*, viewer):
+    """Videos ``viewer`` likes that they can still see, most recently liked first.
+
+    Each video carries ``liked_at``. The ``F("likes__created_at")`` annotation reuses the join of
+    the ``likes__user`` filter (one row per like, as a user likes a video at most once).
+    """
+    return (
+        Video.objects.filter(visible_videos_q(viewer), likes__user=viewer)
+        .select_related("owner")
+        .annotate(liked_at=F("likes__created_at"))
+        .order_by("-liked_at", "-id")
+    )
+
+
+# --- Subscriptions ----------------------------------------------------------------------------
+
+
+def subscriber_list(*, channel_id):
+    """The users subscribed to a channel, newest subscription first, each with ``subscribed_at``;
+    404 ``User not found`` for an unknown channel."""
+    _user_exists_or_404(channel_id)
+    return (
+        User.objects.filter(subscriptions__channel_id=channel_id)
+        .annotate(subscribed_at=F("subscriptions__created_at"))
+        .order_by("-subscribed_at", "-id")
+    )
+
+
+def subscribed_channel_list(*, subscriber_id):
+    """The channels a user subscribes to, newest subscription first, each with ``subscribed_at``;
+    404 ``User not found`` for an unknown user."""
+    _user_exists_or_404(subscriber_id)
+    return (
+        User.objects.filter(subscribers__subscriber_id=subscriber_id)
+        .annotate(subscribed_at=F("subscribers__created_at"))
+        .order_by("-subscribed_at", "-id")
+    )
+
+
+# --- Channel profile --------------------------------------------------------------------------
+
+
+def channel_profile_get(*, username, viewer):
+    """A channel by username (trimmed, lower-cased as the original did) in one query.
+
+    Carries ``is_subscribed`` (false for anonymous callers and for one's own channel, since a
+    user cannot subscribe to themselves) and ``is_own`` (whether the caller may see the email).
+    The counts are the denormalised ``subscribers_count`` / ``subscriptions_count``.
+    404 ``Channel not found``.
+    """
+    queryset = User.objects.all()
+    if _is_signed_in(viewer):
+        queryset = queryset.annotate(
+            is_subscribed=Exists(
+                Subscription.objects.filter(channel=OuterRef("pk"), subscriber=viewer)
+            )
+        )
+    else:
+        queryset = queryset.annotate(is_subscribed=Value(False))
+    try:
+        channel = queryset.get(username=username.strip().lower())
+    except User.DoesNotExist:
+        raise NotFound(CHANNEL_NOT_FOUND) from None
+    channel.is_own = _is_signed_in(viewer) and channel.pk == viewer.pk
+    return channel

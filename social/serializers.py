@@ -1,0 +1,151 @@
+"""Input and output shapes of comments, likes, subscriptions, tweets and channel profiles.
+
+Input serializers hold only what a client may set (``content``); ids, authors, videos and counts
+come from the URL, the token and the database. Validation messages keep the original's wording
+(original-api.md §2.4, §2.8) where it had one; failures answer 422 through the shared handler.
+"""
+
+from rest_framework import serializers
+
+from accounts.serializers import PersonSerializer
+from videos.serializers import VideoSerializer
+from viztube.storage import file_url
+
+COMMENT_MAX_LENGTH = 2000
+TWEET_MAX_LENGTH = 280
+
+
+def _content_field(*, max_length, empty_message, too_long_message):
+    """Trimmed text of 1..max_length characters (DRF's CharField trims and refuses NUL bytes)."""
+    return serializers.CharField(
+        max_length=max_length,
+        trim_whitespace=True,
+        error_messages={
+            "required": empty_message,
+            "blank": empty_message,
+            "null": empty_message,
+            "max_length": too_long_message,
+        },
+    )
+
+
+class CommentCreateInputSerializer(serializers.Serializer):
+    content = _content_field(
+        max_length=COMMENT_MAX_LENGTH,
+        empty_message="Comment cannot be empty",
+        too_long_message=f"Comment must be at most {COMMENT_MAX_LENGTH} characters",
+    )
+
+
+class CommentUpdateInputSerializer(serializers.Serializer):
+    content = _content_field(
+        max_length=COMMENT_MAX_LENGTH,
+        empty_message="Content is required",
+        too_long_message=f"Comment must be at most {COMMENT_MAX_LENGTH} characters",
+    )
+
+
+class TweetCreateInputSerializer(serializers.Serializer):
+    content = _content_field(
+        max_length=TWEET_MAX_LENGTH,
+        empty_message="Tweet content cannot be empty.",
+        too_long_message=f"Tweet must be at most {TWEET_MAX_LENGTH} characters",
+    )
+
+
+class TweetUpdateInputSerializer(serializers.Serializer):
+    content = _content_field(
+        max_length=TWEET_MAX_LENGTH,
+        empty_message="Content cannot be empty",
+        too_long_message=f"Tweet must be at most {TWEET_MAX_LENGTH} characters",
+    )
+
+
+class CommentOutputSerializer(serializers.Serializer):
+    """A comment with its author, like count and whether the caller likes it.
+
+    Expects ``likes_total`` and ``is_liked`` (``social.selectors.comments_with_counts``).
+    """
+
+    id = serializers.UUIDField(read_only=True)
+    content = serializers.CharField(read_only=True)
+    videoId = serializers.UUIDField(source="video_id", read_only=True)
+    userId = serializers.UUIDField(source="author_id", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    user = PersonSerializer(source="author", read_only=True)
+    likesCount = serializers.IntegerField(source="likes_total", read_only=True)
+    isLiked = serializers.BooleanField(source="is_liked", read_only=True)
+
+
+class TweetOutputSerializer(serializers.Serializer):
+    """A tweet with its author, like count and whether the caller likes it.
+
+    Expects ``likes_total`` and ``is_liked`` (``social.selectors.tweets_with_counts``).
+    """
+
+    id = serializers.UUIDField(read_only=True)
+    content = serializers.CharField(read_only=True)
+    userId = serializers.UUIDField(source="author_id", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    user = PersonSerializer(source="author", read_only=True)
+    likesCount = serializers.IntegerField(source="likes_total", read_only=True)
+    isLiked = serializers.BooleanField(source="is_liked", read_only=True)
+
+
+class LikeToggleOutputSerializer(serializers.Serializer):
+    liked = serializers.BooleanField(read_only=True)
+    likesCount = serializers.IntegerField(source="likes_count", read_only=True)
+
+
+class LikedVideoOutputSerializer(VideoSerializer):
+    """The list shape of a video, plus when the caller liked it."""
+
+    likedAt = serializers.DateTimeField(source="liked_at", read_only=True)
+
+
+class SubscriptionToggleOutputSerializer(serializers.Serializer):
+    subscribed = serializers.BooleanField(read_only=True)
+    subscribersCount = serializers.IntegerField(source="subscribers_count", read_only=True)
+
+
+class SubscriptionPersonOutputSerializer(PersonSerializer):
+    """A subscriber or a subscribed channel: the person shape plus when the subscription began."""
+
+    subscribedAt = serializers.DateTimeField(source="subscribed_at", read_only=True)
+
+
+class ChannelProfileOutputSerializer(serializers.Serializer):
+    """A channel's public profile; ``email`` only when callers look at their own channel.
+
+    Expects ``is_subscribed`` and ``is_own`` (``social.selectors.channel_profile_get``).
+    """
+
+    id = serializers.UUIDField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    email = serializers.EmailField(
+        read_only=True, required=False, help_text="Only on the caller's own channel."
+    )
+    fullname = serializers.CharField(read_only=True)
+    avatar = serializers.SerializerMethodField()
+    coverImage = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    subscriberCount = serializers.IntegerField(source="subscribers_count", read_only=True)
+    channelsSubscribedToCount = serializers.IntegerField(
+        source="subscriptions_count", read_only=True
+    )
+    isSubscribed = serializers.BooleanField(source="is_subscribed", read_only=True)
+
+    def get_avatar(self, user) -> str:
+        return file_url(user.avatar)
+
+    def get_coverImage(self, user) -> str:
+        return file_url(user.cover_image)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not instance.is_own:
+            # Another user's email is private (original-api.md §4 defect 1).
+            del data["email"]
+        return data

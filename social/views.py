@@ -1,0 +1,324 @@
+"""Comments, likes, subscriptions, tweets and the channel profile.
+
+Each view parses input, calls one service (writes) or selector (reads), and serializes the
+result. Public reads (api.md §2): the comments of a video, a user's tweets, a channel profile;
+everything else needs a token. Staff have no special powers here (moderation is the admin's job).
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.views import APIView
+
+from social import selectors, services
+from social.serializers import (
+    ChannelProfileOutputSerializer,
+    CommentCreateInputSerializer,
+    CommentOutputSerializer,
+    CommentUpdateInputSerializer,
+    LikedVideoOutputSerializer,
+    LikeToggleOutputSerializer,
+    SubscriptionPersonOutputSerializer,
+    SubscriptionToggleOutputSerializer,
+    TweetCreateInputSerializer,
+    TweetOutputSerializer,
+    TweetUpdateInputSerializer,
+)
+from viztube.api.envelope import created, ok
+from viztube.api.pagination import PageRequest, page_body, paginate
+from viztube.api.schema import api_doc
+
+LIKE_ADDED = "Like added successfully"
+LIKE_REMOVED = "Like removed successfully"
+
+
+def _uuid_path(name, description):
+    return OpenApiParameter(name, OpenApiTypes.UUID, OpenApiParameter.PATH, description=description)
+
+
+def _page(request, queryset, serializer_class):
+    page_request = PageRequest.from_request(request)
+    rows, total = paginate(queryset, page_request)
+    return page_body(serializer_class(rows, many=True).data, total, page_request)
+
+
+def _content(request, serializer_class):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["content"]
+
+
+# --- Comments ---------------------------------------------------------------------------------
+
+VIDEO_ID = _uuid_path("video_id", "The video's id.")
+COMMENT_ID = _uuid_path("comment_id", "The comment's id.")
+
+
+class CommentListCreateView(APIView):
+    """``GET /comments/:videoId`` (public) and ``POST /comments/:videoId``."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    throttle_scope = {"POST": "comment"}
+
+    @api_doc(
+        name="CommentList",
+        response=CommentOutputSerializer,
+        paginated=True,
+        errors=(404,),
+        parameters=[VIDEO_ID],
+        summary="Comments of a video, newest first",
+    )
+    def get(self, request, video_id):
+        comments = selectors.comment_list_for_video(video_id=video_id, viewer=request.user)
+        body = _page(request, comments, CommentOutputSerializer)
+        return ok(body, "Comments fetched successfully")
+
+    @api_doc(
+        name="CommentCreate",
+        response=CommentOutputSerializer,
+        request=CommentCreateInputSerializer,
+        status=201,
+        errors=(401, 404, 422, 429),
+        parameters=[VIDEO_ID],
+        summary="Comment on a video",
+    )
+    def post(self, request, video_id):
+        content = _content(request, CommentCreateInputSerializer)
+        comment = services.comment_create(video_id=video_id, author=request.user, content=content)
+        return created(CommentOutputSerializer(comment).data, "Comment added successfully")
+
+
+class CommentDetailView(APIView):
+    """``PATCH|DELETE /comments/c/:commentId``."""
+
+    permission_classes = [IsAuthenticated]
+
+    @api_doc(
+        name="CommentUpdate",
+        response=CommentOutputSerializer,
+        request=CommentUpdateInputSerializer,
+        errors=(401, 403, 404, 422),
+        parameters=[COMMENT_ID],
+        summary="Edit one's own comment",
+    )
+    def patch(self, request, comment_id):
+        content = _content(request, CommentUpdateInputSerializer)
+        comment = services.comment_update(comment_id=comment_id, user=request.user, content=content)
+        return ok(CommentOutputSerializer(comment).data, "Comment updated successfully")
+
+    @api_doc(
+        name="CommentDelete",
+        errors=(401, 403, 404),
+        parameters=[COMMENT_ID],
+        summary="Delete a comment (its author, or the video's owner)",
+    )
+    def delete(self, request, comment_id):
+        services.comment_delete(comment_id=comment_id, user=request.user)
+        return ok({}, "Comment deleted successfully")
+
+
+# --- Likes ------------------------------------------------------------------------------------
+
+
+def _like_answer(state):
+    message = LIKE_ADDED if state.liked else LIKE_REMOVED
+    return ok(LikeToggleOutputSerializer(state).data, message)
+
+
+class VideoLikeToggleView(APIView):
+    throttle_scope = "toggle"
+
+    @api_doc(
+        name="VideoLikeToggle",
+        response=LikeToggleOutputSerializer,
+        errors=(401, 404, 429),
+        parameters=[VIDEO_ID],
+        summary="Like or unlike a video",
+    )
+    def post(self, request, video_id):
+        return _like_answer(services.video_like_toggle(video_id=video_id, user=request.user))
+
+
+class CommentLikeToggleView(APIView):
+    throttle_scope = "toggle"
+
+    @api_doc(
+        name="CommentLikeToggle",
+        response=LikeToggleOutputSerializer,
+        errors=(401, 404, 429),
+        parameters=[COMMENT_ID],
+        summary="Like or unlike a comment",
+    )
+    def post(self, request, comment_id):
+        return _like_answer(services.comment_like_toggle(comment_id=comment_id, user=request.user))
+
+
+TWEET_ID = _uuid_path("tweet_id", "The tweet's id.")
+
+
+class TweetLikeToggleView(APIView):
+    throttle_scope = "toggle"
+
+    @api_doc(
+        name="TweetLikeToggle",
+        response=LikeToggleOutputSerializer,
+        errors=(401, 404, 429),
+        parameters=[TWEET_ID],
+        summary="Like or unlike a tweet",
+    )
+    def post(self, request, tweet_id):
+        return _like_answer(services.tweet_like_toggle(tweet_id=tweet_id, user=request.user))
+
+
+class LikedVideoListView(APIView):
+    @api_doc(
+        name="LikedVideoList",
+        response=LikedVideoOutputSerializer,
+        paginated=True,
+        summary="Videos the caller likes (and can still see), most recently liked first",
+    )
+    def get(self, request):
+        videos = selectors.liked_video_list(viewer=request.user)
+        body = _page(request, videos, LikedVideoOutputSerializer)
+        return ok(body, "Liked videos fetched successfully")
+
+
+# --- Subscriptions ----------------------------------------------------------------------------
+
+CHANNEL_ID = _uuid_path("channel_id", "The channel's (user's) id.")
+
+
+class ChannelSubscriptionView(APIView):
+    """``POST /subscriptions/c/:channelId`` (toggle) and ``GET`` (the channel's subscribers).
+
+    Any signed-in user may list anyone's subscribers and subscriptions, as in the original.
+    """
+
+    throttle_scope = {"POST": "toggle"}
+
+    @api_doc(
+        name="SubscriptionToggle",
+        response=SubscriptionToggleOutputSerializer,
+        errors=(401, 404, 429),
+        parameters=[CHANNEL_ID],
+        summary="Subscribe to a channel, or unsubscribe",
+    )
+    def post(self, request, channel_id):
+        state = services.subscription_toggle(subscriber=request.user, channel_id=channel_id)
+        message = "Subscribed successfully" if state.subscribed else "Unsubscribed successfully"
+        return ok(SubscriptionToggleOutputSerializer(state).data, message)
+
+    @api_doc(
+        name="SubscriberList",
+        response=SubscriptionPersonOutputSerializer,
+        paginated=True,
+        errors=(401, 404),
+        parameters=[CHANNEL_ID],
+        summary="Subscribers of a channel, newest first",
+    )
+    def get(self, request, channel_id):
+        subscribers = selectors.subscriber_list(channel_id=channel_id)
+        body = _page(request, subscribers, SubscriptionPersonOutputSerializer)
+        return ok(body, "Subscribers fetched successfully")
+
+
+class SubscribedChannelListView(APIView):
+    @api_doc(
+        name="SubscribedChannelList",
+        response=SubscriptionPersonOutputSerializer,
+        paginated=True,
+        errors=(401, 404),
+        parameters=[_uuid_path("subscriber_id", "The subscribing user's id.")],
+        summary="Channels a user subscribes to, newest first",
+    )
+    def get(self, request, subscriber_id):
+        channels = selectors.subscribed_channel_list(subscriber_id=subscriber_id)
+        body = _page(request, channels, SubscriptionPersonOutputSerializer)
+        return ok(body, "Subscribed channels fetched successfully")
+
+
+# --- Tweets -----------------------------------------------------------------------------------
+
+
+class TweetCreateView(APIView):
+    throttle_scope = "comment"
+
+    @api_doc(
+        name="TweetCreate",
+        response=TweetOutputSerializer,
+        request=TweetCreateInputSerializer,
+        status=201,
+        errors=(401, 422, 429),
+        summary="Post a tweet",
+    )
+    def post(self, request):
+        content = _content(request, TweetCreateInputSerializer)
+        tweet = services.tweet_create(author=request.user, content=content)
+        return created(TweetOutputSerializer(tweet).data, "Tweet created successfully!")
+
+
+class UserTweetListView(APIView):
+    permission_classes = [AllowAny]
+
+    @api_doc(
+        name="TweetList",
+        response=TweetOutputSerializer,
+        paginated=True,
+        errors=(404,),
+        parameters=[_uuid_path("user_id", "The author's id.")],
+        summary="A user's tweets, newest first",
+    )
+    def get(self, request, user_id):
+        tweets = selectors.tweet_list_for_user(user_id=user_id, viewer=request.user)
+        body = _page(request, tweets, TweetOutputSerializer)
+        return ok(body, "Tweets fetched successfully")
+
+
+class TweetDetailView(APIView):
+    @api_doc(
+        name="TweetUpdate",
+        response=TweetOutputSerializer,
+        request=TweetUpdateInputSerializer,
+        errors=(401, 403, 404, 422),
+        parameters=[TWEET_ID],
+        summary="Edit one's own tweet",
+    )
+    def patch(self, request, tweet_id):
+        content = _content(request, TweetUpdateInputSerializer)
+        tweet = services.tweet_update(tweet_id=tweet_id, user=request.user, content=content)
+        return ok(TweetOutputSerializer(tweet).data, "Tweet updated successfully")
+
+    @api_doc(
+        name="TweetDelete",
+        errors=(401, 403, 404),
+        parameters=[TWEET_ID],
+        summary="Delete one's own tweet",
+    )
+    def delete(self, request, tweet_id):
+        services.tweet_delete(tweet_id=tweet_id, user=request.user)
+        return ok({}, "Tweet deleted successfully")
+
+
+# --- Channel profile --------------------------------------------------------------------------
+
+
+class ChannelProfileView(APIView):
+    permission_classes = [AllowAny]
+
+    @api_doc(
+        name="ChannelProfile",
+        response=ChannelProfileOutputSerializer,
+        errors=(404,),
+        parameters=[
+            OpenApiParameter(
+                "username",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The channel's username (trimmed, matched case-insensitively).",
+            )
+        ],
+        summary="A channel's profile with its subscription counts",
+    )
+    def get(self, request, username):
+        channel = selectors.channel_profile_get(username=username, viewer=request.user)
+        return ok(ChannelProfileOutputSerializer(channel).data, "Channel profile fetched")

@@ -1,6 +1,16 @@
-from rest_framework import serializers
+import re
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from accounts.models import USERNAME_PATTERN
+from accounts.services import FieldProblem
+from viztube.api.exceptions import UnprocessableEntity
 from viztube.storage import file_url
+from viztube.uploads import clean_image
 
 
 class PersonSerializer(serializers.Serializer):
@@ -13,3 +23,228 @@ class PersonSerializer(serializers.Serializer):
 
     def get_avatar(self, user) -> str:
         return file_url(user.avatar)
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+class UserSerializer(serializers.Serializer):
+    """The caller's own account ("SafeUser"): never the password, tokens or staff flags."""
+
+    id = serializers.UUIDField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    fullname = serializers.CharField(read_only=True)
+    avatar = serializers.SerializerMethodField()
+    coverImage = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    def get_avatar(self, user) -> str:
+        return file_url(user.avatar)
+
+    def get_coverImage(self, user) -> str:
+        return file_url(user.cover_image)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    accessToken = serializers.CharField()
+    refreshToken = serializers.CharField()
+
+
+class LoginOutputSerializer(TokenPairSerializer):
+    user = UserSerializer()
+
+
+# --- input ------------------------------------------------------------------------------------
+
+USERNAME_RULE = "Username must be 3 to 30 characters of a-z, 0-9, _ and ."
+PASSWORD_MAX_LENGTH = 128
+
+
+def _validate_password(password, *, user, field):
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({field: list(exc.messages)}) from None
+
+
+class AccountFieldsSerializer(serializers.Serializer):
+    """``fullname``, ``email`` and ``username`` with the register rules (api.md §3 "Users"):
+    all trimmed; the username and email lower-cased. Used with ``partial=True`` for updates."""
+
+    fullname = serializers.CharField(
+        max_length=100,
+        error_messages={
+            "required": "Full name is required",
+            "blank": "Full name is required",
+            "max_length": "Full name must be at most 100 characters",
+        },
+    )
+    email = serializers.EmailField(
+        max_length=254,
+        error_messages={
+            "required": "Email is required",
+            "blank": "Email is required",
+            "invalid": "Invalid email address",
+            "max_length": "Email must be at most 254 characters",
+        },
+    )
+    username = serializers.CharField(
+        max_length=64,
+        error_messages={
+            "required": "Username is required",
+            "blank": "Username is required",
+            "max_length": USERNAME_RULE,
+        },
+    )
+
+    def validate_email(self, value):
+        return value.lower()
+
+    def validate_username(self, value):
+        value = value.lower()
+        if not re.fullmatch(USERNAME_PATTERN, value):
+            raise serializers.ValidationError(USERNAME_RULE)
+        return value
+
+
+class RegisterInputSerializer(AccountFieldsSerializer):
+    """Multipart registration. Every check, images included, runs here, before anything is
+    stored. ``avatar``/``coverImage`` leave as re-encoded ``ContentFile``s (``clean_image``).
+
+    The password is capped at 128 characters: long enough for any passphrase, short enough
+    that nobody can make us hash megabytes.
+    """
+
+    password = serializers.CharField(
+        trim_whitespace=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        error_messages={
+            "required": "Password is required",
+            "blank": "Password is required",
+            "max_length": f"Password must be at most {PASSWORD_MAX_LENGTH} characters",
+        },
+    )
+    avatar = serializers.FileField(
+        error_messages={"required": "Avatar file is required", "empty": "The file is empty."}
+    )
+    coverImage = serializers.FileField(
+        required=False, error_messages={"empty": "The file is empty."}
+    )
+
+    def validate(self, attrs):
+        errors = {}
+        would_be_user = get_user_model()(
+            username=attrs["username"], email=attrs["email"], fullname=attrs["fullname"]
+        )
+        try:
+            _validate_password(attrs["password"], user=would_be_user, field="password")
+        except serializers.ValidationError as exc:
+            errors.update(exc.detail)
+        # 413 (too large) leaves at once; 422s are gathered with the password's.
+        for field in ("avatar", "coverImage"):
+            if attrs.get(field) is None:
+                continue
+            try:
+                attrs[field] = clean_image(attrs[field], field=field)
+            except UnprocessableEntity as exc:
+                errors.update(exc.detail)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class LoginInputSerializer(serializers.Serializer):
+    """``{email | username, password}``; both identifiers are matched case-insensitively."""
+
+    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+    username = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    password = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=1024
+    )
+
+    def validate(self, attrs):
+        errors = {}
+        if not attrs.get("email") and not attrs.get("username"):
+            errors[api_settings.NON_FIELD_ERRORS_KEY] = ["Email or username is required"]
+        if not attrs.get("password"):
+            errors["password"] = ["Password is required"]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class RefreshTokenInputSerializer(serializers.Serializer):
+    """The refresh token when it does not come in the ``refreshToken`` cookie."""
+
+    refreshToken = serializers.CharField(required=False, allow_blank=True, max_length=4096)
+
+
+class ChangePasswordInputSerializer(serializers.Serializer):
+    """``{oldPassword, newPassword}``; the new one must differ and pass Django's validators
+    (checked against the caller, passed in ``context["user"]``)."""
+
+    oldPassword = serializers.CharField(
+        trim_whitespace=False,
+        max_length=1024,
+        error_messages={
+            "required": "Old password is required",
+            "blank": "Old password is required",
+        },
+    )
+    newPassword = serializers.CharField(
+        trim_whitespace=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        error_messages={
+            "required": "New password is required",
+            "blank": "New password is required",
+            "max_length": f"Password must be at most {PASSWORD_MAX_LENGTH} characters",
+        },
+    )
+
+    def validate(self, attrs):
+        if attrs["oldPassword"] == attrs["newPassword"]:
+            raise serializers.ValidationError(
+                {"newPassword": ["New password cannot be the same as the old password"]}
+            )
+        _validate_password(attrs["newPassword"], user=self.context["user"], field="newPassword")
+        return attrs
+
+
+class _ImageInputSerializer(serializers.Serializer):
+    """One uploaded image, returned re-encoded by ``clean_image`` (413 too large, 422 not a
+    usable image). A missing file is a 422 whose message names it, not "Validation failed"."""
+
+    field_name = ""
+    required_message = ""
+
+    def validate(self, attrs):
+        upload = attrs.get(self.field_name)
+        if upload is None:
+            raise FieldProblem(
+                self.required_message, fields={self.field_name: [self.required_message]}
+            )
+        return {self.field_name: clean_image(upload, field=self.field_name)}
+
+
+class AvatarInputSerializer(_ImageInputSerializer):
+    field_name = "avatar"
+    required_message = "Avatar file is required"
+
+    avatar = serializers.FileField(
+        required=False,
+        help_text="JPEG, PNG or WebP image",
+        error_messages={"empty": "The file is empty."},
+    )
+
+
+class CoverImageInputSerializer(_ImageInputSerializer):
+    field_name = "coverImage"
+    required_message = "Cover image file is required"
+
+    coverImage = serializers.FileField(
+        required=False,
+        help_text="JPEG, PNG or WebP image",
+        error_messages={"empty": "The file is empty."},
+    )

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 
@@ -77,3 +78,17 @@ class JWTCookieOrHeaderAuthentication(JWTAuthentication):
             return self.get_user(validated), validated
         except (InvalidToken, AuthenticationFailed, TokenError) as exc:
             raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN) from exc
+
+
+class CredentialsEndpointAuthentication(BaseAuthentication):
+    """For the endpoints that take credentials instead of an access token (register, login,
+    refresh-token): a stale or foreign ``accessToken`` cookie must not block them, so nothing is
+    authenticated here. It still names the scheme, so that DRF answers their failures with 401
+    (DRF turns 401 into 403 when a view has no authenticator with a ``WWW-Authenticate`` value).
+    """
+
+    def authenticate(self, request):
+        return None
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'

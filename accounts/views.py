@@ -1,0 +1,250 @@
+"""The accounts API under ``/api/v1/user`` (original-api.md §2.2 as amended by api.md §2-3).
+
+Each view parses input with an input serializer, calls one service, and answers through the
+envelope with an output serializer. Login, refresh and register take credentials instead of an
+access token, so a stale ``accessToken`` cookie never blocks them.
+"""
+
+from rest_framework import exceptions
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.serializers import (
+    AccountFieldsSerializer,
+    AvatarInputSerializer,
+    ChangePasswordInputSerializer,
+    CoverImageInputSerializer,
+    LoginInputSerializer,
+    LoginOutputSerializer,
+    RefreshTokenInputSerializer,
+    RegisterInputSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from accounts.services import (
+    FieldProblem,
+    user_change_password,
+    user_login,
+    user_logout,
+    user_register,
+    user_update_account,
+    user_update_avatar,
+    user_update_cover_image,
+)
+from accounts.tokens import (
+    REFRESH_TOKEN_REQUIRED,
+    auth_cookies_clear,
+    auth_cookies_set,
+    refresh_token_rotate,
+)
+from viztube.api.authentication import (
+    REFRESH_COOKIE,
+    CredentialsEndpointAuthentication,
+    enforce_trusted_origin,
+)
+from viztube.api.envelope import created, error_body, ok
+from viztube.api.exceptions import envelope_exception_handler
+from viztube.api.schema import api_doc
+
+
+def accounts_exception_handler(exc, context):
+    """The project handler, plus ``FieldProblem``: a specific message together with ``fields``
+    (e.g. 409 "Username already exists" naming ``username``)."""
+    if isinstance(exc, FieldProblem):
+        errors = [message for messages in exc.fields.values() for message in messages]
+        body = error_body(exc.status_code, str(exc.detail), errors, exc.fields)
+        return Response(body, status=exc.status_code)
+    return envelope_exception_handler(exc, context)
+
+
+class AccountsAPIView(APIView):
+    def get_exception_handler(self):
+        return accounts_exception_handler
+
+
+class CredentialsAPIView(AccountsAPIView):
+    """Public endpoints that take credentials (no access token needed or looked at)."""
+
+    authentication_classes = [CredentialsEndpointAuthentication]
+    permission_classes = [AllowAny]
+
+
+class RegisterView(CredentialsAPIView):
+    parser_classes = [MultiPartParser]
+
+    @api_doc(
+        name="UserRegister",
+        response=UserSerializer,
+        request=RegisterInputSerializer,
+        status=201,
+        errors=(409, 413, 415, 422, 502),
+        auth=[],
+        summary="Create an account (multipart; avatar required). Does not log in.",
+    )
+    def post(self, request):
+        serializer = RegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = user_register(
+            username=data["username"],
+            email=data["email"],
+            fullname=data["fullname"],
+            password=data["password"],
+            avatar=data["avatar"],
+            cover_image=data.get("coverImage"),
+        )
+        return created(UserSerializer(user).data, "User registered successfully!")
+
+
+class LoginView(CredentialsAPIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @api_doc(
+        name="UserLogin",
+        response=LoginOutputSerializer,
+        request=LoginInputSerializer,
+        errors=(401, 403, 415, 422),
+        auth=[],
+        summary="Log in with email or username; sets the token cookies and returns the tokens.",
+    )
+    def post(self, request):
+        # Login CSRF: a foreign page must not sign the browser into someone else's account.
+        enforce_trusted_origin(request, required=False)
+        serializer = LoginInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, pair = user_login(request=request, **serializer.validated_data)
+        body = LoginOutputSerializer({"user": user, **pair.as_data()}).data
+        return auth_cookies_set(ok(body, "User logged in successfully"), pair)
+
+
+class RefreshTokenView(CredentialsAPIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @api_doc(
+        name="UserTokenRefresh",
+        response=TokenPairSerializer,
+        request=RefreshTokenInputSerializer,
+        errors=(401, 403, 415, 422),
+        auth=[],
+        summary="Exchange a refresh token (cookie, else body) for a new pair; the old one dies.",
+    )
+    def post(self, request):
+        raw_token = request.COOKIES.get(REFRESH_COOKIE)
+        if raw_token:
+            # The cookie is ambient: a foreign page may not spend it.
+            enforce_trusted_origin(request, required=False)
+        else:
+            serializer = RefreshTokenInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            raw_token = serializer.validated_data.get("refreshToken")
+        if not raw_token:
+            raise exceptions.AuthenticationFailed(REFRESH_TOKEN_REQUIRED)
+        _, pair = refresh_token_rotate(raw_token=raw_token)
+        body = TokenPairSerializer(pair.as_data()).data
+        return auth_cookies_set(ok(body, "Access token refreshed"), pair)
+
+
+class LogoutView(AccountsAPIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @api_doc(
+        name="UserLogout",
+        response=None,
+        request=RefreshTokenInputSerializer,
+        errors=(401, 403),
+        summary="Revoke the presented refresh token (cookie, else body) and clear the cookies.",
+    )
+    def post(self, request):
+        raw_token = request.COOKIES.get(REFRESH_COOKIE)
+        if not raw_token:
+            serializer = RefreshTokenInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            raw_token = serializer.validated_data.get("refreshToken")
+        user_logout(user=request.user, raw_refresh_token=raw_token)
+        return auth_cookies_clear(ok({}, "User logged out successfully"))
+
+
+class ChangePasswordView(AccountsAPIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @api_doc(
+        name="UserPasswordChange",
+        response=TokenPairSerializer,
+        request=ChangePasswordInputSerializer,
+        errors=(400, 401, 403, 415, 422),
+        summary="Change the password; every earlier token stops working; returns fresh tokens.",
+    )
+    def post(self, request):
+        serializer = ChangePasswordInputSerializer(
+            data=request.data, context={"user": request.user}
+        )
+        serializer.is_valid(raise_exception=True)
+        pair = user_change_password(
+            user=request.user,
+            old_password=serializer.validated_data["oldPassword"],
+            new_password=serializer.validated_data["newPassword"],
+        )
+        body = TokenPairSerializer(pair.as_data()).data
+        return auth_cookies_set(ok(body, "Password changed successfully"), pair)
+
+
+class CurrentUserView(AccountsAPIView):
+    @api_doc(name="UserCurrent", response=UserSerializer, summary="The caller's account.")
+    def get(self, request):
+        # The authentication class already loaded the user: no further query.
+        return ok(UserSerializer(request.user).data, "Current user details")
+
+
+class UpdateAccountView(AccountsAPIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @api_doc(
+        name="UserAccountUpdate",
+        response=UserSerializer,
+        request=AccountFieldsSerializer,
+        errors=(401, 403, 409, 415, 422),
+        summary="Partial update of fullname, email, username (other fields are ignored).",
+    )
+    def patch(self, request):
+        serializer = AccountFieldsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = user_update_account(user=request.user, **serializer.validated_data)
+        return ok(UserSerializer(user).data, "Account updated successfully")
+
+
+class UpdateAvatarView(AccountsAPIView):
+    parser_classes = [MultiPartParser]
+
+    @api_doc(
+        name="UserAvatarUpdate",
+        response=UserSerializer,
+        request=AvatarInputSerializer,
+        errors=(401, 403, 413, 415, 422, 502),
+        summary="Replace the avatar; the old file is deleted once the change committed.",
+    )
+    def patch(self, request):
+        serializer = AvatarInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_update_avatar(user=request.user, avatar=serializer.validated_data["avatar"])
+        return ok(UserSerializer(user).data, "Avatar updated")
+
+
+class UpdateCoverImageView(AccountsAPIView):
+    parser_classes = [MultiPartParser]
+
+    @api_doc(
+        name="UserCoverImageUpdate",
+        response=UserSerializer,
+        request=CoverImageInputSerializer,
+        errors=(401, 403, 413, 415, 422, 502),
+        summary="Replace the cover image; the old file is deleted once the change committed.",
+    )
+    def patch(self, request):
+        serializer = CoverImageInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_update_cover_image(
+            user=request.user, cover_image=serializer.validated_data["coverImage"]
+        )
+        return ok(UserSerializer(user).data, "Cover updated")

@@ -139,7 +139,7 @@ def _search(queryset, text):
     tsquery = prefix_tsquery(text)
     if not tsquery:
         # Only punctuation: nothing can match a query with no word in it.
-        return queryset.none()
+        return queryset.annotate(rank=Value(0.0)).none()
     search = SearchQuery(tsquery, search_type="raw", config="english")
     return queryset.filter(search_vector=search).annotate(
         rank=SearchRank(F("search_vector"), search)

@@ -82,12 +82,12 @@ def _byte_range(header, size):
             raise _Unsatisfiable
         return max(size - suffix, 0), size - 1
     first = int(first)
-    last = int(last) if last else size - 1
-    if last < first:
-        return None
+    if last and int(last) < first:
+        return None  # an invalid range-spec (RFC 9110 §14.1.1)
     if first >= size:
         raise _Unsatisfiable
-    return first, min(last, size - 1)
+    end = size - 1 if last == "" else min(int(last), size - 1)
+    return first, end
 
 
 def _content_type(path, head):

@@ -161,12 +161,7 @@ def test_replacing_the_thumbnail_destroys_the_old_asset_after_commit(
     assert cloud.public_ids("image") == [cloud_video.thumbnail.name]
     assert cloud.assets[cloud_video.thumbnail.name].format == "webp"
     assert cloud.public_ids("video") == [cloud_video.video_file.name]
-    assert (
-        response.json()["data"]["thumbnailUrl"].endswith(
-            cloud_video.thumbnail.name.rsplit("/", 1)[-1] + ".webp"
-        )
-        or cloud_video.thumbnail.name in response.json()["data"]["thumbnailUrl"]
-    )
+    assert cloud_video.thumbnail.name in response.json()["data"]["thumbnailUrl"]
 
 
 def test_a_failed_thumbnail_upload_on_update_keeps_everything(cloud, cloud_video, auth_client):

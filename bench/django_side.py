@@ -96,6 +96,8 @@ def facts(args):
         .values_list("id", flat=True)
     )
     picked = [str(pk) for pk in published[: args.ids * 2]]
+    # Two disjoint sets (views, likes); a small data set shares what it has between them.
+    half = min(args.ids, len(picked) // 2)
     most_commented = (summary.get("most_commented_video") or {}).get("id") or str(
         Video.objects.filter(is_published=True)
         .order_by("-comments_count", "id")
@@ -116,8 +118,8 @@ def facts(args):
         "big_channel": big_channel,
         "viewer": viewer.username,
         "password": password,
-        "video_ids": picked[: args.ids],
-        "like_ids": picked[args.ids :],
+        "video_ids": picked[:half],
+        "like_ids": picked[half : half * 2],
         "most_commented_video": most_commented,
         "search_word": search_word,
         "counts": summary.get("counts")
@@ -233,7 +235,7 @@ def main():
     parser = argparse.ArgumentParser(prog="python -m bench.django_side")
     commands = parser.add_subparsers(dest="command", required=True)
     facts_parser = commands.add_parser("facts")
-    facts_parser.add_argument("--summary", default=str(REPO / "var/bench/seed-summary.json"))
+    facts_parser.add_argument("--summary", required=True, help="seed_demo --summary-json output")
     facts_parser.add_argument("--ids", type=int, default=1000)
     queries_parser = commands.add_parser("queries")
     queries_parser.add_argument("--context", default=str(REPO / "var/bench/context.json"))

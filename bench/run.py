@@ -101,6 +101,9 @@ def parse_args(argv=None):
         action="store_true",
         help="smoke run: 1 pass of 3 s, 1 s warm-up, 2 s single-connection",
     )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="create/migrate/seed the database, then stop"
+    )
     parser.add_argument("--output", default=str(VAR), help="folder for latest.md / latest.json")
     args = parser.parse_args(argv)
     if args.quick:
@@ -217,6 +220,12 @@ def seeding_fingerprint():
     return digest.hexdigest()[:16]
 
 
+def seed_files(database_url):
+    """The marker and the seed summary of one bench database (several may coexist)."""
+    name = _database_name(database_url)
+    return VAR / f"marker-{name}.json", VAR / f"seed-summary-{name}.json"
+
+
 def table_counts(database_url):
     import psycopg
 
@@ -235,8 +244,7 @@ def prepare_data(args, database_url, env):
     VAR.mkdir(parents=True, exist_ok=True)
     ensure_database(database_url)
     manage(env, "migrate", "--noinput", "-v", "0", timeout=900)
-    marker_path = VAR / "marker.json"
-    summary_path = VAR / "seed-summary.json"
+    marker_path, summary_path = seed_files(database_url)
     wanted = {
         "database": _database_name(database_url),
         "scale": args.scale,
@@ -283,7 +291,14 @@ class Server:
     """gunicorn pinned to CPU 0, in its own session so that it can be stopped as a whole."""
 
     def __init__(self, env, workers, threads):
-        self.env = dict(env, GUNICORN_WORKERS=str(workers), GUNICORN_THREADS=str(threads))
+        self.env = dict(
+            env,
+            GUNICORN_WORKERS=str(workers),
+            GUNICORN_THREADS=str(threads),
+            # gunicorn 27's control socket defaults to one path per user: keep ours apart so that
+            # a colleague's server on the same machine is not disturbed.
+            GUNICORN_CMD_ARGS=f"--control-socket {VAR / 'gunicorn.ctl'}",
+        )
         self.base_url = "http://" + env["GUNICORN_BIND"]
         self.process = None
         self.log_path = VAR / "gunicorn.log"
@@ -502,10 +517,21 @@ def run(args):
     port = free_port()
     env = server_env(database_url, secrets.token_urlsafe(64), port)
     summary = prepare_data(args, database_url, env)
+    if args.prepare_only:
+        log("data set ready (--prepare-only)")
+        return 0
+    load_before = os.getloadavg()
+    if load_before[0] > 1.5:
+        log(
+            f"WARNING: load average {load_before[0]:.1f} before the run: other work shares these "
+            "CPUs, the figures will be lower than on an idle machine"
+        )
 
     facts = django_side(
-        env, "facts", "--summary", str(VAR / "seed-summary.json"), "--ids", str(args.ids)
+        env, "facts", "--summary", str(seed_files(database_url)[1]), "--ids", str(args.ids)
     )
+    if not facts["video_ids"]:
+        raise BenchError("the data set has no published videos to request")
     server = Server(env, args.workers, args.worker_threads)
     results, rss, queries = {}, {}, {}
     try:
@@ -567,6 +593,7 @@ def run(args):
         "data": f"seed_demo --scale {args.scale:g} --seed {args.seed}",
         "server": f"gunicorn {args.workers} workers x {args.worker_threads} threads on CPU "
         f"{SERVER_CPU}",
+        "load average (1 min) before/after": f"{load_before[0]:.2f}/{os.getloadavg()[0]:.2f}",
         "load": f"wrk -t{args.threads} -c{args.connections} on CPU {LOAD_CPU}, "
         f"{args.warmup:g} s warm-up, {args.passes} x {args.duration:g} s (median), "
         f"1-connection {args.single:g} s",

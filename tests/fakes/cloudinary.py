@@ -140,6 +140,14 @@ def _parse_multipart(body, content_type):
     return fields, file_part
 
 
+def _md5_of(path):
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as file:
+        while block := file.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _random_suffix(length):
     return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(length))
 
@@ -474,7 +482,7 @@ class FakeCloudinary:
             "tags": list(asset.tags),
             "bytes": asset.bytes,
             "type": "upload",
-            "etag": hashlib.md5(asset.read(), usedforsecurity=False).hexdigest(),
+            "etag": _md5_of(asset.path),
             "placeholder": False,
             "url": f"http://{delivery}",
             "secure_url": f"https://{delivery}",

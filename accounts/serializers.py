@@ -216,20 +216,20 @@ class _ImageInputSerializer(serializers.Serializer):
     """One uploaded image, returned re-encoded by ``clean_image`` (413 too large, 422 not a
     usable image). A missing file is a 422 whose message names it, not "Validation failed"."""
 
-    field_name = ""
+    image_field = ""
     required_message = ""
 
     def validate(self, attrs):
-        upload = attrs.get(self.field_name)
+        upload = attrs.get(self.image_field)
         if upload is None:
             raise FieldProblem(
-                self.required_message, fields={self.field_name: [self.required_message]}
+                self.required_message, fields={self.image_field: [self.required_message]}
             )
-        return {self.field_name: clean_image(upload, field=self.field_name)}
+        return {self.image_field: clean_image(upload, field=self.image_field)}
 
 
 class AvatarInputSerializer(_ImageInputSerializer):
-    field_name = "avatar"
+    image_field = "avatar"
     required_message = "Avatar file is required"
 
     avatar = serializers.FileField(
@@ -240,7 +240,7 @@ class AvatarInputSerializer(_ImageInputSerializer):
 
 
 class CoverImageInputSerializer(_ImageInputSerializer):
-    field_name = "coverImage"
+    image_field = "coverImage"
     required_message = "Cover image file is required"
 
     coverImage = serializers.FileField(

@@ -121,6 +121,11 @@ class VideoDetailView(APIView):
         )
         return ok(VideoDetailSerializer(video).data, "Video fetched successfully")
 
+    def head(self, request, video_id):
+        """Link checkers and prefetchers send HEAD: same answer, but no view and no history."""
+        video = selectors.video_detail_for_viewer(video_id=video_id, viewer=request.user)
+        return ok(VideoDetailSerializer(video).data, "Video fetched successfully")
+
     @api_doc(
         name="VideoUpdate",
         response=VideoSerializer,

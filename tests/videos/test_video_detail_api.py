@@ -207,6 +207,22 @@ def test_a_repeat_view_counts_again_after_the_dedup_window(settings, other_clien
     assert views_of(video) == 2
 
 
+def test_head_answers_without_counting_a_view_or_recording_history(other_client):
+    video = VideoFactory()
+
+    response = other_client.head(video_url(video))
+
+    assert response.status_code == 200
+    assert views_of(video) == 0
+    assert WatchHistory.objects.count() == 0
+
+
+def test_head_of_an_invisible_video_is_404(other_client, user):
+    video = VideoFactory(owner=user, is_published=False)
+
+    assert other_client.head(video_url(video)).status_code == 404
+
+
 # --- Watch history ------------------------------------------------------------------------------
 
 

@@ -3,11 +3,13 @@
 Nothing here writes a counted row behind the services' back: comments and tweets cannot be added
 or edited in the admin (staff moderate by deleting, not by rewriting users' words), deleting
 comments goes through ``social.services`` so ``Video.comments_count`` stays exact, and likes and
-subscriptions cannot be added, changed or deleted here at all. Changelists load related names
+subscriptions cannot be added, changed or deleted here directly (only as the cascade of deleting
+what they belong to). Changelists load related names
 with ``list_select_related`` (one query per page, whatever its size).
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 from social import services
 from social.models import Comment, Like, Subscription, Tweet
@@ -63,6 +65,14 @@ class TweetAdmin(_ReadOnlyContentAdmin):
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Visible, never written here: no add, no change, no delete action or delete page.
+
+    ``has_delete_permission`` itself keeps Django's default on purpose: the admin asks it for
+    every row a deletion would cascade to, and returning False would forbid deleting a comment,
+    tweet, video or user that has likes or subscriptions. Rows removed by such a cascade need no
+    counter update here (the counted object goes too, or its owner's service recounts).
+    """
+
     list_per_page = 50
 
     def has_add_permission(self, request):
@@ -71,8 +81,17 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_delete": False}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Like)

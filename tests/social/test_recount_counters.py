@@ -1,0 +1,95 @@
+"""manage.py recount_counters: rebuilds drifted counters from the rows, set-based."""
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command, load_command_class
+
+from tests.factories import (
+    CommentFactory,
+    LikeFactory,
+    SubscriptionFactory,
+    TweetFactory,
+    UserFactory,
+    VideoFactory,
+)
+from tests.social.helpers import assert_counters_match_rows
+from videos.models import Video
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def run(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("recount_counters", *args, stdout=out, stderr=err)
+    return out.getvalue()
+
+
+def test_repairs_every_drifted_counter():
+    video, quiet_video = VideoFactory(), VideoFactory()
+    LikeFactory.create_batch(3, video=video)
+    CommentFactory.create_batch(2, video=video)
+    LikeFactory(tweet=TweetFactory())  # tweet likes have no counter
+    channel = UserFactory()
+    subscriptions = SubscriptionFactory.create_batch(2, channel=channel)
+    # Drift in both directions: too low (factories skip counters) and too high.
+    Video.objects.filter(pk=quiet_video.pk).update(likes_count=7, comments_count=4)
+    User.objects.filter(pk=subscriptions[0].subscriber_id).update(subscriptions_count=5)
+
+    output = run()
+
+    assert_counters_match_rows()
+    video.refresh_from_db()
+    channel.refresh_from_db()
+    assert (video.likes_count, video.comments_count) == (3, 2)
+    assert channel.subscribers_count == 2
+    assert "Video.likes_count: 2 rows corrected" in output
+    assert "Video.comments_count: 2 rows corrected" in output
+    assert "User.subscribers_count: 1 row corrected" in output
+    # Both subscribers were at 0 (the factory) except the one set to 5: all three were wrong.
+    assert "User.subscriptions_count: 2 rows corrected" in output
+    assert "Done: 7 counters corrected." in output
+
+
+def test_second_run_changes_nothing():
+    LikeFactory.create_batch(2, video=VideoFactory())
+    run()
+    output = run()
+    assert "Done: 0 counters corrected." in output
+    assert_counters_match_rows()
+
+
+def test_small_batches_cover_every_row():
+    videos = VideoFactory.create_batch(7)
+    for video in videos:
+        LikeFactory(video=video)
+    output = run("--batch-size", "2", "--no-progress")
+    assert "Video.likes_count: 7 rows corrected" in output
+    assert_counters_match_rows()
+
+
+def test_queries_do_not_grow_with_rows(django_assert_max_num_queries):
+    for video in VideoFactory.create_batch(40):
+        LikeFactory(video=video)
+        CommentFactory(video=video)
+    # Per table: 1 COUNT for the progress bar; per batch: savepoint, lock, one UPDATE per
+    # counter, release; then the empty batch. 2 tables x (1 + 5 + 3) = 18, whatever the rows.
+    with django_assert_max_num_queries(18):
+        run()
+    assert_counters_match_rows()
+
+
+def test_help_explains_the_command():
+    parser = load_command_class("social", "recount_counters").create_parser(
+        "manage.py", "recount_counters"
+    )
+    text = parser.format_help()
+    assert "Recompute Video.likes_count" in text
+    assert "--batch-size" in text
+
+
+def test_batch_size_must_be_positive():
+    with pytest.raises(CommandError, match="at least 1"):
+        run("--batch-size", "0")

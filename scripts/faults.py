@@ -12,7 +12,7 @@ db-restart   8 threads of GET /videos and GET /healthcheck for ~12 s; PostgreSQL
              after the restart got a 2xx (persistent connections are health-checked).
              It restarts a PostgreSQL server: the shared one at 127.0.0.1:5432 only with
              ``--i-know-this-restarts-postgres``; ``--private-postgres`` instead runs the whole
-             scenario on a server of its own (initdb in the run folder, a free port).
+             scenario on a server of its own (initdb in a temp folder, a free port).
 worker-kill  a 60 MB multipart upload streamed slowly over a raw socket; once Django spooled part
              of it to FILE_UPLOAD_TEMP_DIR the workers are SIGKILLed. Pass: the temp file is left
              behind, gunicorn respawns its workers, ``manage.py sweep_upload_temp`` empties the
@@ -127,13 +127,17 @@ class Answer:
 
     @property
     def is_envelope_error(self):
-        """An error answer in the project's envelope, with statusCode equal to the status."""
-        body = self.body or {}
+        """An error answer in the project's envelope: ``success`` false, ``statusCode`` equal
+        to the HTTP status, a message and its ``errors`` list. (``data`` is null, except in the
+        healthcheck's 503, which says there which dependency is down.)"""
+        body = self.body if isinstance(self.body, dict) else {}
         return (
-            body.get("success") is False
+            self.status is not None
+            and self.status >= 400
+            and body.get("success") is False
             and body.get("statusCode") == self.status
-            and body.get("data", "missing") is None
             and bool(body.get("message"))
+            and isinstance(body.get("errors"), list)
         )
 
 
@@ -490,15 +494,16 @@ def _load_worker(port, deadline, samples, lock):
 
 
 class PrivatePostgres:
-    """A throwaway PostgreSQL server (initdb in the run folder, a free port on 127.0.0.1)."""
+    """A throwaway PostgreSQL server (initdb in a temp folder, a free port on 127.0.0.1)."""
 
-    def __init__(self, folder):
+    def __init__(self):
         versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
         if not versions:
             raise Blocked("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
         self.bin = versions[-1].parent
-        self.folder = folder
-        self.data = folder / "data"
+        # A folder of its own (the run folder is private to us): it must belong to the server.
+        self.folder = Path(tempfile.mkdtemp(prefix="viztube-faults-pg-"))
+        self.data = self.folder / "data"
         self.port = free_port()
         self.url = f"postgres://postgres@{HOST}:{self.port}"
         # The server refuses to run as root: run its tools as the postgres account then.
@@ -510,6 +515,7 @@ class PrivatePostgres:
         )
 
     def start(self):
+        _cleanups.append(lambda: shutil.rmtree(self.folder, ignore_errors=True))
         if self.prefix:
             shutil.chown(self.folder, "postgres", "postgres")
         init = self._tool(
@@ -517,13 +523,13 @@ class PrivatePostgres:
         )
         if init.returncode != 0:
             raise Blocked(f"initdb failed: {init.stderr.strip()[-500:]}")
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses={HOST} -c fsync=off"
+        self.options = f"-p {self.port} -k {self.folder} -c listen_addresses={HOST} -c fsync=off"
         started = self._tool(
             str(self.bin / "pg_ctl"),
             "-D",
             str(self.data),
             "-o",
-            options,
+            self.options,
             "-w",
             "-l",
             str(self.folder / "server.log"),
@@ -535,11 +541,17 @@ class PrivatePostgres:
         return self
 
     def restart_command(self):
+        # Log file and options again: pg_ctl restart forgets -l, and without it the new server
+        # would write into our pipe and the restart would never seem to return.
         return [
             *self.prefix,
             str(self.bin / "pg_ctl"),
             "-D",
             str(self.data),
+            "-o",
+            self.options,
+            "-l",
+            str(self.folder / "server.log"),
             "-m",
             "fast",
             "-w",
@@ -548,6 +560,7 @@ class PrivatePostgres:
 
     def stop(self):
         self._tool(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def shared_restart_command():
@@ -560,7 +573,7 @@ def shared_restart_command():
 def scenario_db_restart(run, args):
     result = Result("db-restart")
     if args.private_postgres:
-        server = PrivatePostgres(run.folder("postgres")).start()
+        server = PrivatePostgres().start()
         server_url, restart_command = server.url, server.restart_command()
         result.figures["postgres"] = f"private server on port {server.port}"
     elif args.i_know_this_restarts_postgres:
@@ -593,10 +606,14 @@ def scenario_db_restart(run, args):
     time.sleep(args.restart_at)
     log(f"  restarting PostgreSQL: {' '.join(restart_command)}")
     restart_started = time.monotonic()
-    restart = subprocess.run(  # noqa: S603 - pg_ctl / pg_ctlcluster, fixed arguments
-        restart_command, capture_output=True, text=True, timeout=120, check=False
-    )
+    # Output to a file, not a pipe: a server started by the restart may keep a pipe open.
+    restart_log = run.dir / "postgres-restart.log"
+    with restart_log.open("wb") as output:
+        restart = subprocess.run(  # noqa: S603 - pg_ctl / pg_ctlcluster, fixed arguments
+            restart_command, stdout=output, stderr=subprocess.STDOUT, timeout=120, check=False
+        )
     restart_ended = time.monotonic()
+    restart_output = restart_log.read_text(errors="replace").strip()
     # However slow the restart was, the load goes on for at least 5 s after it.
     deadline.extend_to(restart_ended + 5)
     for thread in threads:
@@ -607,9 +624,7 @@ def scenario_db_restart(run, args):
     figures["threads"] = args.threads
     figures["load_seconds"] = round(max(s.ended for s in samples) - begin, 1) if samples else 0
     result.figures.update(figures)
-    result.check(
-        "restart command succeeded", restart.returncode == 0, restart.stderr.strip()[-300:]
-    )
+    result.check("restart command succeeded", restart.returncode == 0, restart_output[-300:])
     result.check(
         "no error before the restart",
         figures["before_errors"] == 0,
@@ -909,7 +924,10 @@ def scenario_cloudinary(run, args):
             case_figures.append(figure)
             result.check(
                 f"{name}: {'/'.join(map(str, sorted(expected)))} envelope in bounded time",
-                answer.status in expected and answer.is_envelope_error and answer.seconds < bound,
+                answer.status in expected
+                and answer.is_envelope_error
+                and answer.body.get("data", "missing") is None
+                and answer.seconds < bound,
                 f"{answer.status} {figure['message']!r} in {figure['seconds']} s",
             )
             result.check(f"{name}: no row", not figure["rows_added"], str(figure["rows_added"]))

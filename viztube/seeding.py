@@ -294,10 +294,12 @@ class _TableWriter:
 
     BATCH = 5_000
 
-    def __init__(self, progress):
+    def __init__(self, progress, log):
         self.progress = progress
+        self.log = log
 
     def write(self, model, columns, rows, total, desc):
+        started = time.monotonic()
         bar = self.progress.bar(total, desc)
         try:
             if connection.vendor == "postgresql":
@@ -306,6 +308,7 @@ class _TableWriter:
                 self._insert(model, columns, rows, bar)
         finally:
             bar.close()
+        self.log(f"  {desc}: {total:,} rows in {time.monotonic() - started:.1f} s")
 
     def _copy(self, model, columns, rows, bar):
         from psycopg import sql
@@ -357,9 +360,9 @@ class DemoSeeder:
         self.rng = random.Random(seed)
         self.counts = planned_counts(scale)
         self.progress = _Progress(progress_factory)
-        self.writer = _TableWriter(self.progress)
-        self.write_media = write_media
         self.log = log or (lambda message: None)
+        self.writer = _TableWriter(self.progress, self.log)
+        self.write_media = write_media
         self.media_names = {}
 
     # --- text ---------------------------------------------------------------------------------
@@ -782,10 +785,13 @@ class DemoSeeder:
         self._generate_subscriptions()
         self._generate_watch_history()
         self._generate_playlists()
+        self.log(f"Generated in {time.monotonic() - started:.1f} s; loading...")
 
         with transaction.atomic(), _foreign_keys_checked_once():
             self._load()
+            stage = time.monotonic()
             _recount_counters()
+            self.log(f"Counters recomputed in {time.monotonic() - stage:.1f} s; committing...")
         if connection.vendor == "postgresql":
             # Fresh statistics, so the first queries against the new data get sane plans.
             with connection.cursor() as cursor:

@@ -17,14 +17,17 @@ Decisions (the issue leaves these open):
   django-cloudinary-storage's storages (the Admin API's ``resources`` listing, 500 at a time;
   age = the asset's ``created_at``); any other storage class is refused with a clear error.
 - ``--fail-on-findings`` makes the command exit with status 1 when anything is left to report,
-  for monitoring (a test run or a cron job should see zero).
+  for monitoring (a test run or a cron job should see zero). A deletion that fails (Cloudinary
+  answering an error) is reported and also ends the run with status 1.
 """
 
 import os
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
@@ -74,6 +77,10 @@ class LocalLister:
     def __init__(self, storage):
         self.storage = storage
 
+    def prefix(self, folder):
+        """How the names of the files in ``folder`` begin."""
+        return folder
+
     def files(self, folder):
         root = os.path.join(self.storage.location, folder)
         for directory, _subdirs, names in os.walk(root):  # os.walk never follows symlinks
@@ -105,11 +112,14 @@ class CloudinaryLister:
         getter = getattr(self.storage, "_get_resource_type", None)
         return getter(name) if getter else self.storage.RESOURCE_TYPE
 
+    def prefix(self, folder):
+        """The storage puts its media prefix (``MEDIA_URL``'s path, "media/") before folders."""
+        return self.storage._prepend_prefix(folder)
+
     def files(self, folder):
         import cloudinary.api
 
-        prepend = getattr(self.storage, "_prepend_prefix", None)
-        prefix = prepend(folder) if prepend else folder
+        prefix = self.prefix(folder)
         cursor = None
         while True:
             options = {
@@ -117,6 +127,7 @@ class CloudinaryLister:
                 "resource_type": self._resource_type(prefix),
                 "prefix": prefix,
                 "max_results": self.PAGE,
+                "timeout": getattr(settings, "CLOUDINARY_TIMEOUT_SECONDS", 60),
             }
             if cursor:
                 options["next_cursor"] = cursor
@@ -142,12 +153,13 @@ def _parse_cloudinary_time(value):
 def lister_for(storage):
     if isinstance(storage, FileSystemStorage):
         return LocalLister(storage)
-    if type(storage).__module__.split(".")[0] in {"cloudinary_storage", "viztube"} and hasattr(
-        storage, "RESOURCE_TYPE"
-    ):
+    # Only imported when a Cloudinary storage is in use: without credentials it cannot be.
+    cloudinary_storage = sys.modules.get("cloudinary_storage.storage")
+    if cloudinary_storage and isinstance(storage, cloudinary_storage.MediaCloudinaryStorage):
         return CloudinaryLister(storage)
+    kind = storage.__class__  # the class behind a lazy storage object
     raise CommandError(
-        f"purge_orphan_media cannot list a {type(storage).__module__}.{type(storage).__name__}; "
+        f"purge_orphan_media cannot list a {kind.__module__}.{kind.__name__}; "
         "it knows FileSystemStorage and django-cloudinary-storage."
     )
 
@@ -211,7 +223,10 @@ class Command(BaseCommand):
 
         left_over = (len(orphans) - deleted) + len(missing)
         if options["delete"]:
-            self.stdout.write(f"Deleted {deleted} orphan(s); {failed} could not be deleted.")
+            summary = f"Deleted {deleted} orphan(s); {failed} could not be deleted."
+            if failed:
+                raise CommandError(summary)
+            self.stdout.write(summary)
         if options["fail_on_findings"] and left_over:
             raise CommandError(
                 f"{len(orphans) - deleted} orphan(s) and {len(missing)} missing file(s) remain."
@@ -226,8 +241,10 @@ class Command(BaseCommand):
 
     def _list_storages(self):
         stored = {}
+        self.prefixes = {}
         for alias, folders in media_layout().items():
             lister = lister_for(_storage_for(alias))
+            self.prefixes[alias] = [lister.prefix(folder) for folder in folders]
             files = {}
             bar = self._bar(f"Listing {alias} storage")
             try:
@@ -250,7 +267,6 @@ class Command(BaseCommand):
 
     def _missing(self, stored, referenced):
         """Referenced names the storage does not hold: ``[(alias, name, [(label, rows)])]``."""
-        layout = media_layout()
         missing_by_alias = {}
         for alias, names in referenced.items():
             storage = _storage_for(alias)
@@ -259,7 +275,7 @@ class Command(BaseCommand):
                 if name in stored.get(alias, {}):
                     continue
                 # Outside the listed folders, ask the storage itself before calling it missing.
-                listed = any(name.startswith(folder) for folder in layout.get(alias, ()))
+                listed = any(name.startswith(prefix) for prefix in self.prefixes.get(alias, ()))
                 if not listed and storage.exists(name):
                     continue
                 absent.append(name)

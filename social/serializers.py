@@ -116,6 +116,16 @@ class SubscriptionPersonOutputSerializer(PersonSerializer):
     subscribedAt = serializers.DateTimeField(source="subscribed_at", read_only=True)
 
 
+# One class per list: the schema helper names a paginated component after the item serializer's
+# class, so two lists sharing one class would produce two components with the same name.
+class SubscriberOutputSerializer(SubscriptionPersonOutputSerializer):
+    """A subscriber of a channel."""
+
+
+class SubscribedChannelOutputSerializer(SubscriptionPersonOutputSerializer):
+    """A channel the user subscribes to."""
+
+
 class ChannelProfileOutputSerializer(serializers.Serializer):
     """A channel's public profile; ``email`` only when callers look at their own channel.
 
@@ -124,9 +134,9 @@ class ChannelProfileOutputSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(read_only=True)
     username = serializers.CharField(read_only=True)
-    email = serializers.EmailField(
-        read_only=True, required=False, help_text="Only on the caller's own channel."
-    )
+    # Not read_only: the schema marks read-only fields as always present, and this one is not.
+    # (This serializer only ever writes output.)
+    email = serializers.EmailField(required=False, help_text="Only on the caller's own channel.")
     fullname = serializers.CharField(read_only=True)
     avatar = serializers.SerializerMethodField()
     coverImage = serializers.SerializerMethodField()

@@ -18,7 +18,8 @@ from social.serializers import (
     CommentUpdateInputSerializer,
     LikedVideoOutputSerializer,
     LikeToggleOutputSerializer,
-    SubscriptionPersonOutputSerializer,
+    SubscribedChannelOutputSerializer,
+    SubscriberOutputSerializer,
     SubscriptionToggleOutputSerializer,
     TweetCreateInputSerializer,
     TweetOutputSerializer,
@@ -210,7 +211,7 @@ class ChannelSubscriptionView(APIView):
 
     @api_doc(
         name="SubscriberList",
-        response=SubscriptionPersonOutputSerializer,
+        response=SubscriberOutputSerializer,
         paginated=True,
         errors=(401, 404),
         parameters=[CHANNEL_ID],
@@ -218,14 +219,14 @@ class ChannelSubscriptionView(APIView):
     )
     def get(self, request, channel_id):
         subscribers = selectors.subscriber_list(channel_id=channel_id)
-        body = _page(request, subscribers, SubscriptionPersonOutputSerializer)
+        body = _page(request, subscribers, SubscriberOutputSerializer)
         return ok(body, "Subscribers fetched successfully")
 
 
 class SubscribedChannelListView(APIView):
     @api_doc(
         name="SubscribedChannelList",
-        response=SubscriptionPersonOutputSerializer,
+        response=SubscribedChannelOutputSerializer,
         paginated=True,
         errors=(401, 404),
         parameters=[_uuid_path("subscriber_id", "The subscribing user's id.")],
@@ -233,7 +234,7 @@ class SubscribedChannelListView(APIView):
     )
     def get(self, request, subscriber_id):
         channels = selectors.subscribed_channel_list(subscriber_id=subscriber_id)
-        body = _page(request, channels, SubscriptionPersonOutputSerializer)
+        body = _page(request, channels, SubscribedChannelOutputSerializer)
         return ok(body, "Subscribed channels fetched successfully")
 
 

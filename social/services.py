@@ -268,6 +268,42 @@ def subscription_toggle(*, subscriber, channel_id):
     return SubscriptionState(subscribed=subscribed, subscribers_count=count)
 
 
+# --- Deleting users ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def users_delete(*, users):
+    """Delete users (staff moderation) and keep everyone else's counters exact.
+
+    Deleting a user cascades to their likes, comments and subscriptions, which are counted on
+    *other* people's videos and channels. Those videos and users are locked first (fixed order),
+    the users are deleted, then the survivors' counters are recomputed from the rows. The admin of
+    ``accounts`` must route user deletion here (``delete_model`` / ``delete_queryset``).
+    """
+    user_ids = list(users.values_list("pk", flat=True))
+    video_ids = set(
+        Like.objects.filter(user_id__in=user_ids, video__isnull=False).values_list(
+            "video_id", flat=True
+        )
+    ) | set(Comment.objects.filter(author_id__in=user_ids).values_list("video_id", flat=True))
+    related_user_ids = set(
+        Subscription.objects.filter(subscriber_id__in=user_ids).values_list("channel_id", flat=True)
+    ) | set(
+        Subscription.objects.filter(channel_id__in=user_ids).values_list("subscriber_id", flat=True)
+    )
+    _lock_videos(video_ids)
+    list(
+        User.objects.filter(pk__in=related_user_ids)
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
+    )
+    deleted, _ = User.objects.filter(pk__in=user_ids).delete()
+    counters_recount_videos(video_ids=video_ids)
+    counters_recount_users(user_ids=related_user_ids - set(user_ids))
+    return deleted
+
+
 # --- Counter repair ---------------------------------------------------------------------------
 
 

@@ -6,6 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command, load_command_class
 
+from social.services import users_delete
+from tests.conftest import bearer_client
 from tests.factories import (
     CommentFactory,
     LikeFactory,
@@ -93,3 +95,24 @@ def test_help_explains_the_command():
 def test_batch_size_must_be_positive():
     with pytest.raises(CommandError, match="at least 1"):
         run("--batch-size", "0")
+
+
+def test_deleting_users_through_the_service_keeps_other_counters_exact(auth_client, user):
+    """``users_delete`` is what the accounts admin must call: a removed user's likes, comments
+    and subscriptions disappear from other people's counters."""
+    video = VideoFactory()
+    channel, fan = UserFactory(), UserFactory()
+    for client in (auth_client, bearer_client(fan)):
+        client.post(f"/api/v1/likes/toggle/v/{video.pk}")
+        client.post(f"/api/v1/comments/{video.pk}", {"content": "hi"})
+        client.post(f"/api/v1/subscriptions/c/{channel.pk}")
+    bearer_client(channel).post(f"/api/v1/subscriptions/c/{user.pk}")
+
+    users_delete(users=User.objects.filter(pk=user.pk))
+
+    video.refresh_from_db()
+    channel.refresh_from_db()
+    assert (video.likes_count, video.comments_count) == (1, 1)
+    assert (channel.subscribers_count, channel.subscriptions_count) == (1, 0)
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert_counters_match_rows()

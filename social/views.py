@@ -2,7 +2,17 @@
 
 Each view parses input, calls one service (writes) or selector (reads), and serializes the
 result. Public reads (api.md §2): the comments of a video, a user's tweets, a channel profile;
-everything else needs a token. Staff have no special powers here (moderation is the admin's job).
+everything else needs a token.
+
+Decisions where the specs are silent:
+- Staff have no special powers here; moderation is the admin's job (``social.admin``).
+- A created or edited comment/tweet answers in the same shape as its list item (``user``,
+  ``likesCount``, ``isLiked``), not the original's bare row, so clients handle one shape.
+- The video's owner may delete comments on their video but not edit them (words stay the
+  author's). Liking one's own video, comment or tweet is allowed, as in the original.
+- Any signed-in user may list anyone's subscribers and subscriptions (as the original).
+- Deactivated users are not hidden: deactivation stops sign-in, it does not unpublish a channel.
+- Rate-limit scopes: toggles are ``toggle``; posting a comment or a tweet is ``comment``.
 """
 
 from drf_spectacular.types import OpenApiTypes

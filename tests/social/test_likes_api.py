@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from social.models import Like
-from tests.conftest import bearer_client
+from tests.conftest import bearer_client, tokens_for
 from tests.factories import CommentFactory, LikeFactory, TweetFactory, UserFactory, VideoFactory
 from tests.social.helpers import (
     assert_counters_match_rows,
@@ -270,3 +270,19 @@ def test_liked_videos_query_budget(auth_client, user, django_assert_max_num_quer
         response = auth_client.get("/api/v1/likes/videos")
 
     assert len(response.json()["data"]["docs"]) == 4
+
+
+def test_cookie_authenticated_toggle_needs_a_trusted_origin(api_client, user, video):
+    """A like is a state change: with the ambient cookie it must come from a trusted origin."""
+    api_client.cookies["accessToken"] = tokens_for(user)[0]
+    url = f"/api/v1/likes/toggle/v/{video.pk}"
+
+    assert_error(
+        api_client.post(url, HTTP_ORIGIN="https://evil.example"),
+        403,
+        "Cross-site request refused: untrusted Origin",
+    )
+    assert not Like.objects.exists()
+
+    response = api_client.post(url, HTTP_ORIGIN="http://localhost:3000")
+    assert assert_ok(response, ADDED) == {"liked": True, "likesCount": 1}

@@ -31,6 +31,9 @@ class PersonSerializer(serializers.Serializer):
 class UserSerializer(serializers.Serializer):
     """The caller's own account ("SafeUser"): never the password, tokens or staff flags."""
 
+    class Meta:
+        ref_name = "AccountUser"
+
     id = serializers.UUIDField(read_only=True)
     username = serializers.CharField(read_only=True)
     email = serializers.EmailField(read_only=True)
@@ -48,11 +51,17 @@ class UserSerializer(serializers.Serializer):
 
 
 class TokenPairSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "AccountTokenPair"
+
     accessToken = serializers.CharField()
     refreshToken = serializers.CharField()
 
 
 class LoginOutputSerializer(TokenPairSerializer):
+    class Meta:
+        ref_name = "AccountLogin"
+
     user = UserSerializer()
 
 

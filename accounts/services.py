@@ -133,8 +133,10 @@ def user_login(*, request, password, email=None, username=None):
     if email:
         owner = user_username_for_email(email=email)
         if owner is None or (login_name and owner != login_name):
-            # Never a username (they cannot contain "@"): ModelBackend still hashes, then fails.
+            # A name with "@" is never a username: ModelBackend still hashes, then fails.
             login_name = email.strip().lower()
+            if "@" not in login_name:
+                login_name = f"@{login_name}"
         else:
             login_name = owner
     user = authenticate(request=request, username=login_name, password=password)

@@ -72,6 +72,8 @@ class CredentialsAPIView(AccountsAPIView):
 
 
 class RegisterView(CredentialsAPIView):
+    """``POST /user/register``: multipart; every check runs before any file is stored."""
+
     parser_classes = [MultiPartParser]
 
     @api_doc(
@@ -99,6 +101,9 @@ class RegisterView(CredentialsAPIView):
 
 
 class LoginView(CredentialsAPIView):
+    """``POST /user/login``: email or username (any case) and password; tokens in cookies
+    and in ``data``."""
+
     parser_classes = [JSONParser, FormParser]
 
     @api_doc(
@@ -120,6 +125,9 @@ class LoginView(CredentialsAPIView):
 
 
 class RefreshTokenView(CredentialsAPIView):
+    """``POST /user/refresh-token``: the refresh token from the cookie, else the body, is
+    spent exactly once for a new pair."""
+
     parser_classes = [JSONParser, FormParser]
 
     @api_doc(
@@ -147,6 +155,8 @@ class RefreshTokenView(CredentialsAPIView):
 
 
 class LogoutView(AccountsAPIView):
+    """``POST /user/logout``: revokes the presented refresh token and clears the cookies."""
+
     parser_classes = [JSONParser, FormParser]
 
     @api_doc(
@@ -167,6 +177,8 @@ class LogoutView(AccountsAPIView):
 
 
 class ChangePasswordView(AccountsAPIView):
+    """``POST /user/change-password``: earlier tokens stop working; fresh ones come back."""
+
     parser_classes = [JSONParser, FormParser]
 
     @api_doc(
@@ -191,6 +203,8 @@ class ChangePasswordView(AccountsAPIView):
 
 
 class CurrentUserView(AccountsAPIView):
+    """``GET /user/current-user-details``."""
+
     @api_doc(name="UserCurrent", response=UserSerializer, summary="The caller's account.")
     def get(self, request):
         # The authentication class already loaded the user: no further query.
@@ -198,6 +212,8 @@ class CurrentUserView(AccountsAPIView):
 
 
 class UpdateAccountView(AccountsAPIView):
+    """``PATCH /user/update-account``: partial; unknown fields are ignored."""
+
     parser_classes = [JSONParser, FormParser]
 
     @api_doc(
@@ -215,6 +231,8 @@ class UpdateAccountView(AccountsAPIView):
 
 
 class UpdateAvatarView(AccountsAPIView):
+    """``PATCH /user/update-avatar``: multipart ``avatar``."""
+
     parser_classes = [MultiPartParser]
 
     @api_doc(
@@ -232,6 +250,8 @@ class UpdateAvatarView(AccountsAPIView):
 
 
 class UpdateCoverImageView(AccountsAPIView):
+    """``PATCH /user/update-cover-image``: multipart ``coverImage``."""
+
     parser_classes = [MultiPartParser]
 
     @api_doc(

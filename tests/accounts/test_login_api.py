@@ -125,6 +125,8 @@ def test_login_with_samesite_none_always_marks_cookies_secure(api_client, member
         {"username": "nobody", "password": DEFAULT_PASSWORD},
         # Email and username of two different accounts: neither is logged in.
         {"email": "member@example.com", "username": "other.one", "password": DEFAULT_PASSWORD},
+        # A username in the email field is not an email: it must not log anyone in.
+        {"email": "member.one", "password": DEFAULT_PASSWORD},
     ],
     ids=[
         "wrong-password-email",
@@ -132,6 +134,7 @@ def test_login_with_samesite_none_always_marks_cookies_secure(api_client, member
         "unknown-email",
         "unknown-username",
         "mismatch",
+        "username-as-email",
     ],
 )
 def test_login_failures_are_one_and_the_same_401(api_client, member, credentials):

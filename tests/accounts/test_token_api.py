@@ -411,3 +411,19 @@ def test_a_cookie_read_cannot_change_state(user):
     assert_error(client.get(LOGOUT), 405)
     assert OutstandingToken.objects.filter(user=user).count() == 1
     assert BlacklistedToken.objects.count() == 0
+
+
+def test_another_authorization_scheme_falls_back_to_the_cookie(user):
+    """A staging proxy may add Basic auth: the browser's cookie still identifies the user."""
+    client = cookie_client(user)
+
+    response = client.get(ME, HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz")
+
+    assert response.status_code == 200
+    assert response.json()["data"]["id"] == str(user.id)
+
+
+def test_an_invalid_bearer_is_401_even_with_a_valid_cookie(user):
+    client = cookie_client(user)
+
+    assert_error(client.get(ME, HTTP_AUTHORIZATION="Bearer not-a-jwt"), 401)

@@ -60,9 +60,10 @@ class JWTCookieOrHeaderAuthentication(JWTAuthentication):
         header = self.get_header(request)
         if header is not None:
             raw_token = self.get_raw_token(header)
-            if raw_token is None:
-                return None
-            return self._authenticate_token(raw_token)
+            if raw_token is not None:
+                return self._authenticate_token(raw_token)
+            # Another scheme (e.g. Basic added by a staging proxy) is not ours: fall back to
+            # the cookie instead of treating a signed-in browser as anonymous.
 
         raw_token = request.COOKIES.get(ACCESS_COOKIE)
         if not raw_token:

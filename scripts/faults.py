@@ -301,6 +301,20 @@ def count_rows(database_url, table):
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
 
 
+def settings_overlay(run, name, body):
+    """Environment entries that run Django with ``viztube.settings`` plus a few lines of ours.
+
+    The module lives in the run folder, never in the repository; it starts with
+    ``from viztube.settings import *``, so everything else is the production configuration.
+    """
+    folder = run.folder(f"settings-{name}")
+    module = f"faults_settings_{name.replace('-', '_')}"
+    (folder / f"{module}.py").write_text(
+        "import os\nfrom viztube.settings import *  # noqa\n" + body
+    )
+    return {"DJANGO_SETTINGS_MODULE": module, "PYTHONPATH": f"{folder}{os.pathsep}{REPO}"}
+
+
 class Gunicorn:
     """gunicorn serving the project on a free 127.0.0.1 port; stopped on every way out."""
 
@@ -584,14 +598,35 @@ def scenario_db_restart(run, args):
             "db-restart restarts PostgreSQL: pass --private-postgres (a throwaway server) or "
             "--i-know-this-restarts-postgres (the shared one at 127.0.0.1:5432)"
         )
+    overlay = {}
+    if args.no_conn_health_checks:
+        overlay = settings_overlay(run, "no-health-checks", NO_HEALTH_CHECKS_SETTINGS)
+        result.figures["conn_health_checks"] = False
+        log("  control run: CONN_HEALTH_CHECKS off (the idle-restart check is expected to FAIL)")
     env = django_env(
         database_url=f"{server_url}/{DATABASE_NAME}",
         upload_tmp=run.folder("db-restart/uploads"),
         media_root=run.folder("db-restart/media"),
+        extra=overlay,
     )
     prepare_database(server_url, env)
     server_app = Gunicorn(env, run.dir / "gunicorn-db-restart.log").start()
 
+    restart_log = run.dir / "postgres-restart.log"
+
+    def restart_postgres():
+        """Run the restart command; ``(returncode, output, started, ended)``."""
+        log(f"  restarting PostgreSQL: {' '.join(restart_command)}")
+        started = time.monotonic()
+        # Output to a file, not a pipe: a server started by the restart may keep a pipe open.
+        with restart_log.open("wb") as output:
+            done = subprocess.run(  # noqa: S603 - pg_ctl / pg_ctlcluster, fixed arguments
+                restart_command, stdout=output, stderr=subprocess.STDOUT, timeout=120, check=False
+            )
+        ended = time.monotonic()
+        return done.returncode, restart_log.read_text(errors="replace").strip(), started, ended
+
+    # Phase 1: restart in the middle of a steady load.
     samples, lock = [], threading.Lock()
     begin = time.monotonic()
     deadline = _Deadline(begin + args.load_seconds)
@@ -604,27 +639,35 @@ def scenario_db_restart(run, args):
     for thread in threads:
         thread.start()
     time.sleep(args.restart_at)
-    log(f"  restarting PostgreSQL: {' '.join(restart_command)}")
-    restart_started = time.monotonic()
-    # Output to a file, not a pipe: a server started by the restart may keep a pipe open.
-    restart_log = run.dir / "postgres-restart.log"
-    with restart_log.open("wb") as output:
-        restart = subprocess.run(  # noqa: S603 - pg_ctl / pg_ctlcluster, fixed arguments
-            restart_command, stdout=output, stderr=subprocess.STDOUT, timeout=120, check=False
-        )
-    restart_ended = time.monotonic()
-    restart_output = restart_log.read_text(errors="replace").strip()
+    returncode, restart_output, restart_started, restart_ended = restart_postgres()
     # However slow the restart was, the load goes on for at least 5 s after it.
     deadline.extend_to(restart_ended + 5)
     for thread in threads:
         thread.join(timeout=deadline.at - time.monotonic() + 10)
+
+    # Phase 2: restart while idle. Under a steady load every dead connection is used (and
+    # dropped) during the outage itself; idle, all of them survive the restart and the first
+    # requests after it pick them up: only the health check stands between them and a 500.
+    _burst(server_app.port, requests=48, parallel=16)  # every worker thread holds a connection
+    idle_code, idle_output, _, _ = restart_postgres()
+    time.sleep(0.5)
+    idle_answers = _burst(server_app.port, requests=48, parallel=16)
     server_app.stop()
 
     figures = analyse_load(samples, restart_started=restart_started, restart_ended=restart_ended)
+    figures["errors_started_after_the_restart_returned"] = sum(
+        1 for sample in samples if sample.started >= restart_ended and not sample.ok
+    )
     figures["threads"] = args.threads
     figures["load_seconds"] = round(max(s.ended for s in samples) - begin, 1) if samples else 0
+    idle_errors = [answer for answer in idle_answers if not 200 <= (answer.status or 0) < 300]
+    figures["idle_restart"] = {
+        "requests_after": len(idle_answers),
+        "errors_after": len(idle_errors),
+        "statuses_after": _count_statuses(idle_answers),
+    }
     result.figures.update(figures)
-    result.check("restart command succeeded", restart.returncode == 0, restart_output[-300:])
+    result.check("restart command succeeded", returncode == 0, restart_output[-300:])
     result.check(
         "no error before the restart",
         figures["before_errors"] == 0,
@@ -650,7 +693,40 @@ def scenario_db_restart(run, args):
         figures["during_errors_in_envelope"] == answered_errors,
         f"statuses {figures['during_statuses']}",
     )
+    result.check("idle restart command succeeded", idle_code == 0, idle_output[-300:])
+    result.check(
+        "no error after a restart while idle (dead persistent connections revived)",
+        not idle_errors,
+        f"{len(idle_answers)} requests, statuses {figures['idle_restart']['statuses_after']}",
+    )
     return result.finish()
+
+
+def _count_statuses(answers):
+    counts = {}
+    for answer in answers:
+        key = str(answer.status) if answer.status is not None else answer.error or "no answer"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _burst(port, *, requests, parallel):
+    """``requests`` GET /videos from ``parallel`` threads at once; the answers."""
+    answers, lock = [], threading.Lock()
+    per_thread = max(1, requests // parallel)
+
+    def worker():
+        for _ in range(per_thread):
+            answer = http_request(port, "GET", "/api/v1/videos?limit=5", timeout=5)
+            with lock:
+                answers.append(answer)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(parallel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
 
 
 # --- 2. a worker killed during a large upload ----------------------------------------------------
@@ -779,14 +855,17 @@ def scenario_worker_kill(run, args):
 
 # --- 3. Cloudinary slow or failing ---------------------------------------------------------------
 
-# settings.py has no environment variable for the Cloudinary timeout (yet): a two-line settings
-# module in the run folder adds it. It also spools every uploaded file to FILE_UPLOAD_TEMP_DIR
-# (as any file over 2.5 MB is in production) so that "no temp file left" checks something.
+# settings.py has no environment variable for the Cloudinary timeout (yet): the overlay adds it.
+# It also spools every uploaded file to FILE_UPLOAD_TEMP_DIR (as any file over 2.5 MB is in
+# production) so that "no temp file left" checks a file that really existed.
 CLOUDINARY_SETTINGS = """
-import os
-from viztube.settings import *  # noqa: F403
 CLOUDINARY_TIMEOUT_SECONDS = float(os.environ["FAULTS_CLOUDINARY_TIMEOUT_SECONDS"])
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+"""
+# The control experiment of db-restart: without the ping before reuse, a persistent connection
+# that the restart killed fails the next request that picks it up.
+NO_HEALTH_CHECKS_SETTINGS = """
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 """
 
 
@@ -797,8 +876,6 @@ def scenario_cloudinary(run, args):
     result = Result("cloudinary")
     fake = FakeCloudinary(run.folder("fake-cloudinary")).start()
     _cleanups.append(fake.stop)
-    settings_dir = run.folder("cloudinary-settings")
-    (settings_dir / "faults_cloudinary_settings.py").write_text(CLOUDINARY_SETTINGS)
     upload_tmp = run.folder("cloudinary/uploads")
     media_root = run.folder("cloudinary/media")
     timeout = args.cloudinary_timeout
@@ -809,8 +886,7 @@ def scenario_cloudinary(run, args):
         extra={
             "CLOUDINARY_URL": fake.cloudinary_url,
             "FAULTS_CLOUDINARY_TIMEOUT_SECONDS": str(timeout),
-            "DJANGO_SETTINGS_MODULE": "faults_cloudinary_settings",
-            "PYTHONPATH": f"{settings_dir}{os.pathsep}{REPO}",
+            **settings_overlay(run, "cloudinary", CLOUDINARY_SETTINGS),
         },
     )
     token = prepare_database(SHARED_POSTGRES, env)
@@ -981,6 +1057,11 @@ def parse_args(argv=None):
         "--private-postgres",
         action="store_true",
         help="run db-restart on a throwaway PostgreSQL server of its own instead",
+    )
+    parser.add_argument(
+        "--no-conn-health-checks",
+        action="store_true",
+        help="db-restart control run with CONN_HEALTH_CHECKS off (shows what the check prevents)",
     )
     parser.add_argument("--threads", type=int, default=8, help="db-restart load threads (8)")
     parser.add_argument("--load-seconds", type=float, default=12.0, help="db-restart load (12)")

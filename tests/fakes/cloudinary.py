@@ -131,6 +131,8 @@ def _parse_multipart(body, content_type):
         headers = email.parser.BytesHeaderParser().parsebytes(head + b"\r\n\r\n")
         name = headers.get_param("name", header="content-disposition")
         filename = headers.get_param("filename", header="content-disposition")
+        if name is None:
+            raise _ApiError(400, "A multipart part has no name")
         if name == "file" and filename is not None:
             file_part = (filename, data)
         elif name.endswith("[]"):
@@ -548,15 +550,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"Resource not found", "text/plain", with_body=with_body)
             return
         content_type = mimetypes.guess_type(f"x.{asset.format}")[0] or "application/octet-stream"
-        self._send(200, asset.read(), content_type, with_body=with_body)
+        self._send(200, asset.read() if with_body else b"", content_type, length=asset.bytes)
 
-    def _send(self, status, payload, content_type, *, with_body=True):
+    def _send(self, status, payload, content_type, *, with_body=True, length=None):
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Content-Length", str(len(payload) if length is None else length))
             self.end_headers()
-            if with_body:
+            if with_body and payload:
                 self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (a timeout test): nothing to answer to.

@@ -53,7 +53,6 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_staff")
     search_fields = ("username", "email", "fullname")
     ordering = ("-created_at",)
-    date_hierarchy = None
     readonly_fields = (
         "id",
         "subscribers_count",

@@ -43,6 +43,8 @@ class FieldProblem(exceptions.APIException):
 
 
 def _taken_problem(taken, message=None):
+    """409 naming the taken field(s). After a lost race the winner may already have changed
+    its name again, so ``taken`` can be all False: the answer is then the generic one."""
     fields = {name: [TAKEN_MESSAGES[name]] for name, is_taken in taken.items() if is_taken}
     if message is None:
         message = next(iter(fields.values()))[0] if len(fields) == 1 else DUPLICATE_USER

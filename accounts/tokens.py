@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import exceptions
@@ -47,7 +48,7 @@ def _user_still_entitled(refresh):
     User = get_user_model()
     try:
         user = User.objects.get(**{api_settings.USER_ID_FIELD: refresh[api_settings.USER_ID_CLAIM]})
-    except (KeyError, ValueError, User.DoesNotExist):
+    except (KeyError, ValueError, DjangoValidationError, User.DoesNotExist):
         return None
     if not user.is_active:
         return None
@@ -102,7 +103,7 @@ def refresh_token_revoke(*, raw_token: str, user) -> bool:
 
 def refresh_tokens_revoke_all(*, user_ids) -> int:
     """Blacklist every outstanding, unexpired refresh token of these users (password change,
-    deactivation). One INSERT ... SELECT-like bulk insert; ignores tokens already blacklisted."""
+    deactivation): one SELECT and one bulk INSERT that skips tokens blacklisted meanwhile."""
     outstanding = OutstandingToken.objects.filter(
         user_id__in=list(user_ids),
         expires_at__gt=timezone.now(),

@@ -119,6 +119,7 @@ def user_register(*, username, email, fullname, password, avatar, cover_image=No
 
 
 def _delete_all(user, names):
+    # Both image fields live in the default storage.
     for name in names:
         _image_delete(storage=user.avatar.storage, name=name)
 

@@ -55,13 +55,14 @@ def _decrement(field, by=1):
 def comment_create(*, video_id, author, content):
     """Add a comment to a video ``author`` can see, and count it on the video."""
     video = video_get_for_viewer(video_id, author)
-    try:
-        with transaction.atomic():
-            comment = Comment.objects.create(video=video, author=author, content=content)
-    except IntegrityError:
-        # The video was deleted between the check and the insert (foreign key violation).
-        raise NotFound(VIDEO_NOT_FOUND) from None
-    Video.objects.filter(pk=video.pk).update(comments_count=F("comments_count") + 1)
+    # Count first. The UPDATE locks the video row until we commit, so it cannot be deleted under
+    # the new comment; no row updated means it was deleted since the check. (A try/except around
+    # the INSERT would not catch that: Django's PostgreSQL foreign keys are DEFERRABLE INITIALLY
+    # DEFERRED, so the violation would only surface at COMMIT, as a 500.)
+    counted = Video.objects.filter(pk=video.pk).update(comments_count=F("comments_count") + 1)
+    if not counted:
+        raise NotFound(VIDEO_NOT_FOUND)
+    comment = Comment.objects.create(video=video, author=author, content=content)
     # A new comment has no likes yet; these are what the list annotates.
     comment.likes_total = 0
     comment.is_liked = False

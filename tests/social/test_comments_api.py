@@ -422,3 +422,22 @@ def test_deleting_twice_is_a_404_the_second_time(other_client, comment, video):
 def test_trailing_slash_is_accepted(other_client, video):
     response = other_client.post(comments_url(video) + "/", {"content": "slash"})
     assert_ok(response, "Comment added successfully", status=201)
+
+
+def test_comment_on_a_video_deleted_after_the_visibility_check_is_a_404(monkeypatch, user):
+    """The window between the check and the insert: the counter UPDATE finds no row, so the
+    service answers 404 instead of inserting a comment whose deferred foreign key would fail at
+    COMMIT (a 500)."""
+    from rest_framework.exceptions import NotFound
+
+    from social import services
+    from videos.models import Video
+
+    video = VideoFactory()
+    stale = Video.objects.get(pk=video.pk)
+    video.delete()
+    monkeypatch.setattr(services, "video_get_for_viewer", lambda video_id, viewer: stale)
+
+    with pytest.raises(NotFound, match="Video not found"):
+        services.comment_create(video_id=stale.pk, author=user, content="too late")
+    assert not Comment.objects.exists()

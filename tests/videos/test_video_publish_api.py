@@ -315,3 +315,17 @@ def test_a_second_publish_does_not_touch_the_first(auth_client, media_root):
     assert Video.objects.count() == 2
     assert Video.objects.get(pk=first.pk).title == first.title
     assert Video.objects.exclude(pk=first.pk).get().thumbnail.name.endswith(".jpg")
+
+
+def test_publishing_has_its_own_rate_limit_and_a_throttled_upload_stores_nothing(
+    auth_client, api_client, settings, media_root
+):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": "2/h"}
+
+    statuses = [publish(auth_client).status_code for _ in range(3)]
+
+    assert statuses == [201, 201, 429]
+    assert Video.objects.count() == 2
+    assert len(files_under(media_root)) == 4
+    # Reading is not an upload: the list still answers.
+    assert api_client.get(VIDEOS).status_code == 200

@@ -592,15 +592,16 @@ def fake_cloudinary_server(tmp_path_factory):
 def fake_cloudinary(fake_cloudinary_server, settings):
     """Cloudinary mode for one test, against an emptied fake; yields the ``FakeCloudinary``.
 
-    The SDK is configured for the fake, ``settings.STORAGES`` "default"/"videos" become the
-    Cloudinary backends and ``settings.CLOUDINARY_URL`` points at the fake; all is restored after.
+    The SDK is configured for the fake and ``settings.STORAGES`` "default"/"videos" become the
+    Cloudinary backends; both are restored after. ``settings.CLOUDINARY_URL`` is left empty on
+    purpose: ``viztube.urls`` reads it once, when the URLconf is first loaded, and a test that
+    happened to load it here would remove the local /media/ route for the rest of the session.
     Delivery URLs are https (unreachable) as in production; set
     ``settings.CLOUDINARY_STORAGE = {"SECURE": False}`` to get http URLs served by the fake.
     """
     fake = fake_cloudinary_server
     fake.reset()
     cloudinary.config(**fake.sdk_config())
-    settings.CLOUDINARY_URL = fake.cloudinary_url
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {"BACKEND": "viztube.cloudinary_backends.CloudinaryImageStorage"},

@@ -206,6 +206,11 @@ def test_empty_file_raises_media_storage_error(videos, fake_cloudinary):
     assert fake_cloudinary.uploads == []
 
 
+def test_the_fixture_leaves_cloudinary_url_empty(fake_cloudinary, settings):
+    """viztube.urls reads it when the URLconf loads: set here, /media/ could vanish for good."""
+    assert settings.CLOUDINARY_URL == ""
+
+
 def test_settings_are_back_to_local_files_after_the_fixture(settings):
     """Runs after the tests above (file order): the fixture restored what it changed."""
     assert settings.STORAGES["videos"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"

@@ -1,0 +1,151 @@
+"""Production configuration: `check --deploy` passes with the documented environment, and
+malformed values stop start-up with a message naming the variable."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+OPERATIONS_DOC = REPO / "docs" / "operations.md"
+
+
+def documented_production_environment():
+    """The ``env`` block of docs/operations.md, as a dict (the doc and this test cannot drift)."""
+    text = OPERATIONS_DOC.read_text()
+    block = re.search(r"```env\n(.*?)```", text, re.DOTALL)
+    assert block, "docs/operations.md has no ```env block"
+    variables = {}
+    for line in block.group(1).splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.partition("=")
+        variables[name] = value
+    return variables
+
+
+def run_manage(tmp_path, environment, *args):
+    # A clean environment: nothing from the test run (DATABASE_URL, DEBUG...) leaks in.
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "FILE_UPLOAD_TEMP_DIR": str(tmp_path / "uploads"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        **environment,
+    }
+    return subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def production_environment(tmp_path):
+    environment = documented_production_environment()
+    # The doc leaves the key empty on purpose (start-up refuses an empty one); an operator
+    # generates one as the doc says.
+    assert environment["SECRET_KEY"] == ""
+    environment["SECRET_KEY"] = secrets.token_urlsafe(64)
+    environment["FILE_UPLOAD_TEMP_DIR"] = str(tmp_path / "uploads")
+    environment["MEDIA_ROOT"] = str(tmp_path / "media")
+    return environment
+
+
+def test_the_documented_environment_is_a_production_one():
+    environment = documented_production_environment()
+    assert environment["DEBUG"] == "0"
+    assert environment["DATABASE_URL"].startswith("postgres://")
+    assert environment["REDIS_URL"].startswith("redis://")
+    assert environment["BEHIND_TLS_PROXY"] == "1"
+    assert "*" not in environment["CORS_ALLOWED_ORIGINS"]
+    assert environment["CORS_ALLOWED_ORIGINS"].startswith("https://")
+
+
+def test_check_deploy_passes_with_the_documented_production_environment(tmp_path):
+    result = run_manage(
+        tmp_path, production_environment(tmp_path), "check", "--deploy", "--fail-level", "WARNING"
+    )
+    output = result.stdout + result.stderr
+    issues = set(re.findall(r"\(([a-z_]+\.[A-Z]\d{3})\)", output))
+    if result.returncode != 0 and issues == {"security.W021"}:
+        # settings.py hard-codes SECURE_HSTS_PRELOAD = False; the documented environment sets
+        # SECURE_HSTS_PRELOAD=1 for when settings read it (change proposed to the lead).
+        # Any other warning, or any error, fails this test.
+        pytest.xfail("settings.py does not read SECURE_HSTS_PRELOAD from the environment yet")
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+
+
+def test_check_deploy_warns_about_a_development_environment(tmp_path):
+    """The check is not a rubber stamp: the local-run defaults fail it."""
+    result = run_manage(
+        tmp_path,
+        {"DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode != 0
+    for warning in ("security.W018", "security.W004", "security.W008"):
+        assert warning in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "maybe", "Environment variable DEBUG: expected 1/0/true/false, got 'maybe'"),
+        (
+            "ACCESS_TOKEN_MINUTES",
+            "abc",
+            "Environment variable ACCESS_TOKEN_MINUTES: expected a positive integer, got 'abc'",
+        ),
+        ("REFRESH_TOKEN_DAYS", "0", "Environment variable REFRESH_TOKEN_DAYS"),
+        ("CORS_ALLOWED_ORIGINS", "*", "Environment variable CORS_ALLOWED_ORIGINS: '*' is refused"),
+        (
+            "AUTH_COOKIE_SAMESITE",
+            "Loose",
+            "Environment variable AUTH_COOKIE_SAMESITE: expected Strict, Lax or None, got 'Loose'",
+        ),
+        ("SECRET_KEY", "", "Environment variable SECRET_KEY: required when DEBUG is off"),
+        ("SECRET_KEY", "short", "Environment variable SECRET_KEY: must be at least 32 bytes"),
+        pytest.param(
+            "DATABASE_URL",
+            "nosuchdb://x",
+            "Environment variable DATABASE_URL",
+            # django-environ maps an unknown scheme to an ENGINE named after it; Django then
+            # fails with "'nosuchdb' isn't an available database backend", not naming the
+            # variable. Proposed to the lead: check the ENGINE in settings.py.
+            marks=pytest.mark.xfail(
+                reason="settings.py does not name DATABASE_URL for an unknown scheme"
+            ),
+        ),
+        ("CLOUDINARY_URL", "https://key:secret@cloud", "Environment variable CLOUDINARY_URL"),
+        ("VIDEO_MAX_UPLOAD_MB", "-5", "Environment variable VIDEO_MAX_UPLOAD_MB"),
+    ],
+)
+def test_a_malformed_variable_stops_start_up_naming_it(tmp_path, name, value, message):
+    environment = production_environment(tmp_path)
+    environment[name] = value
+
+    result = run_manage(tmp_path, environment, "check")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+    assert "System check identified" not in result.stdout
+
+
+def test_the_same_environment_without_the_bad_value_starts(tmp_path):
+    """Control for the test above: it is the bad value that stops start-up, nothing else."""
+    result = run_manage(tmp_path, production_environment(tmp_path), "check")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout

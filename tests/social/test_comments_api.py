@@ -3,7 +3,9 @@
 import uuid
 
 import pytest
+from rest_framework.exceptions import NotFound
 
+from social import services
 from social.models import Comment, Like
 from tests.conftest import bearer_client
 from tests.factories import CommentFactory, LikeFactory, UserFactory, VideoFactory
@@ -15,6 +17,7 @@ from tests.social.helpers import (
     iso,
     person,
 )
+from videos.models import Video
 
 pytestmark = pytest.mark.django_db
 
@@ -428,11 +431,6 @@ def test_comment_on_a_video_deleted_after_the_visibility_check_is_a_404(monkeypa
     """The window between the check and the insert: the counter UPDATE finds no row, so the
     service answers 404 instead of inserting a comment whose deferred foreign key would fail at
     COMMIT (a 500)."""
-    from rest_framework.exceptions import NotFound
-
-    from social import services
-    from videos.models import Video
-
     video = VideoFactory()
     stale = Video.objects.get(pk=video.pk)
     video.delete()

@@ -142,6 +142,11 @@ def _parse_multipart(body, content_type):
     return fields, file_part
 
 
+def _as_list(value):
+    """A list parameter, sent either as ``k[]`` parts or as one comma-separated string."""
+    return value if isinstance(value, list) else value.split(",")
+
+
 def _md5_of(path):
     digest = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as file:
@@ -455,7 +460,7 @@ class FakeCloudinary:
                 width=width,
                 height=height,
                 duration=duration,
-                tags=tuple(filter(None, params.get("tags", "").split(","))),
+                tags=tuple(filter(None, _as_list(params.get("tags", "")))),
             )
             self._assets[public_id] = asset
         if previous is not None:

@@ -280,9 +280,8 @@ def video_record_view(*, video, viewer, client_ip):
     is updated in memory so the response shows the count including this view.
     """
     signed_in = viewer is not None and viewer.is_authenticated
-    if video.owner_id != (viewer.pk if signed_in else None) and _first_view_in_window(
-        video, viewer, client_ip
-    ):
+    is_owner = signed_in and video.owner_id == viewer.pk
+    if not is_owner and _first_view_in_window(video, viewer, client_ip):
         Video.objects.filter(pk=video.pk).update(views=F("views") + 1)
         video.views += 1
     if signed_in:

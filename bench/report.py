@@ -60,7 +60,13 @@ def verdicts(results):
             problems.append(f"SQL grows with page size ({sql} -> {sql_big})")
         out[key] = (not problems, "; ".join(problems) or "met")
     page1, page500 = results.get("videos_page1"), results.get("videos_page500")
-    if page1 and page500 and not page1.get("skipped") and not page500.get("skipped"):
+    if (
+        page1
+        and page500
+        and not page1.get("skipped")
+        and not page500.get("skipped")
+        and page1["requests_per_sec"] > 0
+    ):
         ratio = page500["requests_per_sec"] / page1["requests_per_sec"]
         if ratio < DEEP_PAGE_MIN_RATIO:
             met, why = out["videos_page500"]

@@ -41,23 +41,23 @@ except ImproperlyConfigured as exc:  # raised by cloudinary_storage.app_settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_SECONDS = 60
-# Part size for upload_large; Cloudinary takes parts of 5 MB and up. While a part is sent about
-# four copies of it are alive (the bytes read, urllib3's multipart buffer, its getvalue() copy),
-# so this sets what an upload costs in memory. Measured with bench/upload_memory.py for a 500 MB
-# video: 6 MiB parts -> 24 MB of RSS growth; the SDK's default 20 MB parts -> 80 MB.
-DEFAULT_CHUNK_BYTES = 6 * 1024 * 1024
 _DOWNLOAD_BLOCK_BYTES = 64 * 1024
 
 
 def cloudinary_timeout():
     """Seconds any single Cloudinary call may take (``settings.CLOUDINARY_TIMEOUT_SECONDS``)."""
-    return getattr(settings, "CLOUDINARY_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+    return settings.CLOUDINARY_TIMEOUT_SECONDS
 
 
 def upload_chunk_bytes():
-    """Size of one ``upload_large`` part (``settings.CLOUDINARY_UPLOAD_CHUNK_BYTES``)."""
-    return getattr(settings, "CLOUDINARY_UPLOAD_CHUNK_BYTES", DEFAULT_CHUNK_BYTES)
+    """Size of one ``upload_large`` part (``settings.CLOUDINARY_UPLOAD_CHUNK_BYTES``).
+
+    While a part is sent about four copies of it are alive (the bytes read, urllib3's multipart
+    buffer, its getvalue() copy), so this sets what an upload costs in memory. Measured with
+    bench/upload_memory.py for a 500 MB video: 6 MiB parts -> 24 MB of RSS growth; the SDK's
+    default 20 MB parts -> 80 MB.
+    """
+    return settings.CLOUDINARY_UPLOAD_CHUNK_BYTES
 
 
 def _secure_urls():

@@ -203,6 +203,13 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 
 CLOUDINARY_URL = env.str("CLOUDINARY_URL", default="")
+# A remote upload or delete that takes longer ends with a 502 and nothing stored.
+CLOUDINARY_TIMEOUT_SECONDS = _positive_int("CLOUDINARY_TIMEOUT_SECONDS", 60)
+# Videos (and images) stream to Cloudinary in parts of this size; the process holds about
+# four parts at a time, so 6 MiB keeps a 500 MB upload under ~25 MB of memory. Minimum 5 MB.
+CLOUDINARY_UPLOAD_CHUNK_BYTES = _positive_int("CLOUDINARY_UPLOAD_CHUNK_BYTES", 6_291_456)
+if CLOUDINARY_UPLOAD_CHUNK_BYTES < 5_242_880:
+    _fail("CLOUDINARY_UPLOAD_CHUNK_BYTES", "Cloudinary needs parts of at least 5 MB (5242880)")
 if CLOUDINARY_URL:
     if not CLOUDINARY_URL.startswith("cloudinary://"):
         _fail("CLOUDINARY_URL", "expected cloudinary://key:secret@cloud")

@@ -15,6 +15,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from viztube.media_errors import MediaStorageError
+
 from .envelope import error_body
 
 logger = logging.getLogger("viztube.errors")
@@ -91,6 +93,9 @@ def envelope_exception_handler(exc, context):
         exc = BadRequest("Too many fields in one request")
     elif isinstance(exc, SuspiciousOperation):
         exc = BadRequest("Bad request")
+    elif isinstance(exc, MediaStorageError):
+        logger.warning("Media storage failed (request %s): %s", _request_id(context), exc)
+        exc = DependencyFailed()
     elif isinstance(exc, exceptions.NotAuthenticated):
         exc = exceptions.NotAuthenticated("Unauthorized request")
 
@@ -120,9 +125,7 @@ def envelope_exception_handler(exc, context):
             error_body(exc.status_code, message), status=exc.status_code, headers=headers
         )
 
-    request = context.get("request")
-    request_id = getattr(request, "request_id", "-") if request is not None else "-"
-    logger.exception("Unhandled error (request %s)", request_id)
+    logger.exception("Unhandled error (request %s)", _request_id(context))
     return Response(
         error_body(status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error"),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
@@ -137,3 +140,8 @@ def _message_of(exc):
     if isinstance(detail, list):
         detail = detail[0] if detail else exc.default_detail
     return str(detail)
+
+
+def _request_id(context):
+    request = context.get("request")
+    return getattr(request, "request_id", "-") if request is not None else "-"

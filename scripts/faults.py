@@ -1136,4 +1136,9 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # The finally blocks and atexit have stopped gunicorn and dropped the database.
+        print("interrupted: everything this run started has been stopped", file=sys.stderr)
+        sys.exit(130)

@@ -10,10 +10,12 @@ uploaded file is spooled to ``FILE_UPLOAD_TEMP_DIR`` (as any file over 2.5 MB is
 and "no temp file left" checks a file that really existed.
 """
 
+import socket
 import threading
 import time
 from pathlib import Path
 
+import cloudinary
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -315,4 +317,26 @@ def test_thumbnail_update_when_cloudinary_answers_late_keeps_the_old_thumbnail(
     video.refresh_from_db()
     assert (video.thumbnail.name, video.updated_at) == (old_thumbnail, old_updated_at)
     assert cloud.destroys == []
+    assert_nothing_stored_locally(settings)
+
+
+# --- Cloudinary unreachable ----------------------------------------------------------------------
+
+
+def _closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again when the block ends: connections refused
+
+
+def test_publish_when_cloudinary_is_unreachable_is_a_502_at_once(cloud, auth_client, settings):
+    cloudinary.config(upload_prefix=f"http://127.0.0.1:{_closed_port()}")
+
+    response, seconds = timed(lambda: publish(auth_client))
+
+    assert response.status_code == 502
+    assert response.json() == STORAGE_FAILED
+    assert seconds < BOUND_SECONDS
+    assert Video.objects.count() == 0
+    assert cloud.uploads == []
     assert_nothing_stored_locally(settings)

@@ -53,6 +53,8 @@ def verdicts(results):
         needed, factor = target_for(endpoint)
         if row["requests_per_sec"] < needed:
             problems.append(f"needs >= {needed:g} req/s ({factor:g}x)")
+        if not row["requests"]:
+            problems.append("no request completed within a pass")
         if row["non_2xx"] or row["socket_errors"] or row.get("single_failures"):
             problems.append("non-2xx/errors")
         sql, sql_big = row.get("sql"), row.get("sql_page_size_probe")

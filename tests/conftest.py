@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from PIL import Image
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -72,12 +73,15 @@ def _clear_cache():
 def pytest_configure(config):
     config.addinivalue_line("markers", "real_hasher: use the production password hashers")
     # Production settings otherwise (DEBUG off), but plain HTTP and no collectstatic manifest.
-    django_settings.SECURE_SSL_REDIRECT = False
-    django_settings.STORAGES = {
-        **django_settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    django_settings.WHITENOISE_AUTOREFRESH = True
+    # Through override_settings, so that storages already built are reset by its signal.
+    override_settings(
+        SECURE_SSL_REDIRECT=False,
+        STORAGES={
+            **django_settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        WHITENOISE_AUTOREFRESH=True,
+    ).enable()
 
 
 @pytest.fixture

@@ -118,7 +118,8 @@ def serve_media(request, path):
     """GET/HEAD a local media file; honours a single byte range (206/416) and If-Range."""
     if request.method not in {"GET", "HEAD"}:
         return _json(405, f"Method {request.method} not allowed", {"Allow": "GET, HEAD"})
-    full = _resolve(path)
+    # With Cloudinary, media are delivered by Cloudinary; nothing is served from here.
+    full = None if settings.CLOUDINARY_URL else _resolve(path)
     if full is None:
         return _json(404, "Media not found")
     stat = os.stat(full)

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -25,8 +24,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
 ]
 
-if not settings.CLOUDINARY_URL:
-    urlpatterns += [path("media/", include("videos.media_urls"))]
+# Local media (answers 404 when CLOUDINARY_URL is set: Cloudinary delivers media then).
+urlpatterns += [path("media/", include("videos.media_urls"))]
 
 handler400 = views.bad_request
 handler403 = views.permission_denied

@@ -14,20 +14,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/videos/video/"
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    """Admin pages render {% static %}: use plain static storage (no collectstatic manifest).
-
-    tests/conftest.py assigns this in pytest_configure, but without a setting_changed signal
-    the already-built storage (the manifest one) stays in use; going through ``settings``
-    resets it.
-    """
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def listed_titles(response):
     return sorted(str(video) for video in response.context["cl"].result_list)
 

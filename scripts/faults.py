@@ -9,7 +9,8 @@ always stops it again (also on Ctrl-C). Scenarios (docs/faults.md has the detail
 
 db-restart   8 threads of GET /videos and GET /healthcheck for ~12 s; PostgreSQL is restarted at
              t=4 s. Pass: no error before the restart and none once the first request started
-             after the restart got a 2xx (persistent connections are health-checked).
+             after the restart got a 2xx; then a second restart while idle, after which no
+             request may fail either (dead persistent connections, revived by the health check).
              It restarts a PostgreSQL server: the shared one at 127.0.0.1:5432 only with
              ``--i-know-this-restarts-postgres``; ``--private-postgres`` instead runs the whole
              scenario on a server of its own (initdb in a temp folder, a free port).
@@ -743,6 +744,14 @@ def _sweep_problem(env):
     return ""
 
 
+def _bytes_in(folder):
+    total = 0
+    for path in Path(folder).iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a request may end meanwhile
+            total += path.stat().st_size
+    return total
+
+
 def _stream_upload(port, token, upload_tmp, *, total_mb, chunk_kb, pause, timeout):
     """Start a ``total_mb`` multipart publish and stream it until Django spooled a few MB.
 
@@ -773,7 +782,7 @@ def _stream_upload(port, token, upload_tmp, *, total_mb, chunk_kb, pause, timeou
     while sent + len(chunk) < file_bytes and time.monotonic() < deadline:
         sock.sendall(chunk)
         sent += len(chunk)
-        spooled = sum(p.stat().st_size for p in Path(upload_tmp).iterdir() if p.is_file())
+        spooled = _bytes_in(upload_tmp)
         if spooled >= spool_target:
             return sock, sent, spooled
         time.sleep(pause)
@@ -1011,14 +1020,13 @@ def scenario_cloudinary(run, args):
                 f"{name}: no temp or local file",
                 not figure["temp_files"] and not figure["local_files"],
             )
+            orphan_note = " (an orphan: known gap, see docs/faults.md)" if kind == "delay" else ""
             result.check(
-                f"{name}: no asset left on the fake", not new_assets, ", ".join(new_assets)
+                f"{name}: no asset left on the fake",
+                not new_assets,
+                ", ".join(new_assets) + (orphan_note if new_assets else ""),
             )
-            # Orphans are counted, then removed so the next case starts clean.
-            for public_id in new_assets:
-                asset = fake.assets[public_id]
-                with contextlib.suppress(Exception):
-                    asset.path.unlink()
+            # Every case starts from an empty fake (the control's assets go too: only counted).
             fake.reset()
             baseline_assets = set()
         recovery = publish()

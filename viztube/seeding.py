@@ -794,7 +794,7 @@ class DemoSeeder:
             self._load()
             stage = time.monotonic()
             _recount_counters()
-            self.log(f"Counters recomputed in {time.monotonic() - stage:.1f} s; committing...")
+            self.log(f"Counters recomputed in {time.monotonic() - stage:.1f} s")
         if connection.vendor == "postgresql":
             # Fresh statistics, so the first queries against the new data get sane plans.
             with connection.cursor() as cursor:

@@ -182,6 +182,25 @@ def test_it_refuses_a_database_that_holds_data_and_changes_nothing():
     assert Like.objects.count() == 0
 
 
+def test_if_empty_seeds_a_fresh_database_and_leaves_a_used_one_alone():
+    seed("--scale", "0.001", "--if-empty")
+    assert table_counts() == TINY_COUNTS
+    first = checksum()
+
+    out, _ = seed("--scale", "0.001", "--if-empty", "--seed", "7")
+
+    assert out.startswith("The database already holds data (accounts_user: 10, ")
+    assert out.strip().endswith(": not seeding.")
+    assert checksum() == first
+
+
+def test_flush_and_if_empty_together_are_refused():
+    UserFactory(username="someone")
+    with pytest.raises(CommandError, match="--flush and --if-empty contradict"):
+        seed("--scale", "0.001", "--flush", "--if-empty")
+    assert list(User.objects.values_list("username", flat=True)) == ["someone"]
+
+
 def test_flush_replaces_what_was_there():
     existing = UserFactory(username="someone")
     VideoFactory(owner=existing)
@@ -346,6 +365,29 @@ def test_no_media_writes_no_file():
     assert Video.objects.filter(video_file__startswith="videos/demo-").count() == 100
 
 
+def test_on_cloudinary_the_rows_name_the_assets_the_storage_created(
+    fake_cloudinary_listing, settings
+):
+    settings.CLOUDINARY_STORAGE = {"SECURE": False}  # delivery (exists checks) from the fake
+    fake = fake_cloudinary_listing
+
+    seed("--scale", "0.001")
+
+    assert files_under(settings.MEDIA_ROOT) == []  # nothing went to the local disk
+    images = fake.public_ids("image")
+    videos = fake.public_ids("video")
+    assert len(images) == len(seeding.DEMO_THUMBNAILS + seeding.DEMO_AVATARS + seeding.DEMO_COVERS)
+    assert len(videos) == len(seeding.DEMO_VIDEO_FILES)
+    assert all(name.startswith("media/videos/demo-") for name in videos)
+    assert set(Video.objects.values_list("video_file", flat=True)) <= set(videos)
+    assert set(Video.objects.values_list("thumbnail", flat=True)) <= set(images)
+    assert set(User.objects.values_list("avatar", flat=True)) <= set(images)
+    # The reconciliation job agrees: nothing missing, nothing orphaned.
+    report = io.StringIO()
+    call_command("purge_orphan_media", "--older-than", "0", "--fail-on-findings", stdout=report)
+    assert "Missing (referenced by rows, not in storage): 0" in report.getvalue()
+
+
 class _Terminal(io.StringIO):
     def isatty(self):
         return True
@@ -368,7 +410,8 @@ def test_help_text_names_every_option(capsys):
         call_command("seed_demo", "--help")
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--scale", "--seed", "--flush", "--summary-json", "--no-media", "--no-progress"):
+    options = ("--scale", "--seed", "--flush", "--if-empty", "--summary-json", "--no-media")
+    for option in (*options, "--no-progress"):
         assert option in text
     # argparse wraps the description, also after hyphens.
     assert "demo-password-123" in re.sub(r"\s+", " ", text).replace("- ", "-")

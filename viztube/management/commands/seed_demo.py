@@ -51,6 +51,12 @@ class Command(BaseCommand):
             "tweet and token) before seeding.",
         )
         parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="When the database already holds data, say so and succeed without seeding "
+            "(for start-up scripts and `make` targets that seed only a fresh database).",
+        )
+        parser.add_argument(
             "--summary-json",
             metavar="PATH",
             help="Also write the summary (counts, the big channel, the most-commented video, a "
@@ -71,9 +77,14 @@ class Command(BaseCommand):
         if summary_path and not summary_path.parent.is_dir():
             raise CommandError(f"--summary-json: folder {summary_path.parent} does not exist")
 
+        if options["flush"] and options["if_empty"]:
+            raise CommandError("--flush and --if-empty contradict each other: choose one")
         existing = seeding.existing_row_counts()
+        found = ", ".join(f"{table}: {count}" for table, count in existing.items())
+        if existing and options["if_empty"]:
+            self.stdout.write(f"The database already holds data ({found}): not seeding.")
+            return
         if existing and not options["flush"]:
-            found = ", ".join(f"{table}: {count}" for table, count in existing.items())
             raise CommandError(
                 f"The database is not empty ({found}). seed_demo only fills an empty database. "
                 "Run it with --flush to DELETE ALL users, videos, comments, likes, "

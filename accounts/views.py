@@ -126,7 +126,13 @@ class LoginView(CredentialsAPIView):
 
 class RefreshTokenView(CredentialsAPIView):
     """``POST /user/refresh-token``: the refresh token from the cookie, else the body, is
-    spent exactly once for a new pair."""
+    spent exactly once for a new pair.
+
+    When both are present the cookie wins, as in the original. A cookie refresh with an
+    untrusted ``Origin`` (or ``Referer``) is refused; one with neither header is allowed, like
+    login (api.md §2 asks for the check "whenever they carry an untrusted Origin"), because the
+    cookie is ``SameSite`` and the answer is unreadable to a foreign page anyway.
+    """
 
     parser_classes = [JSONParser, FormParser]
 
@@ -155,7 +161,11 @@ class RefreshTokenView(CredentialsAPIView):
 
 
 class LogoutView(AccountsAPIView):
-    """``POST /user/logout``: revokes the presented refresh token and clears the cookies."""
+    """``POST /user/logout``: revokes the presented refresh token and clears the cookies.
+
+    It needs a valid access token (as the original): a client whose access token expired
+    refreshes first. A refresh token of someone else is left alone.
+    """
 
     parser_classes = [JSONParser, FormParser]
 

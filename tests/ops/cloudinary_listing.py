@@ -14,6 +14,8 @@ import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
+import cloudinary.api_client.call_api
+
 from tests.fakes.cloudinary import _Handler
 
 _RESOURCES_PATH = re.compile(
@@ -71,3 +73,12 @@ class ListingHandler(_Handler):
 
     def _answer(self, status, body):
         self._send(status, json.dumps(body).encode(), "application/json")
+
+
+def drop_admin_api_connections():
+    """Close the SDK's pooled Admin API connections.
+
+    A kept-alive connection stays with the handler instance that accepted it, so after a swap of
+    the handler class the SDK must open new connections to reach the new class (and vice versa).
+    """
+    cloudinary.api_client.call_api._http.clear()

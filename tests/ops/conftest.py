@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.ops.cloudinary_listing import ListingHandler
+from tests.ops.cloudinary_listing import ListingHandler, drop_admin_api_connections
 
 
 @pytest.fixture
@@ -11,7 +11,9 @@ def fake_cloudinary_listing(fake_cloudinary):
     server = fake_cloudinary._httpd
     original = server.RequestHandlerClass
     server.RequestHandlerClass = ListingHandler
+    drop_admin_api_connections()
     try:
         yield fake_cloudinary
     finally:
         server.RequestHandlerClass = original
+        drop_admin_api_connections()

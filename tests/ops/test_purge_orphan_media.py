@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from accounts.models import User
 from tests.conftest import files_under, image_bytes, media_bytes
 from tests.factories import UserFactory, VideoFactory
+from tests.ops.cloudinary_listing import drop_admin_api_connections
 from videos.models import Video
 from viztube.management.commands import purge_orphan_media
 from viztube.storage import video_storage
@@ -272,3 +273,16 @@ def test_a_failed_cloudinary_delete_is_reported_and_fails_the_run(cloud_scene):
     assert f"Could not delete [default] {cloud_scene['orphan_image']}" in err.getvalue()
     assert cloud_scene["orphan_image"] in fake.public_ids()
     assert cloud_scene["orphan_video"] not in fake.public_ids()
+
+
+def test_a_storage_that_cannot_be_listed_stops_the_run_before_any_delete(fake_cloudinary):
+    """Without the Admin API listing (the plain fake answers 404), nothing is concluded."""
+    orphan = default_storage.save("avatars/orphan.png", ContentFile(image_bytes(), name="o.png"))
+    age_asset(fake_cloudinary, orphan, 2 * HOUR)
+    drop_admin_api_connections()
+
+    with pytest.raises(CommandError, match="Could not list the default storage: GeneralError"):
+        purge("--delete")
+
+    assert fake_cloudinary.public_ids() == [orphan]
+    assert fake_cloudinary.destroys == []

@@ -252,6 +252,12 @@ class Command(BaseCommand):
                     for stored_file in lister.files(folder):
                         files[stored_file.name] = stored_file
                         bar.update()
+            except Exception as exc:
+                # An unreachable or refusing Cloudinary, a folder that cannot be read: nothing
+                # can be concluded (or deleted) from half a listing.
+                raise CommandError(
+                    f"Could not list the {alias} storage: {type(exc).__name__}: {exc}"
+                ) from exc
             finally:
                 bar.close()
             stored[alias] = files

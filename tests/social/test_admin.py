@@ -22,17 +22,6 @@ from videos.models import Video
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    # tests/conftest.py assigns STORAGES in pytest_configure without the setting_changed signal,
-    # after the storage handler has cached the manifest backend; assigning through the `settings`
-    # fixture sends the signal, so admin pages can render their static file URLs.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def admin_client(db):
     client = Client()

@@ -286,3 +286,19 @@ def test_a_storage_that_cannot_be_listed_stops_the_run_before_any_delete(fake_cl
 
     assert fake_cloudinary.public_ids() == [orphan]
     assert fake_cloudinary.destroys == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_listing_shows_a_progress_bar_on_a_terminal_only(local_scene):
+    terminal = _Terminal()
+    call_command("purge_orphan_media", stdout=io.StringIO(), stderr=terminal)
+    assert "Listingdefaultstorage:6files" in terminal.getvalue().replace(" ", "")
+    assert "Listingvideosstorage:2files" in terminal.getvalue().replace(" ", "")
+
+    piped = io.StringIO()
+    call_command("purge_orphan_media", stdout=io.StringIO(), stderr=piped)
+    assert piped.getvalue() == ""

@@ -69,6 +69,26 @@ def tree_memory_kb(root_pid):
     return rss, pss, pids
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root_pid):
+    """CPU time (user + system) used so far by the tree, reaped children included.
+
+    Dividing requests by the server's CPU seconds gives a throughput per core that holds even
+    when other work shares the machine (the wall-clock rate does not).
+    """
+    total = 0
+    for pid in process_tree(root_pid):
+        try:
+            fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        # Fields after the name: state=0 ... utime=11, stime=12, cutime=13, cstime=14.
+        total += sum(int(value) for value in fields[11:15])
+    return total / _CLOCK_TICKS
+
+
 class MemorySampler:
     """Samples the tree every `interval` seconds while active; keeps the peaks and the pids seen.
 

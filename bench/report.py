@@ -87,13 +87,17 @@ def _num(value, digits=1):
     return f"{value:.{digits}f}"
 
 
+def _percent(share):
+    return "-" if share is None else f"{share:.0%}"
+
+
 def render_table(results, rss, meta):
     """The markdown table of issue 7: ours beside the original, ratio, SQL/request, failures."""
     judged = verdicts(results)
     lines = [
         "| Endpoint | req/s | orig | x | p50 ms (orig) | p99 ms (orig) | 1-conn p50 ms (orig) "
-        "| SQL/req | non-2xx | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| SQL/req | non-2xx | server CPU | req/CPU-s | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for key, row in results.items():
         endpoint = ENDPOINTS_BY_KEY[key]
@@ -101,7 +105,7 @@ def render_table(results, rss, meta):
         if row.get("skipped"):
             lines.append(
                 f"| {endpoint.label} | - | {_num(original.requests_per_sec)} | - | - | - | - | - "
-                f"| - | skipped: {row['skipped']} |"
+                f"| - | - | - | skipped: {row['skipped']} |"
             )
             continue
         ratio = row["requests_per_sec"] / original.requests_per_sec
@@ -117,7 +121,9 @@ def render_table(results, rss, meta):
             f"| {_num(row['p50_ms'])} ({_num(original.p50_ms)}) "
             f"| {_num(row['p99_ms'])} ({_num(original.p99_ms)}) "
             f"| {_num(row.get('single_p50_ms'), 2)} ({_num(original.single_p50_ms)}) "
-            f"| {sql} | {failure_text} | {'met' if met else 'MISSED: '}{'' if met else why} |"
+            f"| {sql} | {failure_text} | {_percent(row.get('server_cpu_share'))} "
+            f"| {_num(row.get('requests_per_server_cpu_second'))} "
+            f"| {'met' if met else 'MISSED: '}{'' if met else why} |"
         )
     if rss:
         peak_ok = rss.get("peak_mb") is not None and rss["peak_mb"] <= RSS_LIMIT_MB

@@ -15,17 +15,6 @@ User = get_user_model()
 CHANGELIST = "/admin/accounts/user/"
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    """Admin pages render static URLs. tests/conftest.py swaps STORAGES["staticfiles"] for
-    the plain storage in pytest_configure, but Django's storage handler may already have cached
-    the manifest one; assigning through the settings fixture makes Django drop that cache."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def admin_client(db):
     client = Client()

@@ -65,6 +65,7 @@ def test_the_documented_environment_is_a_production_one():
     assert environment["DATABASE_URL"].startswith("postgres://")
     assert environment["REDIS_URL"].startswith("redis://")
     assert environment["BEHIND_TLS_PROXY"] == "1"
+    assert environment["TRUSTED_PROXY_COUNT"] == "1"
     assert "*" not in environment["CORS_ALLOWED_ORIGINS"]
     assert environment["CORS_ALLOWED_ORIGINS"].startswith("https://")
 
@@ -130,6 +131,8 @@ def test_check_deploy_warns_about_a_development_environment(tmp_path):
         ),
         ("CLOUDINARY_URL", "https://key:secret@cloud", "Environment variable CLOUDINARY_URL"),
         ("VIDEO_MAX_UPLOAD_MB", "-5", "Environment variable VIDEO_MAX_UPLOAD_MB"),
+        ("TRUSTED_PROXY_COUNT", "one", "Environment variable TRUSTED_PROXY_COUNT"),
+        ("SECURE_HSTS_SECONDS", "1y", "Environment variable SECURE_HSTS_SECONDS"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(tmp_path, name, value, message):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.selectors import user_identity_taken
-from accounts.services import user_deactivate_many
+from accounts.services import user_deactivate_many, user_delete_many
 
 
 class _NormalisedIdentityMixin:
@@ -98,6 +98,13 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     actions = ["deactivate_users"]
+
+    def delete_model(self, request, obj):
+        user_delete_many(users=type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        # Through the service: media files deleted, other users' counters kept exact.
+        user_delete_many(users=queryset)
 
     @admin.action(description=_("Deactivate selected users"), permissions=["change"])
     def deactivate_users(self, request, queryset):

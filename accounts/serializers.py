@@ -7,8 +7,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from accounts.models import USERNAME_PATTERN
-from accounts.services import FieldProblem
-from viztube.api.exceptions import UnprocessableEntity
+from viztube.api.exceptions import FieldProblem, UnprocessableEntity
 from viztube.storage import file_url
 from viztube.uploads import clean_image
 

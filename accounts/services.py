@@ -22,7 +22,10 @@ from accounts.tokens import (
     refresh_tokens_revoke_all,
     token_pair_issue,
 )
-from viztube.api.exceptions import BadRequest, DependencyFailed
+from social.services import users_delete
+from videos.models import Video
+from videos.services import video_delete_many
+from viztube.api.exceptions import BadRequest, DependencyFailed, FieldProblem
 from viztube.media_errors import MediaStorageError
 
 logger = logging.getLogger(__name__)
@@ -30,16 +33,6 @@ logger = logging.getLogger(__name__)
 INVALID_CREDENTIALS = "Invalid credentials"
 DUPLICATE_USER = "User with email or username already exists"
 TAKEN_MESSAGES = {"username": "Username already exists", "email": "Email already exists"}
-
-
-class FieldProblem(exceptions.APIException):
-    """An error about request fields whose message is not the generic "Validation failed":
-    rendered as ``{message, errors, fields}`` by the accounts views (see ``views``)."""
-
-    def __init__(self, message, *, fields, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY):
-        super().__init__(message)
-        self.status_code = status_code
-        self.fields = fields
 
 
 def _taken_problem(taken, message=None):
@@ -259,3 +252,24 @@ def user_deactivate_many(*, user_ids) -> int:
     )
     refresh_tokens_revoke_all(user_ids=user_ids)
     return count
+
+
+@transaction.atomic
+def user_delete_many(*, users) -> int:
+    """Staff moderation: delete users with everything they own, leaving no orphan and no drift.
+
+    Their videos go through the videos service (both media files deleted after the commit);
+    the users go through the social service, which keeps other people's like, comment and
+    subscriber counters exact; their avatars and covers are deleted after the commit.
+    """
+    images = [name for pair in users.values_list("avatar", "cover_image") for name in pair if name]
+    video_delete_many(videos=Video.objects.filter(owner__in=users))
+    deleted = users_delete(users=users)
+    storage = get_user_model()._meta.get_field("avatar").storage
+
+    def delete_images():
+        for name in images:
+            _image_delete(storage=storage, name=name)
+
+    transaction.on_commit(delete_images)
+    return deleted

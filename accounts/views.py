@@ -8,7 +8,6 @@ access token, so a stale ``accessToken`` cookie never blocks them.
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.serializers import (
@@ -24,7 +23,6 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.services import (
-    FieldProblem,
     user_change_password,
     user_login,
     user_logout,
@@ -44,27 +42,11 @@ from viztube.api.authentication import (
     CredentialsEndpointAuthentication,
     enforce_trusted_origin,
 )
-from viztube.api.envelope import created, error_body, ok
-from viztube.api.exceptions import envelope_exception_handler
+from viztube.api.envelope import created, ok
 from viztube.api.schema import api_doc
 
 
-def accounts_exception_handler(exc, context):
-    """The project handler, plus ``FieldProblem``: a specific message together with ``fields``
-    (e.g. 409 "Username already exists" naming ``username``)."""
-    if isinstance(exc, FieldProblem):
-        errors = [message for messages in exc.fields.values() for message in messages]
-        body = error_body(exc.status_code, str(exc.detail), errors, exc.fields)
-        return Response(body, status=exc.status_code)
-    return envelope_exception_handler(exc, context)
-
-
-class AccountsAPIView(APIView):
-    def get_exception_handler(self):
-        return accounts_exception_handler
-
-
-class CredentialsAPIView(AccountsAPIView):
+class CredentialsAPIView(APIView):
     """Public endpoints that take credentials (no access token needed or looked at)."""
 
     authentication_classes = [CredentialsEndpointAuthentication]
@@ -74,6 +56,8 @@ class CredentialsAPIView(AccountsAPIView):
 class RegisterView(CredentialsAPIView):
     """``POST /user/register``: multipart; every check runs before any file is stored."""
 
+    # Security limits: exact per-IP counters, failing closed when the cache is down.
+    throttle_scope = "register"
     parser_classes = [MultiPartParser]
 
     @api_doc(
@@ -104,6 +88,7 @@ class LoginView(CredentialsAPIView):
     """``POST /user/login``: email or username (any case) and password; tokens in cookies
     and in ``data``."""
 
+    throttle_scope = "login"
     parser_classes = [JSONParser, FormParser]
 
     @api_doc(
@@ -160,7 +145,7 @@ class RefreshTokenView(CredentialsAPIView):
         return auth_cookies_set(ok(body, "Access token refreshed"), pair)
 
 
-class LogoutView(AccountsAPIView):
+class LogoutView(APIView):
     """``POST /user/logout``: revokes the presented refresh token and clears the cookies.
 
     It needs a valid access token (as the original): a client whose access token expired
@@ -186,9 +171,11 @@ class LogoutView(AccountsAPIView):
         return auth_cookies_clear(ok({}, "User logged out successfully"))
 
 
-class ChangePasswordView(AccountsAPIView):
+class ChangePasswordView(APIView):
     """``POST /user/change-password``: earlier tokens stop working; fresh ones come back."""
 
+    # The old-password check is a password oracle: limited like login.
+    throttle_scope = "login"
     parser_classes = [JSONParser, FormParser]
 
     @api_doc(
@@ -212,7 +199,7 @@ class ChangePasswordView(AccountsAPIView):
         return auth_cookies_set(ok(body, "Password changed successfully"), pair)
 
 
-class CurrentUserView(AccountsAPIView):
+class CurrentUserView(APIView):
     """``GET /user/current-user-details``."""
 
     @api_doc(name="UserCurrent", response=UserSerializer, summary="The caller's account.")
@@ -221,7 +208,7 @@ class CurrentUserView(AccountsAPIView):
         return ok(UserSerializer(request.user).data, "Current user details")
 
 
-class UpdateAccountView(AccountsAPIView):
+class UpdateAccountView(APIView):
     """``PATCH /user/update-account``: partial; unknown fields are ignored."""
 
     parser_classes = [JSONParser, FormParser]
@@ -240,9 +227,10 @@ class UpdateAccountView(AccountsAPIView):
         return ok(UserSerializer(user).data, "Account updated successfully")
 
 
-class UpdateAvatarView(AccountsAPIView):
+class UpdateAvatarView(APIView):
     """``PATCH /user/update-avatar``: multipart ``avatar``."""
 
+    throttle_scope = "upload"
     parser_classes = [MultiPartParser]
 
     @api_doc(
@@ -259,9 +247,10 @@ class UpdateAvatarView(AccountsAPIView):
         return ok(UserSerializer(user).data, "Avatar updated")
 
 
-class UpdateCoverImageView(AccountsAPIView):
+class UpdateCoverImageView(APIView):
     """``PATCH /user/update-cover-image``: multipart ``coverImage``."""
 
+    throttle_scope = "upload"
     parser_classes = [MultiPartParser]
 
     @api_doc(

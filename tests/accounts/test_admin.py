@@ -198,3 +198,44 @@ def test_staff_without_permissions_cannot_deactivate(client):
     assert response.status_code == 403
     target.refresh_from_db()
     assert target.is_active is True
+
+
+def test_deleting_users_removes_their_media_and_keeps_other_counters_exact(
+    admin_client, settings, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from social.services import comment_create, subscription_toggle, video_like_toggle
+    from tests.factories import VideoFactory
+    from videos.models import Video
+    from viztube.storage import video_storage
+
+    doomed = UserFactory(avatar=default_storage.save("avatars/doomed.png", ContentFile(b"x")))
+    survivor = UserFactory()
+    own_video = VideoFactory(
+        owner=doomed,
+        video_file=video_storage.save("videos/doomed.mp4", ContentFile(b"v")),
+        thumbnail=default_storage.save("thumbnails/doomed.png", ContentFile(b"t")),
+    )
+    survivors_video = VideoFactory(owner=survivor)
+    video_like_toggle(video_id=survivors_video.pk, user=doomed)
+    comment_create(video_id=survivors_video.pk, author=doomed, content="bye")
+    subscription_toggle(subscriber=doomed, channel_id=survivor.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            CHANGELIST,
+            {"action": "delete_selected", "_selected_action": [doomed.pk], "post": "yes"},
+        )
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=doomed.pk).exists()
+    assert not Video.objects.filter(pk=own_video.pk).exists()
+    survivors_video.refresh_from_db()
+    survivor.refresh_from_db()
+    assert (survivors_video.likes_count, survivors_video.comments_count) == (0, 0)
+    assert survivor.subscribers_count == 0
+    media = Path(settings.MEDIA_ROOT)
+    assert sorted(p.name for p in media.rglob("*") if p.is_file()) == []

@@ -48,6 +48,16 @@ class UnprocessableEntity(exceptions.ValidationError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
 
 
+class FieldProblem(exceptions.APIException):
+    """An error about request fields with a message of its own instead of "Validation failed",
+    e.g. 409 "Username already exists" naming ``username``: rendered with ``fields``."""
+
+    def __init__(self, message, *, fields, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY):
+        super().__init__(message)
+        self.status_code = status_code
+        self.fields = fields
+
+
 class DependencyFailed(exceptions.APIException):
     """A remote dependency (media storage) failed or timed out: 502."""
 
@@ -106,6 +116,11 @@ def envelope_exception_handler(exc, context):
     elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return validation_error_response(detail)
+
+    if isinstance(exc, FieldProblem):
+        errors = [message for messages in exc.fields.values() for message in messages]
+        body = error_body(exc.status_code, str(exc.detail), errors or None, exc.fields)
+        return Response(body, status=exc.status_code)
 
     if isinstance(exc, exceptions.ValidationError):
         # DRF raises ValidationError with 400 from serializers; field problems are 422 here.

@@ -49,14 +49,15 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
         ref_name = "ErrorEnvelope"
 
 
-def _data_field(data, many, paginated):
+def _data_field(data, name, many, paginated):
     if data is None:
         return serializers.DictField(help_text="Empty object.")
     if isinstance(data, serializers.Field):
         return data
     if paginated:
         return inline_serializer(
-            name=f"{data.__name__.removesuffix('Serializer')}Page",
+            # Named after the operation, not the item: two lists of one item type stay distinct.
+            name=f"{name}Page",
             fields={
                 "docs": data(many=True),
                 "totalDocs": serializers.IntegerField(),
@@ -76,7 +77,7 @@ def envelope(data, *, name, many=False, paginated=False):
         name=f"{name}Envelope",
         fields={
             "statusCode": serializers.IntegerField(),
-            "data": _data_field(data, many, paginated),
+            "data": _data_field(data, name, many, paginated),
             "message": serializers.CharField(),
             "success": serializers.BooleanField(),
         },

@@ -864,11 +864,9 @@ def scenario_worker_kill(run, args):
 
 # --- 3. Cloudinary slow or failing ---------------------------------------------------------------
 
-# settings.py has no environment variable for the Cloudinary timeout (yet): the overlay adds it.
-# It also spools every uploaded file to FILE_UPLOAD_TEMP_DIR (as any file over 2.5 MB is in
-# production) so that "no temp file left" checks a file that really existed.
+# Every uploaded file spooled to FILE_UPLOAD_TEMP_DIR (as any file over 2.5 MB is in production),
+# so that "no temp file left" checks a file that really existed. (No environment variable.)
 CLOUDINARY_SETTINGS = """
-CLOUDINARY_TIMEOUT_SECONDS = float(os.environ["FAULTS_CLOUDINARY_TIMEOUT_SECONDS"])
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 """
 # The control experiment of db-restart: without the ping before reuse, a persistent connection
@@ -894,7 +892,7 @@ def scenario_cloudinary(run, args):
         media_root=media_root,
         extra={
             "CLOUDINARY_URL": fake.cloudinary_url,
-            "FAULTS_CLOUDINARY_TIMEOUT_SECONDS": str(timeout),
+            "CLOUDINARY_TIMEOUT_SECONDS": str(timeout),
             **settings_overlay(run, "cloudinary", CLOUDINARY_SETTINGS),
         },
     )
@@ -1076,7 +1074,10 @@ def parse_args(argv=None):
     parser.add_argument("--restart-at", type=float, default=4.0, help="restart after N s (4)")
     parser.add_argument("--upload-mb", type=int, default=60, help="worker-kill upload size (60)")
     parser.add_argument(
-        "--cloudinary-timeout", type=float, default=2.0, help="CLOUDINARY_TIMEOUT_SECONDS (2)"
+        "--cloudinary-timeout",
+        type=int,
+        default=2,
+        help="CLOUDINARY_TIMEOUT_SECONDS, whole seconds (2)",
     )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the run folder (logs)")
@@ -1087,8 +1088,8 @@ def parse_args(argv=None):
         parser.error("--load-seconds must be 5-120 and --restart-at between 1 and it")
     if not 10 <= args.upload_mb <= 100:
         parser.error("--upload-mb must be between 10 and 100 (VIDEO_MAX_UPLOAD_MB)")
-    if not 0.2 <= args.cloudinary_timeout <= 30:
-        parser.error("--cloudinary-timeout must be between 0.2 and 30 seconds")
+    if not 1 <= args.cloudinary_timeout <= 30:
+        parser.error("--cloudinary-timeout must be between 1 and 30 seconds")
     if args.i_know_this_restarts_postgres and args.private_postgres:
         parser.error("choose one of --private-postgres and --i-know-this-restarts-postgres")
     return args

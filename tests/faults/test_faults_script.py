@@ -143,6 +143,7 @@ def test_db_restart_is_refused_without_an_explicit_flag_and_starts_nothing(tmp_p
         ["--load-seconds", "10", "--restart-at", "10"],
         ["--upload-mb", "101"],
         ["--cloudinary-timeout", "0"],
+        ["--cloudinary-timeout", "0.5"],  # settings.py reads whole seconds
         ["--scenario", "everything"],
         ["--private-postgres", "--i-know-this-restarts-postgres"],
     ],
@@ -159,7 +160,7 @@ def test_the_defaults_are_the_documented_bounded_run():
     args = faults.parse_args([])
 
     assert (args.scenario, args.threads, args.load_seconds, args.restart_at) == ("all", 8, 12, 4)
-    assert (args.upload_mb, args.cloudinary_timeout) == (60, 2.0)
+    assert (args.upload_mb, args.cloudinary_timeout) == (60, 2)
     assert not args.i_know_this_restarts_postgres
     assert not args.private_postgres
 

@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/viztube
 # Tests run with DEBUG off, as production does; this key signs test tokens only.
 TEST_SECRET_KEY := test-only-secret-key-not-for-production-0123456789abcdef
 
-.PHONY: install run test lint format migrations-check bench
+.PHONY: install run demo test lint format migrations-check bench
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ install: $(INSTALLED)
 
 run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Like `run`, with a small deterministic demo data set loaded once (DEMO_SCALE=0.01 by default;
+# demo users' password: demo-password-123, channel `bigchannel`).
+demo: install
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo --scale $${DEMO_SCALE:-0.01} --if-empty
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install

@@ -10,7 +10,9 @@ import logging
 import secrets
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions, status
@@ -117,6 +119,18 @@ def _delete_all(user, names):
         _image_delete(storage=user.avatar.storage, name=name)
 
 
+class LoginLockedOut(exceptions.APIException):
+    """429 from django-axes' per-account lockout; ``wait`` becomes ``Retry-After``."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Too many failed login attempts for this account; try again later"
+    default_code = "locked_out"
+
+    def __init__(self, wait):
+        super().__init__()
+        self.wait = wait
+
+
 def user_login(*, request, password, email=None, username=None):
     """Check credentials; returns ``(user, TokenPair)``.
 
@@ -137,7 +151,13 @@ def user_login(*, request, password, email=None, username=None):
             login_name = owner
     user = authenticate(request=request, username=login_name, password=password)
     if user is None:
+        if getattr(request, "axes_locked_out", False):
+            # django-axes refused this (account, address) pair before checking the password.
+            raise LoginLockedOut(wait=settings.AXES_COOLOFF_TIME.total_seconds())
         raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS)
+    # What django.contrib.auth.login() would announce: django-axes resets the failure count,
+    # Django records last_login.
+    user_logged_in.send(sender=type(user), request=request, user=user)
     return user, token_pair_issue(user=user)
 
 

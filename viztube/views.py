@@ -1,5 +1,6 @@
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
@@ -40,6 +41,13 @@ def permission_denied(request, exception=None):
 def server_error(request):
     logger.error("Unhandled error (request %s)", getattr(request, "request_id", "-"))
     return _json_error(500, "Internal server error")
+
+
+def login_locked_out(request, credentials=None, *args, **kwargs):
+    """django-axes' lockout answer for form logins (the admin); the API answers in its service."""
+    response = _json_error(429, "Too many failed login attempts; try again later")
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
 
 
 def csrf_failure(request, reason=""):

@@ -1,6 +1,7 @@
 """One exception handler: every error leaves in the error envelope (api.md §1)."""
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import (
@@ -134,7 +135,7 @@ def envelope_exception_handler(exc, context):
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None) is not None:
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+            headers["Retry-After"] = str(math.ceil(exc.wait))
         message = _message_of(exc)
         return Response(
             error_body(exc.status_code, message), status=exc.status_code, headers=headers

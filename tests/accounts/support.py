@@ -1,12 +1,13 @@
 """Helpers for the accounts tests: register payloads, cookie clients, token forging."""
 
 import base64
-import datetime
 import json
 
 from rest_framework.test import APIClient
 
 from tests.conftest import image_upload, tokens_for
+from tests.shapes import assert_error  # noqa: F401 (re-exported)
+from tests.shapes import iso as iso_ms
 
 API = "/api/v1/user"
 TRUSTED_ORIGIN = "http://localhost:3000"
@@ -58,26 +59,6 @@ def jwt_parts(token):
         json.loads(base64.urlsafe_b64decode(pad(header))),
         json.loads(base64.urlsafe_b64decode(pad(payload))),
         signature,
-    )
-
-
-def assert_error(response, status, message=None):
-    body = response.json()
-    assert response.status_code == status, body
-    assert body["statusCode"] == status
-    assert body["success"] is False
-    assert body["data"] is None
-    assert isinstance(body["errors"], list) and body["errors"]
-    if message is not None:
-        assert body["message"] == message
-    return body
-
-
-def iso_ms(moment):
-    """A datetime as the API writes it: UTC, milliseconds, Z."""
-    return (
-        moment.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
-        + "Z"
     )
 
 

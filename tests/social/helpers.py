@@ -1,38 +1,10 @@
 """Small assertions shared by the social tests."""
 
-import datetime
-
 from django.contrib.auth import get_user_model
 
 from social.models import Comment, Like, Subscription
+from tests.shapes import assert_error, iso, person  # noqa: F401 (re-exported)
 from videos.models import Video
-
-
-def iso(moment):
-    """A datetime as the API writes it: ISO-8601 UTC, milliseconds, ``Z``."""
-    return (
-        moment.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
-        + "Z"
-    )
-
-
-def person(user):
-    return {
-        "id": str(user.pk),
-        "username": user.username,
-        "fullname": user.fullname,
-        "avatar": f"/media/{user.avatar.name}" if user.avatar else "",
-    }
-
-
-def assert_error(response, status, message):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["statusCode"] == status
-    assert body["success"] is False
-    assert body["data"] is None
-    assert body["message"] == message
-    return body
 
 
 def assert_ok(response, message, status=200):

@@ -7,13 +7,13 @@ import pytest
 from social.models import Like
 from tests.conftest import bearer_client, tokens_for
 from tests.factories import CommentFactory, LikeFactory, TweetFactory, UserFactory, VideoFactory
+from tests.shapes import video_shape
 from tests.social.helpers import (
     assert_counters_match_rows,
     assert_error,
     assert_ok,
     assert_page,
     iso,
-    person,
 )
 from videos.models import Video
 
@@ -188,21 +188,7 @@ def test_anonymous_cannot_like_a_tweet(api_client):
 
 def liked_video_body(video, liked_at):
     video.refresh_from_db()
-    return {
-        "id": str(video.pk),
-        "title": video.title,
-        "description": video.description,
-        "videoFileUrl": f"/media/{video.video_file.name}",
-        "thumbnailUrl": f"/media/{video.thumbnail.name}",
-        "duration": video.duration,
-        "views": video.views,
-        "isPublished": video.is_published,
-        "userId": str(video.owner_id),
-        "createdAt": iso(video.created_at),
-        "updatedAt": iso(video.updated_at),
-        "user": person(video.owner),
-        "likedAt": iso(liked_at),
-    }
+    return {**video_shape(video), "likedAt": iso(liked_at)}
 
 
 def test_liked_videos_most_recent_like_first(auth_client, user):

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.conftest import image_upload, video_upload
+from tests.shapes import iso, person, video_shape  # noqa: F401 (re-exported)
 
 VIDEOS = "/api/v1/videos"
 HISTORY = "/api/v1/user/watch-history"
@@ -30,38 +31,6 @@ def publish_payload(**overrides):
 
 def publish(client, **overrides):
     return client.post(VIDEOS, publish_payload(**overrides), format="multipart")
-
-
-def person(user):
-    return {
-        "id": str(user.pk),
-        "username": user.username,
-        "fullname": user.fullname,
-        "avatar": f"/media/{user.avatar.name}" if user.avatar else "",
-    }
-
-
-def iso(moment):
-    """A datetime as the API writes it: UTC, milliseconds, Z."""
-    return moment.astimezone(__import__("datetime").UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def video_shape(video):
-    """The exact list shape of ``video`` as the API must answer it."""
-    return {
-        "id": str(video.pk),
-        "title": video.title,
-        "description": video.description,
-        "videoFileUrl": f"/media/{video.video_file.name}",
-        "thumbnailUrl": f"/media/{video.thumbnail.name}",
-        "duration": video.duration,
-        "views": video.views,
-        "isPublished": video.is_published,
-        "userId": str(video.owner_id),
-        "createdAt": iso(video.created_at),
-        "updatedAt": iso(video.updated_at),
-        "user": person(video.owner),
-    }
 
 
 def error(response):

@@ -1,0 +1,178 @@
+"""Object-level checks beyond the matrix (security-notes.md §1): missing ids are 404 on every
+route that takes one (BOLA-8), lists never show someone else's unpublished video (BOLA-5), the
+actor is always the authenticated user whatever the body says (BOLA-6), and a refresh token
+presented by someone else is not revoked.
+"""
+
+import re
+import uuid
+
+import pytest
+
+from playlists.models import PlaylistVideo
+from social.models import Comment, Like, Subscription, Tweet
+from tests.factories import LikeFactory, PlaylistVideoFactory, WatchHistoryFactory
+from tests.security.test_authorization_matrix import MATRIX
+from tests.security.world import build_world, db_state
+
+pytestmark = pytest.mark.django_db
+
+PARAMETRISED = sorted(key for key in MATRIX if len(key) == 2 and "{" in key[0])
+
+
+@pytest.mark.parametrize("key", PARAMETRISED, ids=[f"{m.upper()} {p}" for p, m in PARAMETRISED])
+def test_unknown_ids_are_404_for_the_owner_and_change_nothing(key):
+    """Every id in the path replaced by one that exists nowhere: 404, never 403 or 500."""
+    path, method = key
+    world = build_world()
+    url = re.sub(r"\{username\}", "nobody_by_that_name", path)
+    url = re.sub(r"\{\w+\}", lambda _: str(uuid.uuid4()), url)
+    expect = MATRIX[key]
+    body = expect.body(world, "owner") if callable(expect.body) else expect.body
+    before = db_state()
+
+    response = getattr(world.client("owner"), method)(url, body, format=expect.fmt)
+
+    assert response.status_code == 404, (url, response.content[:300])
+    assert response.json()["success"] is False
+    assert db_state() == before
+
+
+def test_a_known_playlist_with_an_unknown_video_is_404():
+    world = build_world()
+    url = f"/api/v1/playlist/{world['playlist'].pk}/{uuid.uuid4()}"
+
+    added = world.client("owner").post(url)
+    removed = world.client("owner").delete(url)
+
+    assert (added.status_code, added.json()["message"]) == (404, "Video not found")
+    assert (removed.status_code, removed.json()["message"]) == (404, "Video not in playlist")
+    assert PlaylistVideo.objects.filter(playlist=world["playlist"]).count() == 1
+
+
+@pytest.fixture
+def draft_everywhere():
+    """A's draft is in A's playlist, in B's playlist, liked and watched by B (all from before
+    it was unpublished), so every list has a chance to leak it."""
+    world = build_world()
+    draft = world["unpublished"]
+    PlaylistVideoFactory(playlist=world["playlist"], video=draft)
+    PlaylistVideoFactory(playlist=world["playlist_of_other"], video=draft)
+    PlaylistVideoFactory(playlist=world["playlist_of_staff"], video=draft)
+    for role in ("other", "staff"):
+        LikeFactory(user=world.users[role], video=draft)
+        WatchHistoryFactory(user=world.users[role], video=draft)
+    return world
+
+
+def _list_urls(world, role):
+    owner = world["owner"]
+    caller = "owner" if role == "anon" else role
+    urls = [
+        "/api/v1/videos",
+        f"/api/v1/videos?userId={owner.pk}",
+        "/api/v1/videos?query=draft",
+        f"/api/v1/playlist/{world['playlist'].pk}",
+        f"/api/v1/playlist/{world[f'playlist_of_{caller}'].pk}",
+        f"/api/v1/playlist/user/{owner.pk}",
+        f"/api/v1/user/c/{owner.username}",
+        f"/api/v1/comments/{world['published'].pk}",
+    ]
+    if role != "anon":
+        urls += [
+            f"/api/v1/playlist/user/{world.users[role].pk}",
+            "/api/v1/likes/videos",
+            "/api/v1/user/watch-history",
+            "/api/v1/dashboard/videos",
+            "/api/v1/dashboard/stats",
+        ]
+    return urls
+
+
+@pytest.mark.parametrize("role", ["other", "staff", "anon"])
+def test_lists_never_show_someone_elses_unpublished_video(draft_everywhere, role):
+    world = draft_everywhere
+    draft = world["unpublished"]
+    client = world.client(role)
+    for url in _list_urls(world, role):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert str(draft.pk) not in response.content.decode(), url
+        assert draft.title not in response.content.decode(), url
+
+    # Counts do not reveal it either: A's playlist holds two entries, B sees one.
+    summary = client.get(f"/api/v1/playlist/user/{world['owner'].pk}").json()["data"]["docs"]
+    assert [p["totalVideos"] for p in summary] == [1]
+
+
+def test_the_owner_still_sees_the_draft_where_it_belongs(draft_everywhere):
+    """The control for the test above: the draft is there to be leaked."""
+    world = draft_everywhere
+    client = world.client("owner")
+    dashboard = client.get("/api/v1/dashboard/videos").json()["data"]["docs"]
+    playlist = client.get(f"/api/v1/playlist/{world['playlist'].pk}").json()["data"]
+
+    assert str(world["unpublished"].pk) in {video["id"] for video in dashboard}
+    assert str(world["unpublished"].pk) in {video["id"] for video in playlist["videos"]["docs"]}
+
+
+ACTOR_FIELDS = (
+    "user",
+    "userId",
+    "user_id",
+    "owner",
+    "ownerId",
+    "author",
+    "subscriber",
+    "subscriberId",
+    "subscriber_id",
+    "author_id",
+    "owner_id",
+)
+
+
+def _naming(person):
+    return {name: str(person.pk) for name in ACTOR_FIELDS}
+
+
+def test_actor_is_the_caller_whatever_the_body_names():
+    world = build_world()
+    owner, staff = world["owner"], world.users["staff"]
+    third = world.users["third"]
+    client = world.client("staff")
+    published = world["published"]
+
+    assert client.post(f"/api/v1/likes/toggle/v/{published.pk}", _naming(owner)).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/comments/{published.pk}", {"content": "Mine", **_naming(owner)}
+        ).status_code
+        == 201
+    )
+    assert client.post("/api/v1/tweets", {"content": "Mine", **_naming(owner)}).status_code == 201
+    assert client.post("/api/v1/playlist", {"name": "Mine", **_naming(owner)}).status_code == 201
+    assert client.post(f"/api/v1/subscriptions/c/{owner.pk}", _naming(third)).status_code == 200
+
+    assert list(Like.objects.filter(video=published).values_list("user", flat=True)) == [staff.pk]
+    assert Comment.objects.get(content="Mine").author == staff
+    assert Tweet.objects.get(content="Mine").author == staff
+    assert staff.playlists.filter(name="Mine").exists()
+    assert not owner.playlists.filter(name="Mine").exists()
+    assert Subscription.objects.filter(subscriber=staff, channel=owner).exists()
+    assert not Subscription.objects.filter(subscriber=third).exists()
+
+
+def test_logout_with_someone_elses_refresh_token_does_not_revoke_it():
+    world = build_world()
+    owners_refresh = world.refresh_token("owner")
+
+    logout = world.client("other").post(
+        "/api/v1/user/logout", {"refreshToken": owners_refresh}, format="json"
+    )
+    refresh = world.client("anon").post(
+        "/api/v1/user/refresh-token", {"refreshToken": owners_refresh}, format="json"
+    )
+
+    assert logout.status_code == 200
+    assert refresh.status_code == 200
+    assert refresh.json()["data"]["refreshToken"] != owners_refresh

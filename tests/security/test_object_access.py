@@ -12,7 +12,7 @@ import pytest
 from playlists.models import PlaylistVideo
 from social.models import Comment, Like, Subscription, Tweet
 from tests.factories import LikeFactory, PlaylistVideoFactory, WatchHistoryFactory
-from tests.security.test_authorization_matrix import MATRIX
+from tests.security.test_authorization_matrix import MATRIX, _resolve
 from tests.security.world import build_world, db_state
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +176,51 @@ def test_logout_with_someone_elses_refresh_token_does_not_revoke_it():
     assert logout.status_code == 200
     assert refresh.status_code == 200
     assert refresh.json()["data"]["refreshToken"] != owners_refresh
+
+
+PATCHABLE = sorted(key for key in MATRIX if len(key) == 2 and key[1] == "patch")
+
+
+@pytest.mark.parametrize("role", ["owner", "other"])
+@pytest.mark.parametrize("key", PATCHABLE, ids=[path for path, _ in PATCHABLE])
+def test_put_is_not_a_way_around_patch(key, role):
+    """BOLA-1 lists PUT: no route takes it, for the owner or anyone else (405, nothing changed)."""
+    world = build_world()
+    expect = MATRIX[key]
+    url = key[0].format(**_resolve(world, expect, role))
+    body = expect.body(world, role) if callable(expect.body) else expect.body
+    before = db_state()
+
+    response = world.client(role).put(url, body, format=expect.fmt)
+
+    assert response.status_code == 405, response.content[:300]
+    assert response.json()["success"] is False
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("role", ["other", "staff", "anon"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/videos/{}", "/api/v1/comments/{}"], ids=["video", "comments"]
+)
+def test_head_does_not_reveal_a_draft(url, role):
+    world = build_world()
+    draft = world["unpublished"]
+    before = db_state()
+
+    response = world.client(role).head(url.format(draft.pk))
+    owners = world.client("owner").head(url.format(draft.pk))
+
+    assert response.status_code == 404
+    assert owners.status_code == 200
+    assert db_state() == before
+
+
+def test_an_ordinary_user_cannot_open_the_admin(client):
+    """FUNC-3: the admin is for staff sessions only; an ordinary user is sent to its login."""
+    world = build_world()
+    client.force_login(world["other"])
+
+    response = client.get("/admin/videos/video/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")

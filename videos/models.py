@@ -30,16 +30,31 @@ class Video(UUIDv7Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The list orders by (sort key, id): each index holds both, so a page is read straight
+        # from it (backwards for the other direction), and a deep page's ids come from an
+        # index-only scan (viztube.api.pagination).
         indexes = [
-            models.Index(fields=["owner", "-created_at"], name="video_owner_created"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="video_owner_created"),
             models.Index(
-                fields=["-created_at"], condition=Q(is_published=True), name="video_pub_created"
+                fields=["-created_at", "-id"],
+                condition=Q(is_published=True),
+                name="video_pub_created",
             ),
-            models.Index(fields=["-views"], condition=Q(is_published=True), name="video_pub_views"),
             models.Index(
-                fields=["duration"], condition=Q(is_published=True), name="video_pub_duration"
+                fields=["-views", "-id"], condition=Q(is_published=True), name="video_pub_views"
             ),
-            models.Index(fields=["title"], condition=Q(is_published=True), name="video_pub_title"),
+            models.Index(
+                fields=["duration", "id"], condition=Q(is_published=True), name="video_pub_duration"
+            ),
+            models.Index(
+                fields=["title", "id"], condition=Q(is_published=True), name="video_pub_title"
+            ),
+            # The channel dashboard sums these over one owner's videos from the index alone.
+            models.Index(
+                fields=["owner"],
+                include=["views", "likes_count", "comments_count", "is_published"],
+                name="video_owner_stats",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="video_title_not_empty"),
@@ -67,3 +82,22 @@ class WatchHistory(UUIDv7Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "video"], name="watch_user_video_unique")
         ]
+
+
+class VideoCatalog(models.Model):
+    """One row: how many videos are published, for the unfiltered list's ``totalDocs``.
+
+    Counting ~100,000 published rows costs tens of milliseconds per list request; this row is
+    kept exact by PostgreSQL triggers (migration 0004) in the same transaction as any insert,
+    delete, truncate or change of ``is_published``, whoever writes. On SQLite (local runs)
+    nothing maintains it and the list counts rows instead (``videos.selectors``).
+    ``manage.py recount_counters`` recomputes it.
+    """
+
+    published_videos = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="video_catalog_single_row")]
+
+    def __str__(self):
+        return f"{self.published_videos} published videos"

@@ -14,11 +14,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import BigIntegerField, Count, F, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied
 
-from videos.models import Video, WatchHistory
+from videos.models import Video, VideoCatalog, WatchHistory
 from videos.selectors import video_detail_for_viewer, video_get_for_viewer, visible_videos_q
 from viztube.api.exceptions import DependencyFailed, UnprocessableEntity
 from viztube.media_errors import MediaStorageError
@@ -323,3 +324,24 @@ def watch_history_remove(*, user, video_id):
     )
     if not deleted:
         raise NotFound(NOT_IN_WATCH_HISTORY)
+
+
+# --- Catalog ------------------------------------------------------------------------------------
+
+
+def video_catalog_recount():
+    """Recompute the published-video count that triggers keep (``VideoCatalog``) in one UPDATE;
+    returns 1 if it had drifted (someone wrote behind the triggers), else 0."""
+    published = Subquery(
+        Video.objects.filter(is_published=True)
+        .order_by()
+        .values("is_published")
+        .annotate(total=Count("*"))
+        .values("total")[:1]
+    )
+    current = Coalesce(published, Value(0), output_field=BigIntegerField())
+    return (
+        VideoCatalog.objects.filter(pk=1)
+        .exclude(published_videos=current)
+        .update(published_videos=current)
+    )

@@ -30,7 +30,7 @@ VIDEO_ID = OpenApiParameter(
 LIST_PARAMETERS = [
     OpenApiParameter(
         "query",
-        str,
+        {"type": "string", "maxLength": selectors.QUERY_MAX_LENGTH},
         OpenApiParameter.QUERY,
         description=(
             "Full-text search over title (weighted higher) and description; the last word "
@@ -47,7 +47,8 @@ LIST_PARAMETERS = [
     ),
     OpenApiParameter(
         "sortType",
-        str,
+        # Matched in any case, surrounding blanks ignored (as the selector does); else a 400.
+        {"type": "string", "pattern": r"^\s*([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])\s*$"},
         OpenApiParameter.QUERY,
         description="asc or desc (any case); default desc.",
     ),
@@ -73,7 +74,9 @@ class VideoListView(APIView):
     def get(self, request):
         page_request = PageRequest.from_request(request)
         filters = selectors.VideoListFilters.from_query_params(request.query_params)
-        rows, total = paginate(selectors.video_list_published(filters=filters), page_request)
+        videos = selectors.video_list_published(filters=filters)
+        total = selectors.video_list_total(filters=filters, queryset=videos)
+        rows, total = paginate(videos, page_request, count=total)
         docs = VideoSerializer(rows, many=True).data
         return ok(page_body(docs, total, page_request), "Videos fetched successfully")
 

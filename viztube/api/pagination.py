@@ -9,6 +9,8 @@ from .exceptions import BadRequest
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
+# A deeper page is refused (400): its OFFSET would only make the database skip rows.
+MAX_PAGE = 10_000_000
 
 
 def _positive_int(request, name, default):
@@ -37,7 +39,7 @@ class PageRequest:
         page = _positive_int(request, "page", 1)
         # Over the cap is clamped, not refused: the answer's `limit` says what was applied.
         limit = min(_positive_int(request, "limit", DEFAULT_LIMIT), MAX_LIMIT)
-        if page > 10_000_000:
+        if page > MAX_PAGE:
             raise BadRequest("'page' is too large")
         return cls(page=page, limit=limit)
 
@@ -55,12 +57,24 @@ def page_body(docs, total, page_request):
     }
 
 
+# From this offset on, a page is read in two steps (a "deferred join"): the ids of the page
+# first, which an index holding the sort key and the id serves without touching the table, then
+# the rows of those ids. A plain OFFSET would fetch and join every skipped row.
+DEFERRED_JOIN_FROM_OFFSET = 200
+
+
 def paginate(queryset, page_request, count=None):
-    """Return ``(rows, total)`` for one page: one COUNT query (skipped when given) and one page query."""
+    """Return ``(rows, total)`` for one page of an ordered ``queryset``: one COUNT query
+    (skipped when ``count`` is given) and one page query (two on deep pages)."""
     total = queryset.count() if count is None else count
     if page_request.offset >= total:
         return [], total
-    return list(queryset[page_request.offset : page_request.offset + page_request.limit]), total
+    window = slice(page_request.offset, page_request.offset + page_request.limit)
+    if page_request.offset < DEFERRED_JOIN_FROM_OFFSET:
+        return list(queryset[window]), total
+    ids = list(queryset.values_list("pk", flat=True)[window])
+    rows = {row.pk: row for row in queryset.filter(pk__in=ids)}
+    return [rows[pk] for pk in ids if pk in rows], total
 
 
 class PagePagination(BasePagination):

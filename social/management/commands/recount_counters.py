@@ -6,6 +6,7 @@ from tqdm import tqdm
 
 from social.services import USER_COUNTERS, VIDEO_COUNTERS, counters_recount_batch
 from videos.models import Video
+from videos.services import video_catalog_recount
 
 
 class Command(BaseCommand):
@@ -59,6 +60,7 @@ class Command(BaseCommand):
             for field, count in changed.items():
                 totals[f"{model.__name__}.{field}"] = count
 
+        totals["VideoCatalog.published_videos"] = video_catalog_recount()
         for name, count in totals.items():
             self.stdout.write(f"{name}: {count} row{'s' if count != 1 else ''} corrected")
         self.stdout.write(self.style.SUCCESS(f"Done: {sum(totals.values())} counters corrected."))

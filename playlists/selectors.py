@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from rest_framework.exceptions import NotFound
 
 from playlists.models import Playlist, PlaylistVideo
-from videos.selectors import visible_videos, visible_videos_q
+from videos.selectors import visible_videos, visible_videos_q, with_owner
 from viztube.api.pagination import paginate
 
 PLAYLIST_NOT_FOUND = "Playlist not found"
@@ -88,10 +88,9 @@ def playlist_detail_get(*, playlist_id, viewer, page_request):
     # One row per video: (playlist, video) is unique. The F() reuses the join of the filter, so
     # added_at is this playlist's entry; the entry id breaks ties (UUIDv7 is time-ordered).
     videos = (
-        visible_videos(viewer)
+        with_owner(visible_videos(viewer))
         .filter(playlist_entries__playlist=playlist)
         .annotate(added_at=F("playlist_entries__added_at"))
-        .select_related("owner")
         .order_by("added_at", "playlist_entries__id")
     )
     rows, _ = paginate(videos, page_request, count=playlist.total_videos)

@@ -16,7 +16,7 @@ from rest_framework.exceptions import NotFound
 
 from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video
-from videos.selectors import video_get_for_viewer, visible_videos_q
+from videos.selectors import video_get_for_viewer, visible_videos_q, with_owner
 
 User = get_user_model()
 
@@ -116,8 +116,7 @@ def liked_video_list(*, viewer):
     the ``likes__user`` filter (one row per like, as a user likes a video at most once).
     """
     return (
-        Video.objects.filter(visible_videos_q(viewer), likes__user=viewer)
-        .select_related("owner")
+        with_owner(Video.objects.filter(visible_videos_q(viewer), likes__user=viewer))
         .annotate(liked_at=F("likes__created_at"))
         .order_by("-liked_at", "-id")
     )

@@ -42,6 +42,12 @@ def visible_videos(viewer):
     return Video.objects.filter(visible_videos_q(viewer))
 
 
+def with_owner(queryset):
+    """Videos with their owner joined, as every response shows them, minus the search vector
+    (a tsvector of title and description per row, read and thrown away otherwise)."""
+    return queryset.select_related("owner").defer("search_vector")
+
+
 def video_get_for_viewer(video_id, viewer, queryset=None):
     """The video ``video_id`` if ``viewer`` may see it, else 404 ``Video not found``."""
     queryset = (queryset if queryset is not None else Video.objects).filter(
@@ -152,7 +158,7 @@ def video_list_published(*, filters):
     Published only, for the owner too (as the original): the owner sees drafts elsewhere
     (the detail route, the dashboard). Ties are broken by id so pages never overlap.
     """
-    queryset = visible_videos(None).select_related("owner")
+    queryset = with_owner(visible_videos(None))
     if filters.owner_id is not None:
         queryset = queryset.filter(owner_id=filters.owner_id)
     if filters.query:
@@ -182,7 +188,7 @@ def video_detail_for_viewer(*, video_id, viewer):
     and for the owner looking at their own channel) and copies the latter onto ``owner`` as
     ``is_subscribed``, where the detail serializer reads it.
     """
-    queryset = Video.objects.select_related("owner")
+    queryset = with_owner(Video.objects.all())
     if viewer is not None and viewer.is_authenticated:
         queryset = queryset.annotate(
             viewer_liked=Exists(Like.objects.filter(video_id=OuterRef("pk"), user_id=viewer.pk)),
@@ -212,9 +218,8 @@ def watch_history_for_user(*, user):
     rows stay, so they reappear if the video is published again.
     """
     return (
-        visible_videos(user)
+        with_owner(visible_videos(user))
         .filter(watch_entries__user=user)
         .annotate(watched_at=F("watch_entries__watched_at"))
-        .select_related("owner")
         .order_by("-watched_at", "-id")
     )

@@ -194,9 +194,9 @@ def video_like_toggle(*, video_id, user):
     if delta:
         change = F("likes_count") + 1 if delta > 0 else _decrement("likes_count")
         Video.objects.filter(pk=video.pk).update(likes_count=change)
-    # Read back inside the transaction, still holding the lock: the exact count after our change.
-    count = Video.objects.filter(pk=video.pk).values_list("likes_count", flat=True).get()
-    return LikeState(liked=liked, likes_count=count)
+    # The row was read under our lock, so its count plus our change is what it now holds (the
+    # same floor at zero as _decrement): no read-back needed.
+    return LikeState(liked=liked, likes_count=max(video.likes_count + delta, 0))
 
 
 @transaction.atomic

@@ -105,6 +105,16 @@ def test_lists_never_show_someone_elses_unpublished_video(draft_everywhere, role
     # Counts do not reveal it either: A's playlist holds two entries, B sees one.
     summary = client.get(f"/api/v1/playlist/user/{world['owner'].pk}").json()["data"]["docs"]
     assert [p["totalVideos"] for p in summary] == [1]
+    owners_videos = client.get(f"/api/v1/videos?userId={world['owner'].pk}").json()["data"]
+    assert owners_videos["totalDocs"] == 1
+    if role != "anon":
+        # B and staff liked and watched only the draft: both lists are empty, totals too.
+        for url in ("/api/v1/likes/videos", "/api/v1/user/watch-history"):
+            page = client.get(url).json()["data"]
+            assert (page["totalDocs"], page["docs"]) == (0, []), url
+        own_playlist = world[f"playlist_of_{role}"].pk
+        detail = client.get(f"/api/v1/playlist/{own_playlist}").json()["data"]
+        assert (detail["totalVideos"], detail["videos"]["totalDocs"]) == (0, 0)
 
 
 def test_the_owner_still_sees_the_draft_where_it_belongs(draft_everywhere):

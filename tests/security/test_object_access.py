@@ -8,12 +8,14 @@ import re
 import uuid
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from playlists.models import PlaylistVideo
 from social.models import Comment, Like, Subscription, Tweet
 from tests.factories import LikeFactory, PlaylistVideoFactory, WatchHistoryFactory
 from tests.security.test_authorization_matrix import MATRIX, _resolve
-from tests.security.world import build_world, db_state
+from tests.security.world import build_world, db_state, media_state
+from videos.models import Video
 
 pytestmark = pytest.mark.django_db
 
@@ -236,3 +238,58 @@ def test_an_ordinary_user_cannot_open_the_admin(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+SELF_ROUTES = [
+    key
+    for key in MATRIX
+    if len(key) == 2
+    and key[0].startswith("/api/v1/user/")
+    and MATRIX[key].anon == 401
+    and "{" not in key[0]
+]
+
+
+def test_routes_about_the_caller_never_touch_anyone_else(settings):
+    """B clearing his history, renaming himself, changing his avatar, cover and password and
+    logging out leaves A's row, history, media and tokens exactly as they were."""
+    assert len(SELF_ROUTES) >= 7
+    world = build_world()
+    owner = world["owner"]
+    WatchHistoryFactory(user=world["other"], video=world["published"])
+    owners_row = get_user_model().objects.filter(pk=owner.pk).values().get()
+    owners_history = list(owner.watch_history.values())
+    owners_files = media_state(settings)
+
+    client = world.client("other")
+    for path, method in sorted(SELF_ROUTES, key=lambda key: "change-password" in key[0]):
+        expect = MATRIX[(path, method)]
+        body = expect.body(world, "other") if callable(expect.body) else expect.body
+        response = getattr(client, method)(path, body, format=expect.fmt)
+        assert response.status_code == 200, (path, response.content[:300])
+
+    assert get_user_model().objects.filter(pk=owner.pk).values().get() == owners_row
+    assert list(owner.watch_history.values()) == owners_history
+    assert not world["other"].watch_history.exists()
+    assert set(owners_files) <= set(media_state(settings))
+    assert world.client("owner").get("/api/v1/user/current-user-details").status_code == 200
+    refresh = world.client("anon").post(
+        "/api/v1/user/refresh-token", {"refreshToken": world.refresh_token("owner")}, format="json"
+    )
+    assert refresh.status_code == 200
+
+
+def test_a_deactivated_users_tokens_stop_working():
+    world = build_world()
+    get_user_model().objects.filter(pk=world["owner"].pk).update(is_active=False)
+
+    access = world.client("owner").get("/api/v1/user/current-user-details")
+    refresh = world.client("anon").post(
+        "/api/v1/user/refresh-token", {"refreshToken": world.refresh_token("owner")}, format="json"
+    )
+    write = world.client("owner").patch(
+        f"/api/v1/videos/{world['published'].pk}", {"title": "Still mine?"}, format="json"
+    )
+
+    assert (access.status_code, refresh.status_code, write.status_code) == (401, 401, 401)
+    assert Video.objects.get(pk=world["published"].pk).title == "Owner published"

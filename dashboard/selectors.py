@@ -29,7 +29,9 @@ def channel_stats(*, user):
         # COUNT(*), not COUNT(id): the sums are read from the covering index video_owner_stats
         # alone, which does not hold the id.
         totalVideos=Count("*"),
-        publishedVideos=Count("*", filter=Q(is_published=True)),
+        # Django refuses a filtered COUNT(*) (500 found by the schemathesis fuzz);
+        # COUNT(is_published) counts the same rows (never null) and the index holds it.
+        publishedVideos=Count("is_published", filter=Q(is_published=True)),
         totalLikes=Coalesce(Sum("likes_count"), 0),
         totalComments=Coalesce(Sum("comments_count"), 0),
     )

@@ -22,22 +22,34 @@ pytestmark = pytest.mark.django_db
 PARAMETRISED = sorted(key for key in MATRIX if len(key) == 2 and "{" in key[0])
 
 
+# Replacements for an id: one that exists nowhere, and ones that are no UUID at all (a
+# sequential-id scan, BOLA-8, or a path trick): each must be a JSON 404 that changes nothing.
+BAD_IDS = {
+    "unknown": lambda: str(uuid.uuid4()),
+    "sequential": lambda: "1",
+    "uuid-prefix": lambda: str(uuid.uuid4())[:-1],
+    "encoded-slash": lambda: "..%2F..%2Fadmin",
+}
+
+
 @pytest.mark.parametrize("key", PARAMETRISED, ids=[f"{m.upper()} {p}" for p, m in PARAMETRISED])
-def test_unknown_ids_are_404_for_the_owner_and_change_nothing(key):
-    """Every id in the path replaced by one that exists nowhere: 404, never 403 or 500."""
+def test_unknown_or_malformed_ids_are_404_for_the_owner_and_change_nothing(key):
+    """Every id in the path replaced: 404, never 403 or 500."""
     path, method = key
     world = build_world()
-    url = re.sub(r"\{username\}", "nobody_by_that_name", path)
-    url = re.sub(r"\{\w+\}", lambda _: str(uuid.uuid4()), url)
     expect = MATRIX[key]
-    body = expect.body(world, "owner") if callable(expect.body) else expect.body
     before = db_state()
+    for bad, make_id in BAD_IDS.items():
+        url = re.sub(r"\{username\}", "nobody_by_that_name", path)
+        url = re.sub(r"\{\w+\}", lambda _, make_id=make_id: make_id(), url)
+        body = expect.body(world, "owner") if callable(expect.body) else expect.body
 
-    response = getattr(world.client("owner"), method)(url, body, format=expect.fmt)
+        response = getattr(world.client("owner"), method)(url, body, format=expect.fmt)
 
-    assert response.status_code == 404, (url, response.content[:300])
-    assert response.json()["success"] is False
-    assert db_state() == before
+        assert response.status_code == 404, (bad, url, response.content[:300])
+        assert response["Content-Type"].startswith("application/json"), bad
+        assert response.json()["success"] is False, bad
+        assert db_state() == before, bad
 
 
 def test_a_known_playlist_with_an_unknown_video_is_404():

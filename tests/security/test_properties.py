@@ -339,3 +339,33 @@ def test_own_account_shows_the_email_but_no_flags_or_password():
     assert data["email"] == world.users["staff"].email
     assert not (SECRET_KEYS - {"email"}) & set(data)
     assert str(uuid.UUID(data["id"])) == str(world.users["staff"].pk)
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "column"),
+    [
+        ("/api/v1/user/update-avatar", "avatar", "avatar"),
+        ("/api/v1/user/update-cover-image", "coverImage", "cover_image"),
+    ],
+    ids=["avatar", "cover"],
+)
+def test_image_updates_change_only_their_image(url, field, column):
+    world = build_world()
+    owner = world["owner"]
+    before = _row(owner)
+    body = {
+        **FORBIDDEN,
+        "is_active": "false",
+        "email": "hijack@example.com",
+        "username": "hijacked",
+        "fullname": "Hijacked",
+        "password": "Stolen-passphrase-123",
+        field: image_upload("new.png"),
+    }
+
+    response = world.client("owner").patch(url, body, format="multipart")
+
+    assert response.status_code == 200, response.content[:300]
+    after = _row(owner)
+    assert after[column] != before[column]
+    _assert_only_changed(before, after, {column})

@@ -15,9 +15,19 @@ COMMENT_MAX_LENGTH = 2000
 TWEET_MAX_LENGTH = 280
 
 
+class _StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers and booleans (JSON) instead of turning them into text,
+    as the document says ``type: string`` (found by the schemathesis fuzz)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _content_field(*, max_length, empty_message, too_long_message):
     """Trimmed text of 1..max_length characters (DRF's CharField trims and refuses NUL bytes)."""
-    return serializers.CharField(
+    return _StrictCharField(
         max_length=max_length,
         trim_whitespace=True,
         error_messages={
@@ -38,6 +48,8 @@ class CommentCreateInputSerializer(serializers.Serializer):
 
 
 class CommentUpdateInputSerializer(serializers.Serializer):
+    full_patch = True  # validated in full: `content` is required (see ApiAutoSchema)
+
     content = _content_field(
         max_length=COMMENT_MAX_LENGTH,
         empty_message="Content is required",
@@ -54,6 +66,8 @@ class TweetCreateInputSerializer(serializers.Serializer):
 
 
 class TweetUpdateInputSerializer(serializers.Serializer):
+    full_patch = True  # validated in full: `content` is required (see ApiAutoSchema)
+
     content = _content_field(
         max_length=TWEET_MAX_LENGTH,
         empty_message="Content cannot be empty",

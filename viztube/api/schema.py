@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from viztube.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from viztube.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE
 
 _ERROR_DESCRIPTIONS = {
     400: "Malformed request (bad JSON, bad query parameter)",
@@ -109,13 +109,19 @@ def api_doc(
     return extend_schema(request=request, responses=responses, **kwargs)
 
 
+# Both must be positive integers (anything else is a 400): the schema says what is enforced.
+_POSITIVE_INTEGER = {"type": "integer", "minimum": 1}
+
 PAGE_PARAMETERS = [
     OpenApiParameter(
-        "page", int, OpenApiParameter.QUERY, description="Page number, from 1 (default 1)."
+        "page",
+        {**_POSITIVE_INTEGER, "maximum": MAX_PAGE},
+        OpenApiParameter.QUERY,
+        description="Page number, from 1 (default 1).",
     ),
     OpenApiParameter(
         "limit",
-        int,
+        _POSITIVE_INTEGER,
         OpenApiParameter.QUERY,
         description=f"Items per page, default {DEFAULT_LIMIT}; values over {MAX_LIMIT} are clamped.",
     ),
@@ -154,3 +160,16 @@ class ApiAutoSchema(AutoSchema):
             for token in tokens
         ]
         return "_".join([*words, self.method.lower()])
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        """drf-spectacular documents every PATCH body as partial (no field required), as DRF's
+        ``partial=True`` validates it. An input serializer that its PATCH view validates in full
+        (e.g. a comment edit, whose ``content`` is required) says ``full_patch = True`` and is
+        documented as declared, so the document requires what the API requires."""
+        if self.method != "PATCH" or not getattr(serializer, "full_patch", False):
+            return super()._get_request_for_media_type(serializer, direction)
+        self.method = "PUT"
+        try:
+            return super()._get_request_for_media_type(serializer, direction)
+        finally:
+            self.method = "PATCH"

@@ -1,5 +1,6 @@
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
 from videos.models import Video
@@ -14,6 +15,13 @@ NOT_A_STRING = "Must be a string"
 
 class _StrictCharField(serializers.CharField):
     """A CharField that refuses numbers and booleans instead of turning them into text."""
+
+    def get_value(self, dictionary):
+        # DRF reads an empty optional field of a form body as "omitted"; a blank name is
+        # refused in JSON (422), so it is refused in a multipart/form body too.
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

@@ -1,4 +1,5 @@
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
 from viztube.storage import file_url
@@ -107,6 +108,15 @@ class VideoPublishInputSerializer(serializers.Serializer):
     )
 
 
+class _TitleField(serializers.CharField):
+    def get_value(self, dictionary):
+        # DRF reads an empty optional field of a form body as "omitted"; a blank title is
+        # refused in JSON (422), so it is refused in a multipart/form body too.
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+
 class VideoUpdateInputSerializer(serializers.Serializer):
     """``PATCH /videos/:id`` (JSON or multipart): a true partial update.
 
@@ -116,7 +126,7 @@ class VideoUpdateInputSerializer(serializers.Serializer):
     than the thumbnail, isPublished) are not here, so they are ignored.
     """
 
-    title = serializers.CharField(
+    title = _TitleField(
         max_length=TITLE_MAX_LENGTH,
         required=False,
         error_messages={

@@ -183,10 +183,19 @@ class LoginInputSerializer(serializers.Serializer):
         return attrs
 
 
+class _TokenField(serializers.CharField):
+    """A token is a string: a JSON number is refused (422), not turned into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class RefreshTokenInputSerializer(serializers.Serializer):
     """The refresh token when it does not come in the ``refreshToken`` cookie."""
 
-    refreshToken = serializers.CharField(required=False, allow_blank=True, max_length=4096)
+    refreshToken = _TokenField(required=False, allow_blank=True, max_length=4096)
 
 
 class ChangePasswordInputSerializer(serializers.Serializer):

@@ -158,7 +158,7 @@ class LogoutView(APIView):
         name="UserLogout",
         response=None,
         request=RefreshTokenInputSerializer,
-        errors=(401, 403),
+        errors=(401, 403, 415, 422),
         summary="Revoke the presented refresh token (cookie, else body) and clear the cookies.",
     )
     def post(self, request):

@@ -3,6 +3,7 @@ import re
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -77,11 +78,23 @@ def _validate_password(password, *, user, field):
         raise serializers.ValidationError({field: list(exc.messages)}) from None
 
 
+class _StrictCharField(serializers.CharField):
+    """A JSON number or boolean is refused (422), not turned into text (found by the fuzz)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+DOCUMENTED_USERNAME_PATTERN = r"^\s*[A-Za-z0-9_.]{3,30}\s*$"
+
+
 class AccountFieldsSerializer(serializers.Serializer):
     """``fullname``, ``email`` and ``username`` with the register rules (api.md §3 "Users"):
     all trimmed; the username and email lower-cased. Used with ``partial=True`` for updates."""
 
-    fullname = serializers.CharField(
+    fullname = _StrictCharField(
         max_length=100,
         error_messages={
             "required": "Full name is required",
@@ -98,13 +111,14 @@ class AccountFieldsSerializer(serializers.Serializer):
             "max_length": "Email must be at most 254 characters",
         },
     )
-    username = serializers.CharField(
-        max_length=64,
+    username = _StrictCharField(
         error_messages={
             "required": "Username is required",
             "blank": "Username is required",
-            "max_length": USERNAME_RULE,
         },
+        # What validate_username enforces, in the document too (any case, blanks trimmed):
+        # without it the schema promised that any string up to 64 characters is a username.
+        validators=[RegexValidator(DOCUMENTED_USERNAME_PATTERN, message=USERNAME_RULE)],
     )
 
     def validate_email(self, value):
@@ -183,19 +197,10 @@ class LoginInputSerializer(serializers.Serializer):
         return attrs
 
 
-class _TokenField(serializers.CharField):
-    """A token is a string: a JSON number is refused (422), not turned into text."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 class RefreshTokenInputSerializer(serializers.Serializer):
     """The refresh token when it does not come in the ``refreshToken`` cookie."""
 
-    refreshToken = _TokenField(required=False, allow_blank=True, max_length=4096)
+    refreshToken = _StrictCharField(required=False, allow_blank=True, max_length=4096)
 
 
 class ChangePasswordInputSerializer(serializers.Serializer):

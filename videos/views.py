@@ -16,6 +16,7 @@ from videos.serializers import (
     VideoPublishInputSerializer,
     VideoSerializer,
     VideoUpdateInputSerializer,
+    VideoUpdateJsonInputSerializer,
     WatchHistoryClearedSerializer,
     WatchHistoryVideoSerializer,
 )
@@ -133,7 +134,7 @@ class VideoDetailView(APIView):
         name="VideoUpdate",
         response=VideoSerializer,
         request={
-            "application/json": VideoUpdateInputSerializer,
+            "application/json": VideoUpdateJsonInputSerializer,
             "multipart/form-data": VideoUpdateInputSerializer,
         },
         errors=(401, 403, 404, 413, 422, 502),

@@ -86,6 +86,9 @@ def _list_urls(world, role):
         "/api/v1/videos",
         f"/api/v1/videos?userId={owner.pk}",
         "/api/v1/videos?query=draft",
+        # Filters a client might hope the server honours: ignored, never widening the list.
+        f"/api/v1/videos?userId={owner.pk}&isPublished=false&is_published=false&all=true",
+        f"/api/v1/videos?owner={owner.pk}&includeUnpublished=true&status=draft",
         f"/api/v1/playlist/{world['playlist'].pk}",
         f"/api/v1/playlist/{world[f'playlist_of_{caller}'].pk}",
         f"/api/v1/playlist/user/{owner.pk}",
@@ -99,6 +102,11 @@ def _list_urls(world, role):
             "/api/v1/user/watch-history",
             "/api/v1/dashboard/videos",
             "/api/v1/dashboard/stats",
+            # The caller's own lists stay the caller's, whoever a query parameter names.
+            f"/api/v1/dashboard/videos?userId={owner.pk}&owner={owner.pk}",
+            f"/api/v1/dashboard/stats?userId={owner.pk}&owner={owner.pk}",
+            f"/api/v1/likes/videos?userId={owner.pk}&user={owner.pk}",
+            f"/api/v1/user/watch-history?userId={owner.pk}&user={owner.pk}",
         ]
     return urls
 
@@ -126,6 +134,9 @@ def test_lists_never_show_someone_elses_unpublished_video(draft_everywhere, role
         for url in ("/api/v1/likes/videos", "/api/v1/user/watch-history"):
             page = client.get(url).json()["data"]
             assert (page["totalDocs"], page["docs"]) == (0, []), url
+        trying = f"userId={world['owner'].pk}&owner={world['owner'].pk}"
+        for url in ("/api/v1/dashboard/stats", "/api/v1/dashboard/videos"):
+            assert client.get(f"{url}?{trying}").json() == client.get(url).json(), url
         own_playlist = world[f"playlist_of_{role}"].pk
         detail = client.get(f"/api/v1/playlist/{own_playlist}").json()["data"]
         assert (detail["totalVideos"], detail["videos"]["totalDocs"]) == (0, 0)

@@ -369,3 +369,31 @@ def test_image_updates_change_only_their_image(url, field, column):
     after = _row(owner)
     assert after[column] != before[column]
     _assert_only_changed(before, after, {column})
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "column"),
+    [
+        ("/api/v1/videos/{video}", "thumbnail", "thumbnail"),
+        ("/api/v1/user/update-avatar", "avatar", "avatar"),
+        ("/api/v1/user/update-cover-image", "coverImage", "cover_image"),
+    ],
+    ids=["thumbnail", "avatar", "cover"],
+)
+def test_a_storage_name_in_json_never_becomes_the_file(url, field, column):
+    """Naming someone else's stored file (a storage key) instead of uploading one: refused or
+    ignored, never adopted (the old file would be deleted, and the other one then shared)."""
+    world = build_world()
+    owner, video = world["owner"], world["published"]
+    target = video if field == "thumbnail" else owner
+    before = _row(target)
+    someone_elses = world["third_video"].thumbnail.name
+
+    response = world.client("owner").patch(
+        url.format(video=video.pk), {field: someone_elses, "title": "Maybe"}, format="json"
+    )
+
+    assert response.status_code in (200, 415, 422), response.content[:300]
+    after = _row(target)
+    assert after[column] == before[column]
+    _assert_only_changed(before, after, {"title"})

@@ -1,7 +1,13 @@
-"""Object-level checks beyond the matrix (security-notes.md §1): missing ids are 404 on every
-route that takes one (BOLA-8), lists never show someone else's unpublished video (BOLA-5), the
-actor is always the authenticated user whatever the body says (BOLA-6), and a refresh token
-presented by someone else is not revoked.
+"""Object-level checks beyond the matrix (security-notes.md §1):
+
+- unknown and malformed ids are JSON 404s on every route that takes one (BOLA-8);
+- lists, their totals and query-parameter filters never show someone else's unpublished video
+  or its media (BOLA-5), and the caller's own lists stay the caller's;
+- the actor is always the authenticated user, whatever the body names (BOLA-6);
+- PUT is no way around PATCH, HEAD hides drafts like GET, an ordinary user cannot open the admin
+  (FUNC-3);
+- routes about "me" never touch another account; logout with someone else's refresh token
+  revokes nothing; a deactivated user's tokens stop working.
 """
 
 import re

@@ -13,7 +13,10 @@ Decisions where the issue is silent (see docs/benchmark.md for the why):
   as the big channel, everything else as one ordinary viewer.
 - The seeded database is reused when var/bench/marker-<db>.json says it holds the same seed and
   scale and the row counts still match; ``--reseed`` forces a fresh load (a change of the seeding
-  code since the load is only reported: most such changes are about loading speed). After a load, VACUUM ANALYZE, as autovacuum would have done in production.
+  code since the load is only reported: most such changes are about loading speed). After a
+  load, VACUUM ANALYZE, as autovacuum would have done in production.
+- gunicorn.conf.py is used as it is; PostgreSQL is not pinned (the issue pins the server and the
+  load generator only).
 - Rate limits are raised so that throttling does not distort the figures; the bench uses its own
   Redis database (2), emptied at the start of a run.
 - An endpoint that does not answer 2xx before the run (not built yet, broken) is skipped and

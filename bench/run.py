@@ -636,7 +636,10 @@ def run(args):
     print(table)
     log(f"written to {output / 'latest.md'} and {output / 'latest.json'}")
     failures = any(
-        row.get("non_2xx") or row.get("socket_errors") or row.get("single_failures")
+        row.get("skipped")
+        or row.get("non_2xx")
+        or row.get("socket_errors")
+        or row.get("single_failures")
         for row in ordered.values()
     )
     return 1 if failures else 0

@@ -7,4 +7,5 @@ class ViztubeConfig(AppConfig):
 
     def ready(self):
         # Registers the OpenAPI description of our authentication class.
+        from viztube import checks  # noqa: F401
         from viztube.api import schema  # noqa: F401

@@ -47,9 +47,13 @@ def _list(name, default):
 DEBUG = _bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        _fail("SECRET_KEY", "required when DEBUG is off (at least 50 random characters)")
+# Required to serve when DEBUG is off. It is refused where it is needed — the WSGI/ASGI entry
+# points and `check --deploy` (viztube.checks) — so that tooling such as `makemigrations` runs
+# without one, on a throwaway per-process key that nothing else will ever accept.
+SECRET_KEY_MISSING = not SECRET_KEY and not DEBUG
+if SECRET_KEY_MISSING:
+    SECRET_KEY = secrets.token_urlsafe(64)
+elif not SECRET_KEY:
     # Local runs only: keep one generated key in var/ so tokens survive a restart.
     VAR_DIR.mkdir(exist_ok=True)
     key_file = VAR_DIR / "secret_key"

@@ -2,5 +2,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from viztube.checks import require_secret_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "viztube.settings")
 application = get_wsgi_application()
+require_secret_key()

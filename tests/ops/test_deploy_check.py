@@ -110,7 +110,6 @@ def test_check_deploy_warns_about_a_development_environment(tmp_path):
             "Loose",
             "Environment variable AUTH_COOKIE_SAMESITE: expected Strict, Lax or None, got 'Loose'",
         ),
-        ("SECRET_KEY", "", "Environment variable SECRET_KEY: required when DEBUG is off"),
         ("SECRET_KEY", "short", "Environment variable SECRET_KEY: must be at least 32 bytes"),
         ("DATABASE_URL", "nosuchdb://x", "Environment variable DATABASE_URL"),
         ("CLOUDINARY_URL", "https://key:secret@cloud", "Environment variable CLOUDINARY_URL"),
@@ -136,3 +135,28 @@ def test_the_same_environment_without_the_bad_value_starts(tmp_path):
     result = run_manage(tmp_path, production_environment(tmp_path), "check")
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_a_missing_secret_key_is_refused_for_serving_but_not_for_tooling(tmp_path):
+    environment = production_environment(tmp_path)
+    environment["SECRET_KEY"] = ""
+    message = "Environment variable SECRET_KEY: required when DEBUG is off"
+
+    deploy = run_manage(tmp_path, environment, "check", "--deploy")
+    assert deploy.returncode != 0
+    assert message in deploy.stderr + deploy.stdout
+
+    serving = subprocess.run(
+        [sys.executable, "-c", "import viztube.wsgi"],
+        cwd=REPO,
+        env={**environment, "PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert serving.returncode != 0
+    assert message in serving.stderr
+
+    tooling = run_manage(tmp_path, environment, "makemigrations", "--check", "--dry-run")
+    assert tooling.returncode == 0, tooling.stderr

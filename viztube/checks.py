@@ -1,0 +1,22 @@
+"""Start-up guards for what settings cannot refuse at import without breaking tooling."""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
+
+UNCONFIGURED_SIGNING_MESSAGE = (
+    "Environment variable SECRET_KEY: required when DEBUG is off (at least 50 random characters)"
+)
+
+
+@register(Tags.security, deploy=True)
+def secret_key_check(app_configs, **kwargs):
+    if settings.SECRET_KEY_MISSING:
+        return [Error(UNCONFIGURED_SIGNING_MESSAGE, id="viztube.E001")]
+    return []
+
+
+def require_secret_key():
+    """Called by the WSGI/ASGI entry points: never serve on a throwaway key."""
+    if settings.SECRET_KEY_MISSING:
+        raise ImproperlyConfigured(UNCONFIGURED_SIGNING_MESSAGE)

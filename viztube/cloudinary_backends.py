@@ -7,6 +7,10 @@ They subclass django-cloudinary-storage 0.3.0 and change what it gets wrong for 
 - its save calls ``cloudinary.uploader.upload``, whose file handling reads the whole file into
   memory; here every upload goes through ``upload_large``, which sends fixed-size chunks, so a
   500 MB video costs one chunk of memory, not 500 MB;
+- it lets Cloudinary choose the public id (file name plus a random suffix), so an upload whose
+  answer never came cannot be found again; here the public id is the storage name, which the
+  callers already make unique and unguessable, sent with ``overwrite=False`` so that an asset
+  already stored under that id is never replaced, and an unanswered upload is destroyed again;
 - its uploads, HEAD checks and downloads have no timeout, so a hanging Cloudinary would hold a
   worker until gunicorn kills it; here every call has ``CLOUDINARY_TIMEOUT_SECONDS``;
 - its errors surface as assorted SDK/requests exceptions (or as a ``False`` from ``delete``); here
@@ -19,11 +23,13 @@ credentials in the environment; code that only needs the error class imports
 
 import logging
 import os
+import posixpath
 import tempfile
 
 import cloudinary
 import cloudinary.uploader
 import requests
+import urllib3
 from cloudinary.exceptions import Error as CloudinaryError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -66,6 +72,37 @@ def _secure_urls():
     return getattr(settings, "CLOUDINARY_STORAGE", {}).get("SECURE", True)
 
 
+def public_id_for(name, resource_type):
+    """The Cloudinary public id under which the storage name ``name`` is uploaded.
+
+    The package stores the public id as the file's name and builds URLs from it. Public ids of
+    image and video assets carry no extension (Cloudinary keeps the format apart, and a URL
+    ending in ``.mp4`` asks for that format); raw assets keep theirs. The full path goes into the
+    public id, not into ``folder``: that reads the same in fixed and in dynamic folder mode.
+    """
+    if resource_type == "raw":
+        return name
+    return posixpath.splitext(name)[0]
+
+
+def _may_have_been_stored(exc):
+    """Whether a failed Upload API call may still have stored the file on Cloudinary.
+
+    The SDK raises its ``Error`` from inside the ``except`` that caught the transport failure,
+    so that failure is the ``__context__``. No context: Cloudinary answered with an error and
+    stored nothing. A connection that was never made (refused, unresolvable, connect timeout;
+    urllib3's ``NewConnectionError`` is a ``ConnectTimeoutError``) sent nothing. Anything else
+    (a read timeout, a connection dropped after the request went out, an answer that was not
+    JSON) leaves it open.
+    """
+    cause = exc.__context__
+    if isinstance(cause, urllib3.exceptions.MaxRetryError):
+        cause = cause.reason
+    if cause is None:
+        return False
+    return not isinstance(cause, urllib3.exceptions.ConnectTimeoutError)
+
+
 class _CallerOwnsFile:
     """The file as ``upload_large`` needs it, minus closing.
 
@@ -98,18 +135,19 @@ class _StreamingCloudinaryMixin:
 
     def _upload(self, name, content):
         resource_type = self._get_resource_type(name)
+        public_id = public_id_for(name, resource_type)
         options = {
-            "use_filename": True,
+            "public_id": public_id,
+            # The name is already unique: Cloudinary must neither add a suffix of its own nor
+            # replace an asset that is already stored under it.
+            "unique_filename": False,
+            "overwrite": False,
             "resource_type": resource_type,
             "tags": self.TAG,
             "timeout": cloudinary_timeout(),
             "chunk_size": upload_chunk_bytes(),
-            # Cloudinary derives the public id from this name (use_filename).
             "filename": os.path.basename(name),
         }
-        folder = os.path.dirname(name)
-        if folder:
-            options["folder"] = folder
         # Validation may have read the file already; upload_large sends from the current position.
         content.seek(0)
         try:
@@ -117,10 +155,19 @@ class _StreamingCloudinaryMixin:
         except (CloudinaryError, OSError) as exc:
             # The SDK wraps HTTP errors, socket errors and timeouts in its own Error.
             logger.warning("Cloudinary upload of %s failed: %s", name, exc)
+            if _may_have_been_stored(exc):
+                self._destroy_unanswered(name, public_id)
             raise MediaStorageError(f"Cloudinary upload failed: {exc}", name=name) from exc
         if not result or not result.get("public_id"):
             # upload_large sends nothing (and returns None) for an empty file.
             raise MediaStorageError("Cloudinary stored nothing (empty file?)", name=name)
+        if result.get("existing"):
+            # overwrite=False: Cloudinary kept the asset it had and ignored ours. That asset is
+            # someone else's file: not ours to adopt, nor to destroy.
+            logger.warning(
+                "Cloudinary already holds %s; the upload of %s stored nothing", public_id, name
+            )
+            raise MediaStorageError("Cloudinary already holds an asset of that name", name=name)
         if result.get("resource_type") != resource_type:
             logger.warning(
                 "Cloudinary stored %s as %s, expected %s",
@@ -130,6 +177,20 @@ class _StreamingCloudinaryMixin:
             )
             raise MediaStorageError("Cloudinary stored the file as another type", name=name)
         return result
+
+    def _destroy_unanswered(self, name, public_id):
+        """Destroy what an upload without an answer may have stored (best effort, logged).
+
+        Cloudinary stores the file before it answers, so a timed-out upload may well have
+        succeeded; with our own public id we can destroy it. An upload that Cloudinary completes
+        only after this destroy stays an orphan, for ``purge_orphan_media``.
+        """
+        logger.warning(
+            "Cloudinary did not answer the upload of %s: destroying %s in case it was stored",
+            name,
+            public_id,
+        )
+        self.delete(public_id)
 
     def delete(self, name):
         """Destroy the asset. Idempotent: True when it is gone, also if it already was.

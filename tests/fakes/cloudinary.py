@@ -5,7 +5,11 @@ It implements the part of the Upload API the project uses, as Cloudinary answers
 - ``POST /v1_1/<cloud>/<image|video|raw|auto>/upload``: multipart, signed; single requests and the
   chunked ``upload_large`` parts (``Content-Range`` + ``X-Unique-Upload-Id``), which it assembles;
   checks that an image is an image and a video a video; answers ``public_id, version, url,
-  secure_url, resource_type, format, bytes, width, height`` (+ ``duration`` for video);
+  secure_url, resource_type, format, bytes, width, height`` (+ ``duration`` for video); the
+  public id is the one given (``public_id``, under ``folder``), else the file name with a random
+  suffix (``use_filename``; none with ``unique_filename=false``), else random; with
+  ``overwrite=false`` an id already taken is answered at once with the asset it names and
+  ``"existing": true``, and the file sent is not stored;
 - ``POST /v1_1/<cloud>/<type>/destroy``: ``{"result": "ok"}`` or ``{"result": "not found"}``;
 - ``GET``/``HEAD /<cloud>/<type>/upload/[v<version>/]<public_id>[.<format>]``: delivery of what it
   holds, so storage URLs built with ``cname=127.0.0.1:PORT`` and ``secure=False`` resolve here.
@@ -99,6 +103,7 @@ class ApiRequest:
 class _Partial:
     path: Path
     total: int
+    public_id: str
     received: int = 0
 
 
@@ -396,11 +401,19 @@ class FakeCloudinary:
         if file_part is None:
             raise _ApiError(400, "Missing required parameter - file")
         filename, data = file_part
+        existing = self._existing(params)
+        if existing is not None:
+            with self._lock:
+                partial = self._partials.pop(headers.get("X-Unique-Upload-Id"), None)
+            if partial is not None:
+                partial.path.unlink(missing_ok=True)
+            return self._describe(existing, filename, existing=True)
         content_range = headers.get("Content-Range")
         if not content_range:
             path = self._dir / f"asset-{_random_suffix(16)}"
             path.write_bytes(data)
-            return self._store(resource_type, params, filename, path)
+            public_id = self._public_id(params, filename)
+            return self._store(resource_type, public_id, filename, path, params)
         match = _CONTENT_RANGE.match(content_range)
         upload_id = headers.get("X-Unique-Upload-Id")
         if not match or not upload_id:
@@ -411,7 +424,13 @@ class FakeCloudinary:
         with self._lock:
             partial = self._partials.get(upload_id)
             if partial is None:
-                partial = _Partial(path=self._dir / f"partial-{_random_suffix(16)}", total=total)
+                # The public id is settled by the first part and answered with every part
+                # (the SDK's upload_large sends it back with the next ones).
+                partial = _Partial(
+                    path=self._dir / f"partial-{_random_suffix(16)}",
+                    total=total,
+                    public_id=self._public_id(params, filename),
+                )
                 partial.path.touch()
                 self._partials[upload_id] = partial
         with partial.path.open("r+b") as out:
@@ -419,10 +438,22 @@ class FakeCloudinary:
             out.write(data)
         partial.received += len(data)
         if partial.received < partial.total:
-            return {"done": False, "bytes": partial.received, "upload_id": upload_id}
+            return {
+                "done": False,
+                "bytes": partial.received,
+                "upload_id": upload_id,
+                "public_id": partial.public_id,
+            }
         with self._lock:
             del self._partials[upload_id]
-        return self._store(resource_type, params, filename, partial.path)
+        return self._store(resource_type, partial.public_id, filename, partial.path, params)
+
+    def _existing(self, params):
+        """The asset an upload with ``overwrite=false`` must not replace, or None."""
+        if params.get("overwrite") not in {"0", "false"} or not params.get("public_id"):
+            return None
+        with self._lock:
+            return self._assets.get(self._public_id(params, ""))
 
     def _public_id(self, params, filename):
         folder = params.get("folder", "").strip("/")
@@ -436,20 +467,20 @@ class FakeCloudinary:
             public_id = _random_suffix(20)
         return f"{folder}/{public_id}" if folder else public_id
 
-    def _store(self, requested_type, params, filename, path):
+    def _store(self, requested_type, public_id, filename, path, params):
         try:
             resource_type, fmt, width, height, duration = _probe(path, requested_type)
         except _ApiError:
             path.unlink(missing_ok=True)
             raise
-        public_id = self._public_id(params, filename)
         with self._lock:
-            self._version += 1
-            version = self._version
             previous = self._assets.get(public_id)
             if previous is not None and params.get("overwrite") in {"0", "false"}:
+                # Taken while this upload was on its way: the same answer as at its start.
                 path.unlink(missing_ok=True)
-                raise _ApiError(409, f"Resource already exists - {public_id}")
+                return self._describe(previous, filename, existing=True)
+            self._version += 1
+            version = self._version
             asset = Asset(
                 public_id=public_id,
                 resource_type=resource_type,
@@ -467,7 +498,7 @@ class FakeCloudinary:
             previous.path.unlink(missing_ok=True)
         return self._describe(asset, filename)
 
-    def _describe(self, asset, filename):
+    def _describe(self, asset, filename, *, existing=False):
         delivery = f"{self.host}/{self.cloud_name}/{asset.resource_type}/upload/v{asset.version}/"
         delivery += f"{asset.public_id}.{asset.format}" if asset.format else asset.public_id
         folder, _, _ = asset.public_id.rpartition("/")
@@ -499,6 +530,8 @@ class FakeCloudinary:
         }
         if asset.resource_type == "video":
             result["duration"] = asset.duration
+        if existing:
+            result["existing"] = True
         return result
 
     def _destroy(self, resource_type, params):

@@ -10,6 +10,7 @@ uploaded file is spooled to ``FILE_UPLOAD_TEMP_DIR`` (as any file over 2.5 MB is
 and "no temp file left" checks a file that really existed.
 """
 
+import logging
 import socket
 import threading
 import time
@@ -149,22 +150,31 @@ def test_register_answered_too_late_is_a_502_within_the_bound_and_creates_no_use
     assert_nothing_stored_locally(settings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known gap: the fake (like Cloudinary) stores the asset before its late answer, and "
-        "viztube/cloudinary_backends.py _StreamingCloudinaryMixin._upload asks for a random "
-        "public id (use_filename + unique suffix), so after a timeout it cannot destroy what "
-        "it does not know; the asset is an orphan until a Cloudinary-aware reconciliation."
-    ),
-)
-def test_an_upload_answered_too_late_leaves_no_asset_on_cloudinary(cloud, auth_client):
+@pytest.mark.parametrize("action", ["publish", "register"])
+def test_an_upload_answered_too_late_leaves_no_asset_on_cloudinary(
+    action, cloud, api_client, auth_client, caplog
+):
+    # Like Cloudinary, the fake stores the file first and answers late: the upload did succeed.
     cloud.delay(LATE_BY_SECONDS)
 
-    response = publish(auth_client)
+    with caplog.at_level(logging.WARNING, logger="viztube.cloudinary_backends"):
+        response = publish(auth_client) if action == "publish" else register(api_client)
 
     assert response.status_code == 502
+    assert response.json() == STORAGE_FAILED
+    [upload] = cloud.uploads
+    assert upload.status == 200
+    # The public id was ours, so the asset could be destroyed again.
+    [destroy] = cloud.destroys
+    assert (destroy.resource_type, destroy.params["public_id"], destroy.status) == (
+        upload.resource_type,
+        upload.params["public_id"],
+        200,
+    )
     assert cloud.assets == {}
+    assert f"destroying {upload.params['public_id']} in case it was stored" in caplog.text
+    assert Video.objects.count() == 0
+    assert not get_user_model().objects.filter(username="newcomer").exists()
 
 
 def test_a_late_answer_does_not_break_the_next_request(cloud, auth_client, user):
@@ -178,8 +188,8 @@ def test_a_late_answer_does_not_break_the_next_request(cloud, auth_client, user)
     video = Video.objects.get()
     assert response.json()["data"]["id"] == str(video.pk)
     assert video.owner == user
-    # The late orphan aside, the new video and thumbnail are stored.
-    assert {video.video_file.name, video.thumbnail.name} <= set(cloud.assets)
+    # Exactly the new video and thumbnail: what the late answer had stored was destroyed.
+    assert set(cloud.assets) == {video.video_file.name, video.thumbnail.name}
 
 
 # --- Cloudinary answers 500 ----------------------------------------------------------------------
@@ -316,7 +326,11 @@ def test_thumbnail_update_when_cloudinary_answers_late_keeps_the_old_thumbnail(
     assert seconds < BOUND_SECONDS
     video.refresh_from_db()
     assert (video.thumbnail.name, video.updated_at) == (old_thumbnail, old_updated_at)
-    assert cloud.destroys == []
+    # Only the new thumbnail, which the late answer had stored, was destroyed; never the old one.
+    [upload] = cloud.uploads
+    assert [d.params["public_id"] for d in cloud.destroys] == [upload.params["public_id"]]
+    assert upload.params["public_id"] != old_thumbnail
+    assert cloud.assets == {}
     assert_nothing_stored_locally(settings)
 
 
@@ -329,14 +343,20 @@ def _closed_port():
         return probe.getsockname()[1]  # closed again when the block ends: connections refused
 
 
-def test_publish_when_cloudinary_is_unreachable_is_a_502_at_once(cloud, auth_client, settings):
+def test_publish_when_cloudinary_is_unreachable_is_a_502_at_once(
+    cloud, auth_client, settings, caplog
+):
     cloudinary.config(upload_prefix=f"http://127.0.0.1:{_closed_port()}")
 
-    response, seconds = timed(lambda: publish(auth_client))
+    with caplog.at_level(logging.INFO, logger="viztube.cloudinary_backends"):
+        response, seconds = timed(lambda: publish(auth_client))
 
     assert response.status_code == 502
     assert response.json() == STORAGE_FAILED
     assert seconds < BOUND_SECONDS
     assert Video.objects.count() == 0
     assert cloud.uploads == []
+    # No connection, so nothing was sent and nothing can have been stored: no destroy attempted.
+    assert "Cloudinary upload of" in caplog.text
+    assert "destroying" not in caplog.text
     assert_nothing_stored_locally(settings)

@@ -45,14 +45,17 @@ def test_image_save_stores_one_image_asset(images, fake_cloudinary):
 
     name = images.save("avatars/me.png", ContentFile(data))
 
-    # The package's naming: MEDIA_URL as prefix, the file stem, a random suffix, no extension.
-    assert name.startswith("media/avatars/me_")
+    # The storage name is the public id: MEDIA_URL as prefix, no extension (image/video assets
+    # keep their format apart), no suffix of Cloudinary's.
+    assert name == "media/avatars/me"
     asset = fake_cloudinary.assets[name]
     assert (asset.resource_type, asset.format, asset.width, asset.height) == ("image", "png", 12, 7)
     assert asset.read() == data
     assert asset.tags == ("media",)
     [upload] = fake_cloudinary.uploads
-    assert upload.params["folder"] == "media/avatars"
+    assert upload.params["public_id"] == "media/avatars/me"
+    assert (upload.params["unique_filename"], upload.params["overwrite"]) == ("0", "0")
+    assert "folder" not in upload.params
     # upload_large even for a small file: one part covering all of it.
     assert upload.content_range == f"bytes 0-{len(data) - 1}/{len(data)}"
 
@@ -73,7 +76,8 @@ def test_video_save_streams_in_chunks_and_the_fake_assembles_them(
     assert {u.upload_id for u in uploads} != {None}
     assert len({u.upload_id for u in uploads}) == 1
     assert all(u.status == 200 and u.resource_type == "video" for u in uploads)
-    assert fake_cloudinary.public_ids() == [name]
+    assert {u.params["public_id"] for u in uploads} == {"media/videos/clip"}
+    assert fake_cloudinary.public_ids() == [name] == ["media/videos/clip"]
     asset = fake_cloudinary.assets[name]
     assert (asset.resource_type, asset.format, asset.bytes, asset.duration) == (
         "video",
@@ -187,8 +191,25 @@ def test_slow_answer_times_out_with_media_storage_error(images, fake_cloudinary,
         images.save("avatars/me.png", ContentFile(image_bytes()))
 
     assert time.monotonic() - started < 1.5
-    # Cloudinary had stored it: a timed-out upload can leave an orphan (reconciliation's job).
-    assert len(fake_cloudinary.public_ids("image")) == 1
+    # Cloudinary had stored it before its late answer; the storage destroyed it again.
+    [upload] = fake_cloudinary.uploads
+    [destroy] = fake_cloudinary.destroys
+    assert destroy.params["public_id"] == upload.params["public_id"] == "media/avatars/me"
+    assert fake_cloudinary.assets == {}
+
+
+def test_an_asset_already_stored_under_the_name_is_neither_replaced_nor_destroyed(
+    images, fake_cloudinary
+):
+    first = image_bytes("PNG", size=(5, 5))
+    name = images.save("avatars/me.png", ContentFile(first))
+
+    with pytest.raises(MediaStorageError, match="already holds"):
+        images.save("avatars/me.png", ContentFile(image_bytes("PNG", size=(9, 9))))
+
+    assert fake_cloudinary.public_ids() == [name]
+    assert fake_cloudinary.assets[name].read() == first
+    assert fake_cloudinary.destroys == []
 
 
 def test_bytes_that_are_not_a_video_are_refused(videos, fake_cloudinary):

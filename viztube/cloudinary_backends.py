@@ -5,14 +5,16 @@ They subclass django-cloudinary-storage 0.3.0 and change what it gets wrong for 
 (security-notes.md, finding 1):
 
 - its save calls ``cloudinary.uploader.upload``, whose file handling reads the whole file into
-  memory; here every upload goes through ``upload_large``, which sends fixed-size chunks, so a
-  500 MB video costs one chunk of memory, not 500 MB;
+  memory; here every upload is sent in fixed-size parts (the requests of the SDK's
+  ``upload_large``, one ``upload_large_part`` each), so a 500 MB video costs one part of memory,
+  not 500 MB;
 - it lets Cloudinary choose the public id (file name plus a random suffix), so an upload whose
   answer never came cannot be found again; here the public id is the storage name, which the
   callers already make unique and unguessable, sent with ``overwrite=False`` so that an asset
   already stored under that id is never replaced, and an unanswered upload is destroyed again;
 - its uploads, HEAD checks and downloads have no timeout, so a hanging Cloudinary would hold a
-  worker until gunicorn kills it; here every call has ``CLOUDINARY_TIMEOUT_SECONDS``;
+  worker until gunicorn kills it; here every call has ``CLOUDINARY_TIMEOUT_SECONDS``, and a
+  whole upload, all its parts together, ``CLOUDINARY_UPLOAD_DEADLINE_SECONDS``;
 - its errors surface as assorted SDK/requests exceptions (or as a ``False`` from ``delete``); here
   a failed upload or read raises ``MediaStorageError`` and a failed delete logs a warning.
 
@@ -25,9 +27,11 @@ import logging
 import os
 import posixpath
 import tempfile
+import time
 
 import cloudinary
 import cloudinary.uploader
+import cloudinary.utils
 import requests
 import urllib3
 from cloudinary.exceptions import Error as CloudinaryError
@@ -55,8 +59,14 @@ def cloudinary_timeout():
     return settings.CLOUDINARY_TIMEOUT_SECONDS
 
 
+def upload_deadline_seconds():
+    """Seconds one whole upload may take, all parts together
+    (``settings.CLOUDINARY_UPLOAD_DEADLINE_SECONDS``)."""
+    return settings.CLOUDINARY_UPLOAD_DEADLINE_SECONDS
+
+
 def upload_chunk_bytes():
-    """Size of one ``upload_large`` part (``settings.CLOUDINARY_UPLOAD_CHUNK_BYTES``).
+    """Size of one upload part (``settings.CLOUDINARY_UPLOAD_CHUNK_BYTES``).
 
     While a part is sent about four copies of it are alive (the bytes read, urllib3's multipart
     buffer, its getvalue() copy), so this sets what an upload costs in memory. Measured with
@@ -103,31 +113,24 @@ def _may_have_been_stored(exc):
     return not isinstance(cause, urllib3.exceptions.ConnectTimeoutError)
 
 
-class _CallerOwnsFile:
-    """The file as ``upload_large`` needs it, minus closing.
+class _Deadline:
+    """The end of one upload's time, and the timeout its next call gets.
 
-    ``upload_large`` wraps what it is given in ``with file_io:`` and so closes it. The caller owns
-    the upload: closing a ``TemporaryUploadedFile`` deletes it, and the view may still need it
-    (probing, a retry, Django's own cleanup at the end of the request).
+    The per-call timeout alone would let a Cloudinary that answers every part slowly, but each in
+    time, hold the worker for parts x timeout: each call gets at most what is left.
     """
 
-    def __init__(self, file):
-        self._file = file
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds
 
-    def read(self, size=-1):
-        return self._file.read(size)
+    def passed(self):
+        return time.monotonic() >= self._ends
 
-    def seek(self, offset, whence=os.SEEK_SET):
-        return self._file.seek(offset, whence)
-
-    def tell(self):
-        return self._file.tell()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return False
+    def next_timeout(self):
+        """The per-call timeout, or the time left if that is shorter; None once it has passed."""
+        left = self._ends - time.monotonic()
+        return min(cloudinary_timeout(), left) if left > 0 else None
 
 
 class _StreamingCloudinaryMixin:
@@ -144,23 +147,15 @@ class _StreamingCloudinaryMixin:
             "overwrite": False,
             "resource_type": resource_type,
             "tags": self.TAG,
-            "timeout": cloudinary_timeout(),
-            "chunk_size": upload_chunk_bytes(),
-            "filename": os.path.basename(name),
         }
-        # Validation may have read the file already; upload_large sends from the current position.
-        content.seek(0)
+        deadline = _Deadline(upload_deadline_seconds())
         try:
-            result = cloudinary.uploader.upload_large(_CallerOwnsFile(content), **options)
+            result = self._send_in_parts(name, content, options, deadline)
         except (CloudinaryError, OSError) as exc:
             # The SDK wraps HTTP errors, socket errors and timeouts in its own Error.
-            logger.warning("Cloudinary upload of %s failed: %s", name, exc)
-            if _may_have_been_stored(exc):
-                self._destroy_unanswered(name, public_id)
-            raise MediaStorageError(f"Cloudinary upload failed: {exc}", name=name) from exc
-        if not result or not result.get("public_id"):
-            # upload_large sends nothing (and returns None) for an empty file.
-            raise MediaStorageError("Cloudinary stored nothing (empty file?)", name=name)
+            late = " (upload deadline passed)" if deadline.passed() else ""
+            logger.warning("Cloudinary upload of %s failed%s: %s", name, late, exc)
+            raise MediaStorageError(f"Cloudinary upload failed{late}: {exc}", name=name) from exc
         if result.get("existing"):
             # overwrite=False: Cloudinary kept the asset it had and ignored ours. That asset is
             # someone else's file: not ours to adopt, nor to destroy.
@@ -177,6 +172,60 @@ class _StreamingCloudinaryMixin:
             )
             raise MediaStorageError("Cloudinary stored the file as another type", name=name)
         return result
+
+    def _send_in_parts(self, name, content, options, deadline):
+        """Send ``content`` as the SDK's ``upload_large`` does (the same ``Content-Range`` and
+        ``X-Unique-Upload-Id`` requests), each part with the timeout ``deadline`` leaves it.
+
+        Returns the answer to the last part sent. Never closes ``content``: the caller owns it
+        (closing a ``TemporaryUploadedFile`` deletes it, and the view may still need it).
+        """
+        # Validation may have read the file already: measure it, then send it from the start.
+        content.seek(0, os.SEEK_END)
+        size = content.tell()
+        content.seek(0)
+        if size == 0:
+            raise MediaStorageError("Cloudinary stored nothing (empty file)", name=name)
+        filename = os.path.basename(name)
+        upload_id = cloudinary.utils.random_public_id()
+        sent = 0
+        while sent < size:
+            timeout = deadline.next_timeout()
+            if timeout is None:
+                # Cloudinary assembles the asset when the last part arrives, and that part was
+                # not sent: nothing was stored.
+                logger.warning(
+                    "Cloudinary upload of %s stopped after %d of %d bytes: it took longer than "
+                    "CLOUDINARY_UPLOAD_DEADLINE_SECONDS (%s s)",
+                    name,
+                    sent,
+                    size,
+                    deadline.seconds,
+                )
+                raise MediaStorageError(
+                    f"Cloudinary upload took longer than {deadline.seconds} s", name=name
+                )
+            part = content.read(upload_chunk_bytes())
+            if not part:
+                raise OSError(f"{name} ended after {sent} of {size} bytes")
+            last = sent + len(part) >= size
+            headers = {
+                "Content-Range": f"bytes {sent}-{sent + len(part) - 1}/{size}",
+                "X-Unique-Upload-Id": upload_id,
+            }
+            try:
+                answer = cloudinary.uploader.upload_large_part(
+                    (filename, part), http_headers=headers, timeout=timeout, **options
+                )
+            except CloudinaryError as exc:
+                # Only the last part's request can have completed an asset.
+                if last and _may_have_been_stored(exc):
+                    self._destroy_unanswered(name, options["public_id"])
+                raise
+            if answer.get("existing"):
+                return answer
+            sent += len(part)
+        return answer
 
     def _destroy_unanswered(self, name, public_id):
         """Destroy what an upload without an answer may have stored (best effort, logged).

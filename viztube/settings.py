@@ -236,6 +236,9 @@ MEDIA_URL = "/media/"
 CLOUDINARY_URL = env.str("CLOUDINARY_URL", default="")
 # A remote upload or delete that takes longer ends with a 502 and nothing stored.
 CLOUDINARY_TIMEOUT_SECONDS = _positive_int("CLOUDINARY_TIMEOUT_SECONDS", 60)
+# The same for one whole upload, all its parts together (a slow part is bounded by the timeout
+# above, a slow video of many parts by this): past it the request ends with a 502, nothing stored.
+CLOUDINARY_UPLOAD_DEADLINE_SECONDS = _positive_int("CLOUDINARY_UPLOAD_DEADLINE_SECONDS", 300)
 # Videos (and images) stream to Cloudinary in parts of this size; the process holds about
 # four parts at a time, so 6 MiB keeps a 500 MB upload under ~25 MB of memory. Minimum 5 MB.
 CLOUDINARY_UPLOAD_CHUNK_BYTES = _positive_int("CLOUDINARY_UPLOAD_CHUNK_BYTES", 6_291_456)

@@ -192,6 +192,66 @@ def test_a_late_answer_does_not_break_the_next_request(cloud, auth_client, user)
     assert set(cloud.assets) == {video.video_file.name, video.thumbnail.name}
 
 
+# --- Cloudinary slow on every part: the deadline of the whole upload -------------------------------
+
+# sample.mp4 (6,042 bytes) in parts of 1,000 bytes: 7 parts.
+PART_BYTES = 1000
+# Each part is answered in time (timeout 0.5 s), but 7 of them take over 2 s...
+SLOW_PART_SECONDS = 0.3
+# ...and the whole upload may take 1 s.
+DEADLINE_SECONDS = 1
+
+
+def test_publish_slow_on_every_part_ends_at_the_upload_deadline(
+    cloud, auth_client, settings, caplog
+):
+    settings.CLOUDINARY_UPLOAD_CHUNK_BYTES = PART_BYTES
+    settings.CLOUDINARY_UPLOAD_DEADLINE_SECONDS = DEADLINE_SECONDS
+    cloud.delay(SLOW_PART_SECONDS)
+
+    with caplog.at_level(logging.WARNING, logger="viztube.cloudinary_backends"):
+        response, seconds = timed(lambda: publish(auth_client))
+
+    # Without the deadline every part would be answered in time: a 201 after about 2.4 s.
+    assert response.status_code == 502
+    assert response.json() == STORAGE_FAILED
+    assert DEADLINE_SECONDS <= seconds < BOUND_SECONDS
+    uploads = cloud.uploads
+    assert {(u.resource_type, u.status) for u in uploads} == {("video", 200)}
+    # Stopped between parts: the last part never went out, so Cloudinary assembled nothing.
+    assert 1 < len(uploads) < 7
+    assert cloud.assets == {}
+    assert cloud.destroys == []
+    # Between parts ("took longer than CLOUDINARY_UPLOAD_DEADLINE_SECONDS") or within the part
+    # that the time left cut short ("upload deadline passed"): the log says which bound it was.
+    assert "deadline" in caplog.text.lower()
+    assert Video.objects.count() == 0
+    assert_nothing_stored_locally(settings)
+
+
+def test_the_deadline_also_cuts_a_single_slow_part_and_its_asset_is_destroyed(
+    cloud, auth_client, settings
+):
+    # A generous per-call timeout, and one part answered after it would have expired...
+    settings.CLOUDINARY_TIMEOUT_SECONDS = 3
+    settings.CLOUDINARY_UPLOAD_DEADLINE_SECONDS = DEADLINE_SECONDS
+    cloud.delay(1.5)
+
+    response, seconds = timed(lambda: publish(auth_client))
+
+    # ...so the upload's deadline, not the timeout, ends it: the video upload is cut at 1 s, and
+    # the destroy of what it stored (answered 1.5 s later, within its timeout) follows.
+    assert response.status_code == 502
+    assert response.json() == STORAGE_FAILED
+    assert DEADLINE_SECONDS + 1.5 <= seconds < DEADLINE_SECONDS + 1.5 + 1.5
+    [upload] = cloud.uploads
+    [destroy] = cloud.destroys
+    assert (destroy.params["public_id"], destroy.status) == (upload.params["public_id"], 200)
+    assert cloud.assets == {}
+    assert Video.objects.count() == 0
+    assert_nothing_stored_locally(settings)
+
+
 # --- Cloudinary answers 500 ----------------------------------------------------------------------
 
 

@@ -56,7 +56,7 @@ def test_image_save_stores_one_image_asset(images, fake_cloudinary):
     assert upload.params["public_id"] == "media/avatars/me"
     assert (upload.params["unique_filename"], upload.params["overwrite"]) == ("0", "0")
     assert "folder" not in upload.params
-    # upload_large even for a small file: one part covering all of it.
+    # Sent in parts even when small: one part covering all of it.
     assert upload.content_range == f"bytes 0-{len(data) - 1}/{len(data)}"
 
 
@@ -96,7 +96,7 @@ def test_save_leaves_the_callers_file_open_and_sends_it_from_the_start(videos, f
     name = videos.save("videos/clip.mp4", upload)
 
     assert fake_cloudinary.assets[name].read() == VIDEO
-    # upload_large closes what it is given; a closed TemporaryUploadedFile is deleted.
+    # The storage must not close it: a closed TemporaryUploadedFile is deleted.
     assert not upload.closed
     upload.seek(0)
     assert upload.read() == VIDEO

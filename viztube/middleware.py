@@ -20,8 +20,17 @@ def current_request_id():
 
 
 class RequestIdLogFilter(logging.Filter):
+    """Gives every record the ``request_id`` of the request it was logged for ("-" outside one).
+
+    A record that carries its request (``extra={"request": ...}``, as ``django.request``'s do) takes
+    the id from it: Django writes its "Not Found" / "Internal Server Error" lines after the whole
+    middleware chain has returned, when ``RequestIdMiddleware`` has already reset the context
+    variable.
+    """
+
     def filter(self, record):
-        record.request_id = _request_id.get()
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or _request_id.get()
         return True
 
 

@@ -11,7 +11,9 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.log import log_response
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -67,6 +69,17 @@ class DependencyFailed(exceptions.APIException):
     default_code = "bad_gateway"
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """The database did not answer, or dropped the connection: 503, retry later."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable; try again shortly"
+    default_code = "database_unavailable"
+    # A PostgreSQL restart keeps it away for about a second (docs/faults.md); a failover or a
+    # full connection pool lasts longer. Clients that honour Retry-After come back after this.
+    wait = 5
+
+
 VALIDATION_MESSAGE = "Validation failed"
 
 
@@ -96,6 +109,8 @@ def validation_error_response(detail, status_code=status.HTTP_422_UNPROCESSABLE_
 
 
 def envelope_exception_handler(exc, context):
+    if isinstance(exc, OperationalError | InterfaceError):
+        return _database_unavailable(exc, context)
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, TooManyFilesSent):
@@ -146,6 +161,34 @@ def envelope_exception_handler(exc, context):
         error_body(status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error"),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+def _database_unavailable(exc, context):
+    """503 with Retry-After for a database that is down or dropped the connection (a restart,
+    a failover, connections exhausted): a passing condition, not a bug, so one log line with the
+    request id and the database's own message, and no traceback.
+
+    The line goes through Django's ``log_response``, which marks the response as logged: Django
+    would otherwise add a second line ("Service Unavailable: <path>") for the same request.
+    """
+    unavailable = DatabaseUnavailable()
+    response = Response(
+        error_body(unavailable.status_code, str(unavailable.detail)),
+        status=unavailable.status_code,
+        headers={"Retry-After": str(unavailable.wait)},
+    )
+    request = context.get("request")
+    detail = str(exc).strip().splitlines()
+    log_response(
+        "Database unavailable (request %s): %s: %s",
+        _request_id(context),
+        type(exc).__name__,
+        detail[0] if detail else "",
+        response=response,
+        request=getattr(request, "_request", request),
+        logger=logger,
+    )
+    return response
 
 
 def _message_of(exc):

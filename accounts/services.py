@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions, status
 
+from accounts import user_cache
 from accounts.selectors import user_identity_taken, user_username_for_email
 from accounts.tokens import (
     TokenPair,
@@ -25,6 +26,7 @@ from accounts.tokens import (
     token_pair_issue,
 )
 from social.services import users_delete
+from videos import list_cache
 from videos.models import Video
 from videos.services import video_delete_many
 from viztube.api.exceptions import BadRequest, DependencyFailed, FieldProblem
@@ -237,6 +239,8 @@ def _user_replace_image(*, user, field_name, content):
             old_name = getattr(locked, field_name).name
             now = timezone.now()
             User.objects.filter(pk=user.pk).update(**{field_name: new_name, "updated_at": now})
+            list_cache.bump()  # lists show the owner's avatar
+            user_cache.forget(user.pk)
             if old_name and old_name != new_name:
                 transaction.on_commit(
                     lambda: _image_delete(storage=storage, name=old_name), robust=True
@@ -270,6 +274,8 @@ def user_deactivate_many(*, user_ids) -> int:
         .objects.filter(pk__in=user_ids, is_active=True)
         .update(is_active=False, updated_at=timezone.now())
     )
+    list_cache.bump()
+    user_cache.forget(*user_ids)
     refresh_tokens_revoke_all(user_ids=user_ids)
     return count
 

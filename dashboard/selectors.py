@@ -9,6 +9,7 @@ read from the covering index (owner) INCLUDE (views, likes_count, comments_count
 is_published) without visiting the table: see bench/dashboard_plan.py for the plan and timings.
 """
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
@@ -19,8 +20,8 @@ from videos.selectors import with_owner
 def channel_stats(*, user):
     """``totalViews``, ``totalVideos``, ``publishedVideos``, ``totalLikes``, ``totalComments``
     (all of the channel's videos, unpublished included, as in the original) and
-    ``totalSubscribers``. One query; ``user`` is the row the authentication just loaded, so its
-    ``subscribers_count`` is as fresh as this request.
+    ``totalSubscribers``. Two queries; the subscriber count is read here, not from ``user``: the
+    authentication's copy of the row may come from accounts.user_cache, whose counters can lag.
 
     ``totalLikes`` counts likes of the channel's videos only: a like of a comment or a tweet
     never touches ``Video.likes_count``."""
@@ -35,7 +36,10 @@ def channel_stats(*, user):
         totalLikes=Coalesce(Sum("likes_count"), 0),
         totalComments=Coalesce(Sum("comments_count"), 0),
     )
-    return {**totals, "totalSubscribers": user.subscribers_count}
+    subscribers = (
+        get_user_model().objects.filter(pk=user.pk).values_list("subscribers_count", flat=True)
+    )
+    return {**totals, "totalSubscribers": subscribers.first() or 0}
 
 
 def channel_videos(*, user):

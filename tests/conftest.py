@@ -13,7 +13,9 @@ from PIL import Image
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import user_cache
 from tests.factories import UserFactory
+from videos import list_cache
 
 MEDIA_FIXTURES = Path(__file__).parent / "media"
 
@@ -152,6 +154,17 @@ def media_bytes(name):
 
 def video_upload(name="sample.mp4", content_type="video/mp4"):
     return SimpleUploadedFile(name, media_bytes(name), content_type=content_type)
+
+
+def file_deletions(on_commit_callbacks):
+    """The callbacks a request left for after its commit, minus the cache retirements that any
+    change to a video or user schedules (videos/list_cache.py, accounts/user_cache.py)."""
+    return [
+        c
+        for c in on_commit_callbacks
+        if c is not list_cache.retire_pages
+        and getattr(c, "func", None) is not user_cache.retire_copies
+    ]
 
 
 def files_under(folder):

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from videos import list_cache
 from videos.models import Video, VideoCatalog, WatchHistory
 from videos.selectors import video_detail_for_viewer, video_get_for_viewer, visible_videos_q
 from viztube.api.exceptions import DependencyFailed, UnprocessableEntity
@@ -239,9 +240,11 @@ def video_toggle_publish(*, video_id, actor):
 
 def video_set_published(*, videos, published):
     """Publish or unpublish a queryset of videos (admin action); returns how many changed."""
-    return videos.exclude(is_published=published).update(
+    changed = videos.exclude(is_published=published).update(
         is_published=published, updated_at=timezone.now()
     )
+    list_cache.bump()
+    return changed
 
 
 # --- Viewing ------------------------------------------------------------------------------------
@@ -340,8 +343,13 @@ def video_catalog_recount():
         .values("total")[:1]
     )
     current = Coalesce(published, Value(0), output_field=BigIntegerField())
-    return (
+    # The row comes from a migration; a flushed database has lost it.
+    VideoCatalog.objects.get_or_create(pk=1, defaults={"published_videos": -1})
+    repaired = (
         VideoCatalog.objects.filter(pk=1)
         .exclude(published_videos=current)
         .update(published_videos=current)
     )
+    if repaired:
+        list_cache.bump()  # cached pages carry the old total
+    return repaired

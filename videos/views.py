@@ -10,7 +10,7 @@ from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.views import APIView
 
-from videos import selectors, services
+from videos import list_cache, selectors, services
 from videos.serializers import (
     VideoDetailSerializer,
     VideoPublishInputSerializer,
@@ -75,11 +75,15 @@ class VideoListView(APIView):
     def get(self, request):
         page_request = PageRequest.from_request(request)
         filters = selectors.VideoListFilters.from_query_params(request.query_params)
-        videos = selectors.video_list_published(filters=filters)
-        total = selectors.video_list_total(filters=filters, queryset=videos)
-        rows, total = paginate(videos, page_request, count=total)
-        docs = VideoSerializer(rows, many=True).data
-        return ok(page_body(docs, total, page_request), "Videos fetched successfully")
+
+        def build():
+            videos = selectors.video_list_published(filters=filters)
+            total = selectors.video_list_total(filters=filters, queryset=videos)
+            rows, total = paginate(videos, page_request, count=total)
+            return page_body(VideoSerializer(rows, many=True).data, total, page_request)
+
+        body = list_cache.page_body(filters, page_request, build)
+        return ok(body, "Videos fetched successfully")
 
     @api_doc(
         name="VideoPublish",

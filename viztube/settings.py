@@ -40,6 +40,13 @@ def _positive_int(name, default):
     return int(raw)
 
 
+def _non_negative_int(name, default):
+    raw = env.str(name, default=str(default)).strip()
+    if not raw.isdigit():
+        _fail(name, f"expected a whole number (0 or more), got {raw!r}")
+    return int(raw)
+
+
 def _list(name, default):
     return [item.strip() for item in env.str(name, default=default).split(",") if item.strip()]
 
@@ -207,6 +214,9 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
     "CHECK_USER_IS_ACTIVE": True,
 }
+# Authenticated requests read their user from a Redis copy kept at most this long; every save or
+# delete of the user retires it (accounts/user_cache.py). 0 reads PostgreSQL every time.
+USER_CACHE_SECONDS = _non_negative_int("USER_CACHE_SECONDS", 300)
 AUTH_COOKIE_SAMESITE = env.str("AUTH_COOKIE_SAMESITE", default="Strict")
 if AUTH_COOKIE_SAMESITE not in {"Strict", "Lax", "None"}:
     _fail("AUTH_COOKIE_SAMESITE", f"expected Strict, Lax or None, got {AUTH_COOKIE_SAMESITE!r}")
@@ -271,6 +281,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- API --------------------------------------------------------------------------------------
 VIEW_DEDUP_MINUTES = _positive_int("VIEW_DEDUP_MINUTES", 30)
+# GET /videos page bodies are cached this long; structural changes retire them at once, view
+# counts in lists may lag by this much (videos/list_cache.py). 0 turns the cache off.
+VIDEO_LIST_CACHE_SECONDS = _non_negative_int("VIDEO_LIST_CACHE_SECONDS", 10)
 # Proxies in front of the app that append to X-Forwarded-For (0: the header is ignored).
 _proxies = env.str("TRUSTED_PROXY_COUNT", default="0").strip()
 if not _proxies.isdigit():

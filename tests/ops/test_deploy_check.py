@@ -115,6 +115,7 @@ def test_check_deploy_warns_about_a_development_environment(tmp_path):
         ("CLOUDINARY_URL", "https://key:secret@cloud", "Environment variable CLOUDINARY_URL"),
         ("VIDEO_MAX_UPLOAD_MB", "-5", "Environment variable VIDEO_MAX_UPLOAD_MB"),
         ("TRUSTED_PROXY_COUNT", "one", "Environment variable TRUSTED_PROXY_COUNT"),
+        ("VIDEO_LIST_CACHE_SECONDS", "-1", "Environment variable VIDEO_LIST_CACHE_SECONDS"),
         ("SECURE_HSTS_SECONDS", "1y", "Environment variable SECURE_HSTS_SECONDS"),
     ],
 )

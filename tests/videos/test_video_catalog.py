@@ -75,3 +75,12 @@ def test_deep_pages_match_a_plain_offset_and_run_a_fixed_number_of_queries(
     assert [doc["id"] for doc in body["docs"]] == expected
     assert body["totalDocs"] == 230
     assert body["hasNextPage"] is False
+
+
+def test_without_the_catalog_row_the_list_counts_and_recount_restores_it(api_client):
+    VideoFactory.create_batch(2)
+    VideoCatalog.objects.all().delete()  # what `manage.py flush` does to it
+
+    assert listed_total(api_client) == 2
+    call_command("recount_counters", "--no-progress", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert VideoCatalog.objects.get(pk=1).published_videos == 2

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.conftest import files_under, image_upload
+from tests.conftest import file_deletions, files_under, image_upload
 from tests.factories import (
     CommentFactory,
     LikeFactory,
@@ -143,7 +143,7 @@ def test_owner_replaces_the_thumbnail_and_the_old_file_is_deleted_after_commit(
         )
 
     assert response.status_code == 200
-    assert len(callbacks) == 1
+    assert len(file_deletions(callbacks)) == 1
     stored_video.refresh_from_db()
     assert stored_video.thumbnail.name != old_thumbnail
     assert stored_video.thumbnail.name.endswith(".jpg")
@@ -348,7 +348,7 @@ def test_only_the_owner_may_delete(
     assert response.status_code == status
     assert error(response)["message"] == message
     assert Video.objects.filter(pk=stored_video.pk).exists()
-    assert callbacks == []
+    assert file_deletions(callbacks) == []
     assert len(files_under(media_root)) == 2
 
 

@@ -12,6 +12,10 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from accounts.user_cache import user_for_token
 
 ACCESS_COOKIE = "accessToken"
 REFRESH_COOKIE = "refreshToken"
@@ -72,6 +76,22 @@ class JWTCookieOrHeaderAuthentication(JWTAuthentication):
         if request.method not in SAFE_METHODS:
             enforce_trusted_origin(request, required=True)
         return user, token
+
+    def get_user(self, validated_token):
+        """simplejwt's checks (user exists, is active, password unchanged since the token was
+        issued) against the cached row of accounts.user_cache instead of a query each time."""
+        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
+        if user_id is None:
+            raise InvalidToken("Token contained no recognizable user identification")
+        user = user_for_token(user_id)
+        if user is None:
+            raise AuthenticationFailed("User not found", code="user_not_found")
+        if not user.is_active:
+            raise AuthenticationFailed("User is inactive", code="user_inactive")
+        revoke_claim = validated_token.get(api_settings.REVOKE_TOKEN_CLAIM)
+        if revoke_claim != get_md5_hash_password(user.password):
+            raise AuthenticationFailed("The user's password has been changed.")
+        return user
 
     def _authenticate_token(self, raw_token):
         try:

@@ -1,0 +1,141 @@
+"""The authentication's cached user rows (accounts/user_cache.py): a warm request reads no user
+row, and every change that matters to authentication or to request.user shows on the next
+request."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts import user_cache
+from accounts.services import user_deactivate_many
+from tests.conftest import bearer_client, image_upload, tokens_for
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.foundation.test_throttling import _redis_cache
+
+from .support import API, STRONG_PASSWORD
+
+pytestmark = pytest.mark.django_db
+ME = f"{API}/current-user-details"
+
+
+def me(client):
+    return client.get(ME)
+
+
+def user_queries(queries):
+    return [q["sql"] for q in queries.captured_queries if '"accounts_user"' in q["sql"]]
+
+
+def test_a_warm_request_reads_no_user_row(user):
+    client = bearer_client(user)
+    assert me(client).status_code == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        response = me(client)
+
+    assert response.status_code == 200
+    assert response.json()["data"]["username"] == user.username
+    assert user_queries(queries) == []
+
+
+def test_a_password_change_revokes_the_old_token_at_once(user):
+    old_access, _ = tokens_for(user)
+    old = APIClient()
+    old.credentials(HTTP_AUTHORIZATION=f"Bearer {old_access}")
+    assert me(old).status_code == 200  # the row is cached now
+
+    changed = old.post(
+        f"{API}/change-password",
+        {"oldPassword": DEFAULT_PASSWORD, "newPassword": STRONG_PASSWORD},
+        format="json",
+    )
+
+    assert changed.status_code == 200
+    assert me(old).status_code == 401
+    fresh = APIClient()
+    fresh.credentials(HTTP_AUTHORIZATION=f"Bearer {changed.json()['data']['accessToken']}")
+    assert me(fresh).status_code == 200
+
+
+def test_deactivation_by_staff_stops_the_token_at_once(user):
+    client = bearer_client(user)
+    assert me(client).status_code == 200
+
+    user_deactivate_many(user_ids=[user.pk])
+
+    assert me(client).status_code == 401
+
+
+def test_deactivation_through_a_model_save_stops_the_token_at_once(user):
+    client = bearer_client(user)
+    assert me(client).status_code == 200
+
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+    assert me(client).status_code == 401
+
+
+def test_a_deleted_user_is_not_authenticated_from_a_stale_copy(user):
+    client = bearer_client(user)
+    assert me(client).status_code == 200
+
+    user.delete()
+
+    assert me(client).status_code == 401
+
+
+def test_a_rename_and_a_new_avatar_show_on_the_next_request(user):
+    client = bearer_client(user)
+    assert me(client).status_code == 200
+
+    renamed = client.patch(f"{API}/update-account", {"fullname": "New Name"}, format="json")
+    avatar = client.patch(f"{API}/update-avatar", {"avatar": image_upload()}, format="multipart")
+
+    assert (renamed.status_code, avatar.status_code) == (200, 200)
+    data = me(client).json()["data"]
+    assert data["fullname"] == "New Name"
+    assert data["avatar"] == avatar.json()["data"]["avatar"]
+
+
+def test_the_dashboard_counts_subscribers_from_the_row_not_the_copy(user):
+    client = bearer_client(user)
+    assert client.get("/api/v1/dashboard/stats").json()["data"]["totalSubscribers"] == 0
+
+    fan = bearer_client(UserFactory())
+    assert fan.post(f"/api/v1/subscriptions/c/{user.pk}").status_code == 200
+
+    assert client.get("/api/v1/dashboard/stats").json()["data"]["totalSubscribers"] == 1
+
+
+def test_a_lifetime_of_zero_reads_the_row_every_time(user, settings):
+    settings.USER_CACHE_SECONDS = 0
+    client = bearer_client(user)
+    me(client)
+
+    with CaptureQueriesContext(connection) as queries:
+        me(client)
+
+    assert len(user_queries(queries)) == 1
+
+
+def test_copies_live_no_longer_than_the_lifetime(user, settings):
+    _redis_cache(settings)
+    settings.USER_CACHE_SECONDS = 30
+    assert me(bearer_client(user)).status_code == 200
+
+    ttl = cache.client.get_client().ttl(cache.make_key(user_cache._key(user.pk)))
+
+    assert 0 < ttl <= 30
+
+
+def test_redis_down_reads_the_row_and_still_authenticates(user, settings):
+    _redis_cache(settings, location="redis://127.0.0.1:1/0")
+    client = bearer_client(user)
+
+    response = me(client)
+
+    assert response.status_code == 200
+    assert response.json()["data"]["id"] == str(user.pk)

@@ -1,0 +1,98 @@
+"""A short-lived cache of ``GET /videos`` page bodies (issue 7: the list is the busiest read).
+
+The public list is the same for every caller (its shape has no per-caller field), so one page
+body, once built, can answer everyone who asks for the same page with the same filters. A hit
+skips the ORM and the serializer, which is where the request's time goes.
+
+Freshness, decided:
+- Anything that changes what a list shows structurally — a video published, edited, hidden or
+  deleted, an owner renamed or given a new avatar, a user deactivated or deleted — bumps a
+  version after the transaction commits, and every cached page of the older version is dead
+  at once. Model saves and deletes of videos and users bump it through signals (so admin edits
+  are covered); the services that write with ``QuerySet.update()`` call ``bump()`` themselves.
+- View counts are not a structural change: a listed ``views`` may lag by up to
+  ``VIDEO_LIST_CACHE_SECONDS`` (10 s by default), as on every large video site. The detail
+  (``GET /videos/:id``) is never cached.
+- Redis down: the list is built as if nothing were cached (logged), never an error.
+
+``VIDEO_LIST_CACHE_SECONDS=0`` turns the cache off.
+"""
+
+import hashlib
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "videos:list:version"
+
+
+def _ttl():
+    return settings.VIDEO_LIST_CACHE_SECONDS
+
+
+def _page_key(version, filters, page_request):
+    parts = (
+        filters.query,
+        str(filters.owner_id or ""),
+        filters.sort_by or "",
+        "desc" if filters.descending else "asc",
+        str(page_request.page),
+        str(page_request.limit),
+    )
+    # Hashed: the search text is free-form (spaces, any script, up to 200 characters).
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+    return f"videos:list:{version}:{digest}"
+
+
+def page_body(filters, page_request, build):
+    """The page body for these filters: from the cache, else ``build()`` (then cached)."""
+    if not _ttl():
+        return build()
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+            version = cache.get(VERSION_KEY)
+        key = _page_key(version, filters, page_request)
+        body = cache.get(key)
+    except Exception:
+        logger.warning("Video list cache unavailable; building the page", exc_info=True)
+        return build()
+    if body is not None:
+        return body
+    body = build()
+    try:
+        cache.set(key, body, timeout=_ttl())
+    except Exception:
+        logger.warning("Video list cache unavailable; page not cached", exc_info=True)
+    return body
+
+
+def retire_pages():
+    """Start a new version: every page cached so far is dead (and expires on its own)."""
+    try:
+        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:
+        # Cached pages then expire on their own within VIDEO_LIST_CACHE_SECONDS.
+        logger.warning("Video list cache unavailable; version not bumped", exc_info=True)
+
+
+def bump():
+    """Retire every cached page: now, and again once the current transaction commits.
+
+    Now, so that nothing cached before the change is served from here on; after the commit as
+    well, because a reader between the first bump and the commit still sees the old rows and
+    may cache them under the new version."""
+    if _ttl():
+        retire_pages()
+        transaction.on_commit(retire_pages, robust=True)
+
+
+def bump_on_change(sender, **kwargs):
+    """Signal receiver (post_save / post_delete of Video and User, see videos.apps)."""
+    bump()

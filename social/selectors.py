@@ -65,9 +65,14 @@ def comments_with_counts(viewer):
 
 
 def comment_list_for_video(*, video_id, viewer):
-    """The comments of a video the viewer can see, newest first; 404 ``Video not found``."""
-    video = video_get_for_viewer(video_id, viewer)
-    return comments_with_counts(viewer).filter(video=video).order_by("-created_at", "-id")
+    """The comments of a video the viewer can see, newest first, and how many there are;
+    404 ``Video not found``.
+
+    The total is the video's ``comments_count``, which ``social.services`` keeps exact in the
+    transaction of every comment write: no ``COUNT`` of the comments per page."""
+    video = video_get_for_viewer(video_id, viewer, queryset=Video.objects.only("comments_count"))
+    comments = comments_with_counts(viewer).filter(video=video).order_by("-created_at", "-id")
+    return comments, video.comments_count
 
 
 def comment_get_for_viewer(comment_id, viewer, queryset=None):

@@ -188,7 +188,8 @@ def _toggle_like(*, user, target):
 @transaction.atomic
 def video_like_toggle(*, video_id, user):
     """Like or unlike a video ``user`` can see (404 otherwise); keeps ``likes_count`` exact."""
-    locked = Video.objects.select_for_update(no_key=True)
+    # Only what the toggle reads: the row lock is the point, not the description or the files.
+    locked = Video.objects.select_for_update(no_key=True).only("owner_id", "likes_count")
     video = video_get_for_viewer(video_id, user, queryset=locked)
     liked, delta = _toggle_like(user=user, target={"video": video})
     if delta:

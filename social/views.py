@@ -47,9 +47,9 @@ def _uuid_path(name, description):
     return OpenApiParameter(name, OpenApiTypes.UUID, OpenApiParameter.PATH, description=description)
 
 
-def _page(request, queryset, serializer_class):
+def _page(request, queryset, serializer_class, count=None):
     page_request = PageRequest.from_request(request)
-    rows, total = paginate(queryset, page_request)
+    rows, total = paginate(queryset, page_request, count=count)
     return page_body(serializer_class(rows, many=True).data, total, page_request)
 
 
@@ -80,8 +80,8 @@ class CommentListCreateView(APIView):
         summary="Comments of a video, newest first",
     )
     def get(self, request, video_id):
-        comments = selectors.comment_list_for_video(video_id=video_id, viewer=request.user)
-        body = _page(request, comments, CommentOutputSerializer)
+        comments, total = selectors.comment_list_for_video(video_id=video_id, viewer=request.user)
+        body = _page(request, comments, CommentOutputSerializer, count=total)
         return ok(body, "Comments fetched successfully")
 
     @api_doc(

@@ -274,11 +274,13 @@ def _first_view_in_window(video, viewer, client_ip):
         return False
 
 
-@transaction.atomic
 def video_record_view(*, video, viewer, client_ip):
     """Count a view and record the signed-in viewer's watch history.
 
     Not counted: the owner's own views and repeats by one viewer inside the de-dup window.
+    Two statements, each atomic on its own, and no transaction around them (it would cost two
+    more round trips on the busiest write): a view counted without its history entry, should
+    the second statement fail, is still a view that happened.
     The count is an ``F()`` update (no lost updates under concurrency) through
     ``QuerySet.update``, which leaves ``updated_at`` alone: a view is not an edit. ``video``
     is updated in memory so the response shows the count including this view.

@@ -6,6 +6,7 @@ Usage on a view method::
     @api_doc(response=VideoSerializer, name="VideoPage", paginated=True)
 """
 
+from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -149,6 +150,9 @@ class JWTCookieOrHeaderScheme(OpenApiAuthenticationExtension):
         ]
 
 
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
 class ApiAutoSchema(AutoSchema):
     """Operation ids from the whole path, parameters included, so that two routes never collide:
     ``GET /videos`` → ``videos_get``, ``GET /videos/{video_id}`` → ``videos_by_video_id_get``."""
@@ -173,3 +177,19 @@ class ApiAutoSchema(AutoSchema):
             return super()._get_request_for_media_type(serializer, direction)
         finally:
             self.method = "PATCH"
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        """Text inputs say that they refuse the NUL character, as DRF's ``CharField`` does (422)
+        and as PostgreSQL must (its text cannot hold one): without it the document promised
+        that any string is accepted."""
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and schema.get("type") == "string"
+            and not {"pattern", "format", "enum"} & schema.keys()
+            # A regex validator documents its own pattern (drf-spectacular adds it afterwards).
+            and not any(isinstance(v, RegexValidator) for v in field.validators)
+        ):
+            schema["pattern"] = NO_NUL_PATTERN
+        return schema

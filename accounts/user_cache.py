@@ -25,8 +25,11 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
+from django_redis.cache import RedisCache
+
+from viztube.api.throttling import add_count_commands
 
 logger = logging.getLogger(__name__)
 
@@ -35,25 +38,42 @@ def _key(user_id):
     return f"auth:user:{user_id}"
 
 
-def user_for_token(user_id):
-    """The user with this primary key (a copy from the cache when there is one), or ``None``."""
+def user_for_token(user_id, *, counter=None):
+    """The user with this primary key (a copy from the cache when there is one), or ``None``.
+
+    ``counter``: a rate-limit window (viztube.api.throttling) to count this request in, in the
+    same Redis round trip as the read. Returns ``(user, count)``; ``count`` is ``None`` when it
+    was not counted here (no counter, no Redis, Redis failing), and the throttle counts itself.
+    """
     ttl = settings.USER_CACHE_SECONDS
+    count = None
     if ttl:
         try:
-            user = cache.get(_key(user_id))
+            user, count = _read_copy(user_id, counter)
         except Exception:
             logger.warning("User cache unavailable; reading the user row", exc_info=True)
             ttl = 0
         else:
             if user is not None:
-                return user
+                return user, count
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is not None and ttl:
         try:
             cache.set(_key(user_id), user, timeout=ttl)
         except Exception:
             logger.warning("User cache unavailable; user row not cached", exc_info=True)
-    return user
+    return user, count
+
+
+def _read_copy(user_id, counter):
+    backend = caches["default"]
+    if counter is None or not isinstance(backend, RedisCache):
+        return backend.get(_key(user_id)), None
+    pipeline = backend.client.get_client(write=True).pipeline(transaction=False)
+    pipeline.get(backend.make_key(_key(user_id)))
+    add_count_commands(pipeline, counter)
+    raw_user, count, _ = pipeline.execute()
+    return (backend.client.decode(raw_user) if raw_user is not None else None), count
 
 
 def retire_copies(user_ids):

@@ -10,6 +10,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
+from tests.conftest import bearer_client
+from tests.factories import UserFactory
 from viztube.api.envelope import ok
 from viztube.api.rates import parse_rate
 from viztube.api.throttling import RateLimiterUnavailable, ScopedRateThrottle
@@ -135,3 +137,59 @@ def test_security_scopes_fail_closed_and_others_open_when_redis_is_down(settings
         throttle.allow_request(post, view)
     get = view.initialize_request(factory.get("/login"))
     assert throttle.allow_request(get, view) is True
+
+
+# --- Signed-in requests: the count rides on the authentication's Redis round trip ---------------
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """Counts what is sent to Redis: one send per command, or per pipeline."""
+    from redis.connection import AbstractConnection
+
+    sent = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return sent
+
+
+def test_a_signed_in_request_makes_one_redis_round_trip(settings, user, redis_round_trips):
+    _redis_cache(settings)
+    client = bearer_client(user)
+    assert client.get("/api/v1/user/current-user-details").status_code == 200  # copy cached
+    redis_round_trips.clear()
+
+    response = client.get("/api/v1/user/current-user-details")
+
+    assert response.status_code == 200
+    assert len(redis_round_trips) == 1
+    cache.clear()
+
+
+def test_signed_in_limits_are_exact_when_counted_with_the_user_read(settings, user):
+    _redis_cache(settings)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "user": "3/m"}
+    client = bearer_client(user)
+
+    statuses = [client.get("/api/v1/user/current-user-details").status_code for _ in range(5)]
+
+    assert statuses == [200, 200, 200, 429, 429]
+    # Another user has a count of their own.
+    assert bearer_client(UserFactory()).get("/api/v1/user/current-user-details").status_code == 200
+    cache.clear()
+
+
+def test_a_signed_in_upload_still_fails_closed_when_redis_is_down(settings, user):
+    _redis_cache(settings, location="redis://127.0.0.1:1/0")
+
+    response = bearer_client(user).post("/api/v1/videos", {}, format="multipart")
+    read = bearer_client(user).get("/api/v1/user/current-user-details")
+
+    assert response.status_code == 503
+    assert response.json()["statusCode"] == 503
+    assert read.status_code == 200

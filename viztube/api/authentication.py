@@ -5,6 +5,7 @@ authenticated by it must come from a trusted origin (api.md §2). A Bearer heade
 and needs no such check.
 """
 
+import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.user_cache import user_for_token
+from viztube.api.throttling import counter_for, remember_count
 
 ACCESS_COOKIE = "accessToken"
 REFRESH_COOKIE = "refreshToken"
@@ -65,25 +67,40 @@ class JWTCookieOrHeaderAuthentication(JWTAuthentication):
         if header is not None:
             raw_token = self.get_raw_token(header)
             if raw_token is not None:
-                return self._authenticate_token(raw_token)
+                return self._authenticate_token(raw_token, request)
             # Another scheme (e.g. Basic added by a staging proxy) is not ours: fall back to
             # the cookie instead of treating a signed-in browser as anonymous.
 
         raw_token = request.COOKIES.get(ACCESS_COOKIE)
         if not raw_token:
             return None
-        user, token = self._authenticate_token(raw_token.encode())
+        user, token = self._authenticate_token(raw_token.encode(), request)
         if request.method not in SAFE_METHODS:
             enforce_trusted_origin(request, required=True)
         return user, token
 
-    def get_user(self, validated_token):
+    def _authenticate_token(self, raw_token, request):
+        try:
+            validated = self.get_validated_token(raw_token)
+            return self._user_for(validated, request), validated
+        except (InvalidToken, AuthenticationFailed, TokenError) as exc:
+            raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN) from exc
+
+    def _user_for(self, validated_token, request):
         """simplejwt's checks (user exists, is active, password unchanged since the token was
-        issued) against the cached row of accounts.user_cache instead of a query each time."""
+        issued) against the cached row of accounts.user_cache instead of a query each time;
+        the rate-limit counter of the request rides on the same Redis round trip."""
         user_id = validated_token.get(api_settings.USER_ID_CLAIM)
         if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
-        user = user_for_token(user_id)
+        try:
+            user_id = uuid.UUID(str(user_id))
+        except ValueError:
+            raise InvalidToken("Token contained no recognizable user identification") from None
+        counter = counter_for(request, user_id)
+        user, count = user_for_token(user_id, counter=counter)
+        if count is not None:
+            remember_count(request, counter, count)
         if user is None:
             raise AuthenticationFailed("User not found", code="user_not_found")
         if not user.is_active:
@@ -92,13 +109,6 @@ class JWTCookieOrHeaderAuthentication(JWTAuthentication):
         if revoke_claim != get_md5_hash_password(user.password):
             raise AuthenticationFailed("The user's password has been changed.")
         return user
-
-    def _authenticate_token(self, raw_token):
-        try:
-            validated = self.get_validated_token(raw_token)
-            return self.get_user(validated), validated
-        except (InvalidToken, AuthenticationFailed, TokenError) as exc:
-            raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN) from exc
 
 
 class CredentialsEndpointAuthentication(BaseAuthentication):

@@ -10,6 +10,10 @@ Scopes: a view names its scope in ``throttle_scope`` (a string, or a dict of HTT
 scope); every other request falls in ``user`` (authenticated) or ``anon``. Rates come from
 ``settings.RATE_LIMITS`` (``RATE_LIMIT_<SCOPE>`` variables).
 
+For a Bearer/cookie-authenticated request the authentication already talks to Redis (the cached
+user row, accounts.user_cache); it sends this throttle's ``INCR`` in the same pipeline
+(``counter_for`` / ``remember_count``), so such a request costs one Redis round trip, not two.
+
 When the cache is down, the security scopes (login, register, upload) fail closed with a 503 —
 an attacker must not gain unlimited password guesses by knocking Redis over — and every other
 scope fails open, so reading the site keeps working.
@@ -17,6 +21,7 @@ scope fails open, so reading the site keeps working.
 
 import logging
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
@@ -38,37 +43,80 @@ class RateLimiterUnavailable(exceptions.APIException):
     default_code = "rate_limiter_unavailable"
 
 
+@dataclass(frozen=True)
+class Window:
+    """The counter one request adds to: its scope, limit and fixed time window."""
+
+    scope: str
+    limit: int
+    period: int
+    number: int
+    key: str
+
+    @classmethod
+    def current(cls, scope, identity):
+        limit, period = parse_rate(settings.RATE_LIMITS[scope])
+        number = int(time.time() // period)
+        return cls(scope, limit, period, number, f"throttle:{scope}:{identity}:{number}")
+
+    def seconds_left(self):
+        return max(1, int((self.number + 1) * self.period - time.time()))
+
+
+def _scope(view, method, authenticated):
+    scope = getattr(view, "throttle_scope", None)
+    if isinstance(scope, dict):
+        scope = scope.get(method)
+    return scope or ("user" if authenticated else "anon")
+
+
+def counter_for(request, user_id):
+    """The window an authenticated request of ``user_id`` will count in, when this throttle
+    guards its view and the cache is Redis (else ``None``): for the authentication to send the
+    ``INCR`` with its own Redis command."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    if view is None or ScopedRateThrottle not in getattr(view, "throttle_classes", ()):
+        return None
+    if not isinstance(caches["default"], RedisCache):
+        return None
+    return Window.current(_scope(view, request.method, authenticated=True), f"u{user_id}")
+
+
+def add_count_commands(pipeline, window):
+    """Queue the two commands that count one request in ``window``; the first answers the count."""
+    redis_key = caches["default"].make_key(window.key)
+    pipeline.incr(redis_key)
+    # NX: only the window's first request sets the expiry.
+    pipeline.expire(redis_key, window.period + 1, nx=True)
+
+
+def remember_count(request, window, count):
+    request._request.throttle_prefetched = (window, count)
+
+
 class ScopedRateThrottle(BaseThrottle):
     def __init__(self):
         self.wait_seconds = None
 
-    @staticmethod
-    def scope_for(request, view):
-        scope = getattr(view, "throttle_scope", None)
-        if isinstance(scope, dict):
-            scope = scope.get(request.method)
-        if scope:
-            return scope
-        return "user" if request.user and request.user.is_authenticated else "anon"
-
     def allow_request(self, request, view):
-        scope = self.scope_for(request, view)
-        limit, period = parse_rate(settings.RATE_LIMITS[scope])
         user = request.user
-        identity = f"u{user.pk}" if user and user.is_authenticated else f"ip{client_ip(request)}"
-        now = time.time()
-        window = int(now // period)
-        key = f"throttle:{scope}:{identity}:{window}"
-        try:
-            count = _count_request(key, expires_in=period + 1)
-        except Exception:
-            if scope in FAIL_CLOSED_SCOPES:
-                logger.exception("Rate limiter cache unavailable; refusing %s request", scope)
-                raise RateLimiterUnavailable() from None
-            logger.warning("Rate limiter cache unavailable; allowing %s request", scope)
-            return True
-        if count > limit:
-            self.wait_seconds = max(1, int((window + 1) * period - now))
+        authenticated = bool(user and user.is_authenticated)
+        identity = f"u{user.pk}" if authenticated else f"ip{client_ip(request)}"
+        window = Window.current(_scope(view, request.method, authenticated), identity)
+        prefetched_window, count = getattr(request, "throttle_prefetched", (None, None))
+        if prefetched_window is None or prefetched_window.key != window.key:
+            try:
+                count = _count_request(window)
+            except Exception:
+                if window.scope in FAIL_CLOSED_SCOPES:
+                    logger.exception(
+                        "Rate limiter cache unavailable; refusing %s request", window.scope
+                    )
+                    raise RateLimiterUnavailable() from None
+                logger.warning("Rate limiter cache unavailable; allowing %s request", window.scope)
+                return True
+        if count > window.limit:
+            self.wait_seconds = window.seconds_left()
             return False
         return True
 
@@ -76,16 +124,13 @@ class ScopedRateThrottle(BaseThrottle):
         return self.wait_seconds
 
 
-def _count_request(key, *, expires_in):
+def _count_request(window):
     """Add one to the window's counter and return it; the counter expires with its window."""
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         pipeline = cache.client.get_client(write=True).pipeline(transaction=False)
-        redis_key = cache.make_key(key)
-        pipeline.incr(redis_key)
-        # NX: only the window's first request sets the expiry, as add() did.
-        pipeline.expire(redis_key, expires_in, nx=True)
+        add_count_commands(pipeline, window)
         count, _ = pipeline.execute()
         return count
-    cache.add(key, 0, timeout=expires_in)
-    return cache.incr(key)
+    cache.add(window.key, 0, timeout=window.period + 1)
+    return cache.incr(window.key)

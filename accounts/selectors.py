@@ -5,6 +5,21 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+# What a user shows inside another object: the person shape (api.md §1) and, in a video's detail,
+# the channel's subscriber count. A user joined into a video, comment, tweet or playlist query
+# loads only these columns: not the password hash, email or flags it would never show.
+PERSON_FIELDS = frozenset({"id", "username", "fullname", "avatar", "subscribers_count"})
+
+
+def person_defer(relation):
+    """``defer()`` arguments that leave out of ``relation`` (a user joined with
+    ``select_related``) every column the person shape does not show."""
+    return [
+        f"{relation}__{field.name}"
+        for field in get_user_model()._meta.concrete_fields
+        if field.name not in PERSON_FIELDS
+    ]
+
 
 def _users_by_lower_email():
     return get_user_model().objects.annotate(email_lower=Lower("email"))

@@ -233,6 +233,28 @@ def profile(args):
     return out.getvalue()
 
 
+def instructions(args):
+    """The request loop that bench/instructions.py runs under callgrind: per endpoint, warm-up
+    requests, a marker, the measured requests, a marker. A marker is a call of ``os.getppid``,
+    before which callgrind dumps its counts (``--dump-before=os_getppid``), so every measured
+    stretch lands in a dump of its own."""
+    context = json.loads(Path(args.context).read_text())
+    client = Client()
+    client.get("/api/v1/healthcheck", HTTP_HOST=HOST)
+    statuses = {}
+    for endpoint, paths, _probe, token in _plan(context, args.endpoints):
+        for index in range(args.warmup):
+            _request(client, endpoint.method, paths[index % len(paths)], token)
+        os.getppid()
+        codes = set()
+        for index in range(args.warmup, args.warmup + args.requests):
+            response = _request(client, endpoint.method, paths[index % len(paths)], token)
+            codes.add(response.status_code)
+        os.getppid()
+        statuses[endpoint.key] = sorted(codes)
+    return statuses
+
+
 def main():
     parser = argparse.ArgumentParser(prog="python -m bench.django_side")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -248,7 +270,15 @@ def main():
     profile_parser.add_argument("--requests", type=int, default=30)
     profile_parser.add_argument("--top", type=int, default=25)
     profile_parser.add_argument("--plan-lines", type=int, default=40)
+    instructions_parser = commands.add_parser("instructions")
+    instructions_parser.add_argument("--context", default=str(REPO / "var/bench/context.json"))
+    instructions_parser.add_argument("--warmup", type=int, default=10)
+    instructions_parser.add_argument("--requests", type=int, default=30)
+    instructions_parser.add_argument("endpoints", nargs="+", choices=sorted(ENDPOINTS_BY_KEY))
     args = parser.parse_args()
+    if args.command == "instructions":
+        sys.stdout.write(json.dumps(instructions(args)) + "\n")
+        return
     if args.command == "profile":
         sys.stdout.write(profile(args))
         return

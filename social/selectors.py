@@ -14,6 +14,7 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery,
 from django.db.models.functions import Coalesce
 from rest_framework.exceptions import NotFound
 
+from accounts.selectors import person_defer
 from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video
 from videos.selectors import video_get_for_viewer, visible_videos_q, with_owner
@@ -59,8 +60,10 @@ def _user_exists_or_404(user_id, message=USER_NOT_FOUND):
 
 def comments_with_counts(viewer):
     """Comments with ``likes_total`` and ``is_liked`` (for ``viewer``), author loaded."""
-    return Comment.objects.select_related("author").annotate(
-        likes_total=_likes_total("comment"), is_liked=_liked_by(viewer, "comment")
+    return (
+        Comment.objects.select_related("author")
+        .defer(*person_defer("author"))
+        .annotate(likes_total=_likes_total("comment"), is_liked=_liked_by(viewer, "comment"))
     )
 
 
@@ -92,8 +95,10 @@ def comment_get_for_viewer(comment_id, viewer, queryset=None):
 
 def tweets_with_counts(viewer):
     """Tweets with ``likes_total`` and ``is_liked`` (for ``viewer``), author loaded."""
-    return Tweet.objects.select_related("author").annotate(
-        likes_total=_likes_total("tweet"), is_liked=_liked_by(viewer, "tweet")
+    return (
+        Tweet.objects.select_related("author")
+        .defer(*person_defer("author"))
+        .annotate(likes_total=_likes_total("tweet"), is_liked=_liked_by(viewer, "tweet"))
     )
 
 

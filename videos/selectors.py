@@ -12,6 +12,7 @@ from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.fields import BooleanField
 from rest_framework.exceptions import NotFound
 
+from accounts.selectors import person_defer
 from social.models import Like, Subscription
 from videos.models import Video, VideoCatalog
 from viztube.api.exceptions import BadRequest
@@ -44,8 +45,9 @@ def visible_videos(viewer):
 
 def with_owner(queryset):
     """Videos with their owner joined, as every response shows them, minus the search vector
-    (a tsvector of title and description per row, read and thrown away otherwise)."""
-    return queryset.select_related("owner").defer("search_vector")
+    (a tsvector of title and description per row, read and thrown away otherwise) and the
+    owner's columns that no video shape shows."""
+    return queryset.select_related("owner").defer("search_vector", *person_defer("owner"))
 
 
 def video_get_for_viewer(video_id, viewer, queryset=None):

@@ -167,7 +167,8 @@ def storage_child(video, chunk_bytes):
         started = time.monotonic()
         upload = request.FILES["videoFile"]
         parsed = time.monotonic()
-        name = storage.save("videos/bench.mp4", upload)
+        # A fresh name each time, as the services give: the storage never overwrites an asset.
+        name = storage.save(f"videos/{uuid.uuid4().hex}.mp4", upload)
         saved = time.monotonic()
         upload.close()
         return name, parsed - started, saved - parsed

@@ -16,6 +16,8 @@ Exactness, decided:
   reads the channel's count in its own query);
 - a copy lives ``USER_CACHE_SECONDS`` at most (300 s by default), which bounds the staleness of
   a row changed behind the application's back (raw SQL, ``update()`` elsewhere);
+- without Redis the cache is off by default: a per-process copy could not be retired in the
+  other workers;
 - Redis down: the row is read from PostgreSQL, as if nothing were cached.
 ``USER_CACHE_SECONDS=0`` turns the cache off.
 """

@@ -83,6 +83,10 @@ def pytest_configure(config):
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         },
         WHITENOISE_AUTOREFRESH=True,
+        # The caches as production runs them (with Redis). The tests run in one process, where
+        # the per-process cache they use without REDIS_URL is exact.
+        USER_CACHE_SECONDS=300,
+        VIDEO_LIST_CACHE_SECONDS=10,
     ).enable()
 
 

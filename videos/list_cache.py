@@ -11,7 +11,7 @@ Freshness, decided:
   at once. Model saves and deletes of videos and users bump it through signals (so admin edits
   are covered); the services that write with ``QuerySet.update()`` call ``bump()`` themselves.
 - View counts are not a structural change: a listed ``views`` may lag by up to
-  ``VIDEO_LIST_CACHE_SECONDS`` (10 s by default), as on every large video site. The detail
+  ``VIDEO_LIST_CACHE_SECONDS`` (10 s by default with Redis, off without), as on every large video site. The detail
   (``GET /videos/:id``) is never cached.
 - Redis down: the list is built as if nothing were cached (logged), never an error.
 

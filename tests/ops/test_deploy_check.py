@@ -161,3 +161,27 @@ def test_a_missing_secret_key_is_refused_for_serving_but_not_for_tooling(tmp_pat
 
     tooling = run_manage(tmp_path, environment, "makemigrations", "--check", "--dry-run")
     assert tooling.returncode == 0, tooling.stderr
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "expected"),
+    [("redis://127.0.0.1:6379/0", "300 10"), (None, "0 0")],
+)
+def test_the_caches_are_on_with_redis_and_off_without(tmp_path, redis_url, expected):
+    """A per-process cache could not retire the user copies and list pages other workers hold."""
+    environment = production_environment(tmp_path)
+    environment.pop("USER_CACHE_SECONDS", None)
+    environment.pop("VIDEO_LIST_CACHE_SECONDS", None)
+    if redis_url is None:
+        environment.pop("REDIS_URL")
+    else:
+        environment["REDIS_URL"] = redis_url
+    code = (
+        "from django.conf import settings; "
+        "print(settings.USER_CACHE_SECONDS, settings.VIDEO_LIST_CACHE_SECONDS)"
+    )
+
+    result = run_manage(tmp_path, environment, "shell", "-c", code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

@@ -23,12 +23,15 @@ import logging
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "videos:list:version"
+# What a list page shows of a video's owner (the person shape), and whether they are listed at all.
+LISTED_USER_FIELDS = frozenset({"username", "fullname", "avatar", "is_active"})
 
 
 def _ttl():
@@ -93,6 +96,16 @@ def bump():
         transaction.on_commit(retire_pages, robust=True)
 
 
-def bump_on_change(sender, **kwargs):
-    """Signal receiver (post_save / post_delete of Video and User, see videos.apps)."""
+def bump_on_change(sender, update_fields=None, **kwargs):
+    """Signal receiver (post_save / post_delete of Video and User, see videos.apps).
+
+    A user saved with ``update_fields`` that a list never shows (``last_login`` on every
+    sign-in, a password) leaves the pages alone: retiring them on each login would leave
+    little cached on a busy site."""
+    if (
+        sender is get_user_model()
+        and update_fields is not None
+        and not set(update_fields) & LISTED_USER_FIELDS
+    ):
+        return
     bump()

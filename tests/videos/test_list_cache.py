@@ -7,8 +7,9 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
-from tests.factories import UserFactory, VideoFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory, VideoFactory
 from tests.foundation.test_throttling import _redis_cache
 from tests.videos.conftest import VIDEOS, publish, toggle_url, video_url
 from videos import list_cache
@@ -163,3 +164,21 @@ def test_redis_down_builds_the_page_and_answers_200(api_client, settings):
 
     assert titles(api_client) == ["Still listed"]
     assert titles(api_client, query=uuid.uuid4().hex[:8]) == []
+
+
+def test_a_sign_in_does_not_retire_cached_pages(api_client, user):
+    VideoFactory(owner=user)
+    listed(api_client)
+
+    signed_in = api_client.post(
+        "/api/v1/user/login",
+        {"username": user.username, "password": DEFAULT_PASSWORD},
+        format="json",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        listed(APIClient())  # anonymous, like the first reader
+
+    assert signed_in.status_code == 200
+    user.refresh_from_db()
+    assert user.last_login is not None  # the sign-in did save the user
+    assert queries.captured_queries == []

@@ -9,7 +9,10 @@ class VideosConfig(AppConfig):
     def ready(self):
         from videos import list_cache
 
-        # Any saved or deleted video or user may change what a cached list page shows.
-        for model in (self.get_model("Video"), settings.AUTH_USER_MODEL):
-            post_save.connect(list_cache.bump_on_change, sender=model, weak=False)
-            post_delete.connect(list_cache.bump_on_change, sender=model, weak=False)
+        # A saved video or user, or a deleted user, may change what a cached list page shows.
+        # Deleted videos retire the pages in videos.services instead: a receiver per deleted
+        # video would run (and reach Redis) once per row of a channel's bulk deletion.
+        video, user = self.get_model("Video"), settings.AUTH_USER_MODEL
+        post_save.connect(list_cache.bump_on_change, sender=video, weak=False)
+        post_save.connect(list_cache.bump_on_change, sender=user, weak=False)
+        post_delete.connect(list_cache.bump_on_change, sender=user, weak=False)

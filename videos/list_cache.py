@@ -8,8 +8,9 @@ Freshness, decided:
 - Anything that changes what a list shows structurally — a video published, edited, hidden or
   deleted, an owner renamed or given a new avatar, a user deactivated or deleted — bumps a
   version after the transaction commits, and every cached page of the older version is dead
-  at once. Model saves and deletes of videos and users bump it through signals (so admin edits
-  are covered); the services that write with ``QuerySet.update()`` call ``bump()`` themselves.
+  at once. Model saves of videos and users and deletions of users bump it through signals (so
+  admin edits are covered); video deletions and the services that write with
+  ``QuerySet.update()`` call ``bump()`` themselves.
 - View counts are not a structural change: a listed ``views`` may lag by up to
   ``VIDEO_LIST_CACHE_SECONDS`` (10 s by default with Redis, off without), as on every large video site. The detail
   (``GET /videos/:id``) is never cached.

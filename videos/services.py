@@ -208,6 +208,7 @@ def video_delete(*, video_id, actor):
             (video_storage, video.video_file.name), (default_storage, video.thumbnail.name)
         )
         video.delete()
+        list_cache.bump()
 
 
 @transaction.atomic
@@ -226,6 +227,8 @@ def video_delete_many(*, videos):
         files += [(video_storage, video_name), (default_storage, thumbnail_name)]
     Video.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
     _delete_after_commit(*files)
+    if rows:
+        list_cache.bump()
     return len(rows)
 
 

@@ -14,6 +14,7 @@ from tests.foundation.test_throttling import _redis_cache
 from tests.videos.conftest import VIDEOS, publish, toggle_url, video_url
 from videos import list_cache
 from videos.models import Video
+from videos.services import video_delete_many, video_set_published
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +98,6 @@ def test_an_owner_renamed_shows_at_once(auth_client, api_client, user):
 
 
 def test_admin_style_queryset_changes_retire_pages(api_client):
-    from videos.services import video_set_published
-
     VideoFactory.create_batch(2)
     assert listed(api_client)["totalDocs"] == 2
 
@@ -182,3 +181,12 @@ def test_a_sign_in_does_not_retire_cached_pages(api_client, user):
     user.refresh_from_db()
     assert user.last_login is not None  # the sign-in did save the user
     assert queries.captured_queries == []
+
+
+def test_a_moderators_bulk_delete_retires_pages(api_client):
+    VideoFactory.create_batch(3)
+    assert listed(api_client)["totalDocs"] == 3
+
+    video_delete_many(videos=Video.objects.all()[:2])
+
+    assert listed(api_client)["totalDocs"] == 1

@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 # What a user shows inside another object: the person shape (api.md §1) and, in a video's detail,
-# the channel's subscriber count. A user joined into a video, comment, tweet or playlist query
-# loads only these columns: not the password hash, email or flags it would never show.
+# the channel's subscriber count. A user joined into a video, comment or tweet query loads only
+# these columns: not the password hash, email or flags it would never show.
 PERSON_FIELDS = frozenset({"id", "username", "fullname", "avatar", "subscribers_count"})
 
 

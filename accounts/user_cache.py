@@ -6,85 +6,147 @@ the token predates no password change (simplejwt's ``CHECK_USER_IS_ACTIVE`` and
 single cost of a cheap request; a cached copy costs one Redis GET.
 
 Exactness, decided:
-- every save or delete of a user retires its copy, now and again after the commit (a reader in
-  between would otherwise cache the old row again): a password change, a deactivation through the
-  admin or a service, a rename, takes effect on the very next request;
+- each user has a generation number in Redis. Every save or delete of a user raises it, now and
+  again after the commit; a copy is only used while it carries the current generation, and a
+  copy is tagged with the generation read *before* the row was read from PostgreSQL. So a
+  reader that loaded the row just before a password change commits can store its copy, but
+  nobody will use it: the change revokes tokens on the very next request;
 - services that write users with ``QuerySet.update()`` call ``forget()`` themselves (avatar and
   cover changes, mass deactivation);
 - the denormalised counters (``subscribers_count``, ``subscriptions_count``) are updated with
   ``F()`` and do not retire the copy: nothing reads them from ``request.user`` (the dashboard
   reads the channel's count in its own query);
-- a copy lives ``USER_CACHE_SECONDS`` at most (300 s by default), which bounds the staleness of
-  a row changed behind the application's back (raw SQL, ``update()`` elsewhere);
-- without Redis the cache is off by default: a per-process copy could not be retired in the
-  other workers;
-- Redis down: the row is read from PostgreSQL, as if nothing were cached.
-``USER_CACHE_SECONDS=0`` turns the cache off.
+- the copy holds the row's columns except the password hash, and a fingerprint of that hash
+  (what the token carries, to detect a password change). ``request.user.password`` is loaded
+  from PostgreSQL when something needs it (a password check);
+- a copy lives ``USER_CACHE_SECONDS`` at most (300 s by default), which also bounds the
+  staleness of a row changed behind the application's back (raw SQL, ``update()`` elsewhere)
+  or while Redis was failing (a failed retirement is logged);
+- Redis down: the row is read from PostgreSQL, as if nothing were cached;
+- without Redis the cache must stay off (settings refuse it): a per-process copy could not be
+  retired in the other workers.
 """
 
 import functools
+import hashlib
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.db import transaction
 from django_redis.cache import RedisCache
-
-from viztube.api.throttling import add_count_commands
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 logger = logging.getLogger(__name__)
 
 
-def _key(user_id):
-    return f"auth:user:{user_id}"
+def _copied_columns():
+    return [f for f in get_user_model()._meta.concrete_fields if f.attname != "password"]
 
 
-def user_for_token(user_id, *, counter=None):
-    """The user with this primary key (a copy from the cache when there is one), or ``None``.
+def _copied_fields():
+    return [field.attname for field in _copied_columns()]
 
-    ``counter``: a rate-limit window (viztube.api.throttling) to count this request in, in the
-    same Redis round trip as the read. Returns ``(user, count)``; ``count`` is ``None`` when it
-    was not counted here (no counter, no Redis, Redis failing), and the throttle counts itself.
+
+def _layout():
+    # A deploy that changes the user's columns starts from empty copies instead of old ones.
+    return hashlib.blake2b(" ".join(_copied_fields()).encode(), digest_size=4).hexdigest()
+
+
+def _copy_key(user_id):
+    return f"auth:user:{_layout()}:{user_id}"
+
+
+def _generation_key(user_id):
+    return f"auth:user-generation:{user_id}"
+
+
+@dataclass(frozen=True)
+class TokenUser:
+    """The user, and the fingerprint of their password hash that tokens carry."""
+
+    user: object
+    password_fingerprint: str
+
+
+def user_for_token(user_id, *, also=None):
+    """The user with this primary key (from the cached copy when it is current), or ``None``.
+
+    ``also(pipeline)``: more Redis commands to send in the same round trip as the read (the
+    request's rate-limit count); returns ``(token_user, their results)``, the results being
+    ``None`` when they were not sent (no Redis, Redis failing, cache off).
     """
-    ttl = settings.USER_CACHE_SECONDS
-    count = None
-    if ttl:
+    generation, extra = None, None
+    if settings.USER_CACHE_SECONDS:
         try:
-            user, count = _read_copy(user_id, counter)
+            generation, copy, extra = _read(user_id, also)
         except Exception:
             logger.warning("User cache unavailable; reading the user row", exc_info=True)
-            ttl = 0
         else:
-            if user is not None:
-                return user, count
+            if copy is not None and copy["generation"] == generation:
+                return _from_copy(copy), extra
     user = get_user_model().objects.filter(pk=user_id).first()
-    if user is not None and ttl:
-        try:
-            cache.set(_key(user_id), user, timeout=ttl)
-        except Exception:
-            logger.warning("User cache unavailable; user row not cached", exc_info=True)
-    return user, count
+    if user is None:
+        return None, extra
+    token_user = TokenUser(user, get_md5_hash_password(user.password))
+    if generation is not None:
+        _store(user_id, token_user, generation)
+    return token_user, extra
 
 
-def _read_copy(user_id, counter):
+def _read(user_id, also):
+    """``(generation, copy, results of also)`` in one round trip."""
     backend = caches["default"]
-    if counter is None or not isinstance(backend, RedisCache):
-        return backend.get(_key(user_id)), None
+    if not isinstance(backend, RedisCache):
+        found = backend.get_many([_generation_key(user_id), _copy_key(user_id)])
+        return found.get(_generation_key(user_id), 0), found.get(_copy_key(user_id)), None
     pipeline = backend.client.get_client(write=True).pipeline(transaction=False)
-    pipeline.get(backend.make_key(_key(user_id)))
-    add_count_commands(pipeline, counter)
-    raw_user, count, _ = pipeline.execute()
-    return (backend.client.decode(raw_user) if raw_user is not None else None), count
+    pipeline.get(backend.make_key(_generation_key(user_id)))
+    pipeline.get(backend.make_key(_copy_key(user_id)))
+    if also is not None:
+        also(pipeline)
+    raw_generation, raw_copy, *extra = pipeline.execute()
+    generation = int(backend.client.decode(raw_generation)) if raw_generation is not None else 0
+    copy = backend.client.decode(raw_copy) if raw_copy is not None else None
+    return generation, copy, (extra if also is not None else None)
+
+
+def _store(user_id, token_user, generation):
+    copy = {
+        "generation": generation,
+        # Plain column values (a FieldFile would pickle its whole instance, hash included).
+        "fields": [
+            field.get_prep_value(field.value_from_object(token_user.user))
+            for field in _copied_columns()
+        ],
+        "password_fingerprint": token_user.password_fingerprint,
+    }
+    try:
+        caches["default"].set(_copy_key(user_id), copy, timeout=settings.USER_CACHE_SECONDS)
+    except Exception:
+        logger.warning("User cache unavailable; user row not cached", exc_info=True)
+
+
+def _from_copy(copy):
+    # from_db: a saved row, as the ORM would build it; the password hash is a deferred field.
+    user = get_user_model().from_db("default", _copied_fields(), copy["fields"])
+    return TokenUser(user, copy["password_fingerprint"])
 
 
 def retire_copies(user_ids):
-    """Delete the cached copies of these users."""
+    """Raise these users' generations: every copy stored so far is dead."""
+    backend = caches["default"]
     try:
-        cache.delete_many([_key(user_id) for user_id in user_ids])
+        for user_id in user_ids:
+            key = _generation_key(user_id)
+            backend.add(key, 0, timeout=None)
+            backend.incr(key)
     except Exception:
-        # Without Redis nothing is served from the cache either; the copy expires on its own.
-        logger.warning("User cache unavailable; copies not retired", exc_info=True)
+        logger.error(
+            "User cache unavailable; cached copies of %s live until they expire", list(user_ids)
+        )
 
 
 def forget(*user_ids):

@@ -282,7 +282,15 @@ def users_delete(*, users):
     the users are deleted, then the survivors' counters are recomputed from the rows. The admin of
     ``accounts`` must route user deletion here (``delete_model`` / ``delete_queryset``).
     """
-    user_ids = list(users.values_list("pk", flat=True))
+    # Locked first: FOR UPDATE conflicts with the key-share lock a new like, comment or
+    # subscription of theirs takes on their row, so none can slip in after the rows below are
+    # read and escape the recount.
+    user_ids = list(
+        User.objects.filter(pk__in=users.values("pk"))
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
     video_ids = set(
         Like.objects.filter(user_id__in=user_ids, video__isnull=False).values_list(
             "video_id", flat=True

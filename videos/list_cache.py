@@ -31,7 +31,8 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "videos:list:version"
-# What a list page shows of a video's owner (the person shape), and whether they are listed at all.
+# The owner's fields a list page shows (the person shape). is_active too: a moderator's
+# deactivation is a change operators expect to see take effect everywhere at once.
 LISTED_USER_FIELDS = frozenset({"username", "fullname", "avatar", "is_active"})
 
 
@@ -103,10 +104,9 @@ def bump_on_change(sender, update_fields=None, **kwargs):
     A user saved with ``update_fields`` that a list never shows (``last_login`` on every
     sign-in, a password) leaves the pages alone: retiring them on each login would leave
     little cached on a busy site."""
-    if (
-        sender is get_user_model()
-        and update_fields is not None
-        and not set(update_fields) & LISTED_USER_FIELDS
+    if sender is get_user_model() and (
+        kwargs.get("created")  # a new account has no videos yet
+        or (update_fields is not None and not set(update_fields) & LISTED_USER_FIELDS)
     ):
         return
     bump()

@@ -216,8 +216,10 @@ SIMPLE_JWT = {
 }
 # Authenticated requests read their user from a Redis copy kept at most this long; every save or
 # delete of the user retires it (accounts/user_cache.py). 0 reads PostgreSQL every time.
-# Off by default without Redis: a per-process cache cannot retire the copies other workers hold.
+# Off without Redis (and refused on): a per-process cache cannot retire other workers' copies.
 USER_CACHE_SECONDS = _non_negative_int("USER_CACHE_SECONDS", 300 if REDIS_URL else 0)
+if USER_CACHE_SECONDS and not REDIS_URL:
+    _fail("USER_CACHE_SECONDS", "needs REDIS_URL (without Redis the cache must be 0)")
 AUTH_COOKIE_SAMESITE = env.str("AUTH_COOKIE_SAMESITE", default="Strict")
 if AUTH_COOKIE_SAMESITE not in {"Strict", "Lax", "None"}:
     _fail("AUTH_COOKIE_SAMESITE", f"expected Strict, Lax or None, got {AUTH_COOKIE_SAMESITE!r}")
@@ -285,6 +287,8 @@ VIEW_DEDUP_MINUTES = _positive_int("VIEW_DEDUP_MINUTES", 30)
 # GET /videos page bodies are cached this long; structural changes retire them at once, view
 # counts in lists may lag by this much (videos/list_cache.py). 0 turns the cache off.
 VIDEO_LIST_CACHE_SECONDS = _non_negative_int("VIDEO_LIST_CACHE_SECONDS", 10 if REDIS_URL else 0)
+if VIDEO_LIST_CACHE_SECONDS and not REDIS_URL:
+    _fail("VIDEO_LIST_CACHE_SECONDS", "needs REDIS_URL (without Redis the cache must be 0)")
 # Proxies in front of the app that append to X-Forwarded-For (0: the header is ignored).
 _proxies = env.str("TRUSTED_PROXY_COUNT", default="0").strip()
 if not _proxies.isdigit():

@@ -3,6 +3,7 @@ row, and every change that matters to authentication or to request.user shows on
 request."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -126,7 +127,7 @@ def test_copies_live_no_longer_than_the_lifetime(user, settings):
     settings.USER_CACHE_SECONDS = 30
     assert me(bearer_client(user)).status_code == 200
 
-    ttl = cache.client.get_client().ttl(cache.make_key(user_cache._key(user.pk)))
+    ttl = cache.client.get_client().ttl(cache.make_key(user_cache._copy_key(user.pk)))
 
     assert 0 < ttl <= 30
 
@@ -139,3 +140,49 @@ def test_redis_down_reads_the_row_and_still_authenticates(user, settings):
 
     assert response.status_code == 200
     assert response.json()["data"]["id"] == str(user.pk)
+
+
+def test_a_copy_read_before_a_password_change_is_never_used(user):
+    """The race: a request reads the row, the password change commits and retires the copies,
+    then that request stores the row it read. Its copy carries the older generation."""
+    old_access, _ = tokens_for(user)
+    generation, _copy, _ = user_cache._read(user.pk, None)
+    row_read_before = get_user_model().objects.get(pk=user.pk)
+
+    user.set_password(STRONG_PASSWORD)
+    user.save(update_fields=["password"])
+    user_cache._store(
+        user.pk, user_cache.TokenUser(row_read_before, "fingerprint-of-the-old-hash"), generation
+    )
+
+    old = APIClient()
+    old.credentials(HTTP_AUTHORIZATION=f"Bearer {old_access}")
+    assert me(old).status_code == 401
+
+
+def test_the_copy_holds_no_password_hash(user, settings):
+    _redis_cache(settings)
+    assert me(bearer_client(user)).status_code == 200
+
+    raw = cache.client.get_client().get(cache.make_key(user_cache._copy_key(user.pk)))
+
+    assert raw is not None
+    assert user.password.encode() not in raw
+    cache.clear()
+
+
+def test_requests_refused_for_a_revoked_token_do_not_spend_the_users_allowance(user, settings):
+    _redis_cache(settings)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "user": "2/d"}
+    revoked_access, _ = tokens_for(user)
+    user.set_password(STRONG_PASSWORD)
+    user.save(update_fields=["password"])
+    revoked = APIClient()
+    revoked.credentials(HTTP_AUTHORIZATION=f"Bearer {revoked_access}")
+
+    refused = [me(revoked).status_code for _ in range(4)]
+    owner = bearer_client(user)
+
+    assert refused == [401] * 4
+    assert [me(owner).status_code for _ in range(3)] == [200, 200, 429]
+    cache.clear()

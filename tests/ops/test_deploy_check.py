@@ -185,3 +185,14 @@ def test_the_caches_are_on_with_redis_and_off_without(tmp_path, redis_url, expec
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_turning_a_cache_on_without_redis_stops_start_up(tmp_path):
+    environment = production_environment(tmp_path)
+    environment.pop("REDIS_URL")
+    environment["USER_CACHE_SECONDS"] = "300"
+
+    result = run_manage(tmp_path, environment, "check")
+
+    assert result.returncode != 0
+    assert "Environment variable USER_CACHE_SECONDS: needs REDIS_URL" in result.stderr

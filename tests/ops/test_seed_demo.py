@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -210,6 +211,21 @@ def test_flush_replaces_what_was_there():
     assert "Flushing existing rows (--flush)" in out
     assert not User.objects.filter(username="someone").exists()
     assert table_counts() == TINY_COUNTS
+
+
+def test_flush_drops_cached_pages_and_user_rows_of_the_old_data(api_client):
+    owner = UserFactory(username="someone")
+    VideoFactory(owner=owner, title="Gone after the flush")
+    assert api_client.get("/api/v1/videos").json()["data"]["docs"][0]["title"] == (
+        "Gone after the flush"
+    )
+    cache.set("unrelated", 1)
+
+    seed("--scale", "0.001", "--flush")
+
+    titles = [d["title"] for d in api_client.get("/api/v1/videos").json()["data"]["docs"]]
+    assert "Gone after the flush" not in titles
+    assert cache.get("unrelated") is None
 
 
 @pytest.mark.parametrize("scale", ["0", "-1", "abc", "nan", "11"])

@@ -5,6 +5,7 @@ authenticated by it must come from a trusted origin (api.md §2). A Bearer heade
 and needs no such check.
 """
 
+import functools
 import uuid
 from urllib.parse import urlsplit
 
@@ -12,12 +13,11 @@ from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.user_cache import user_for_token
-from viztube.api.throttling import counter_for, remember_count
+from viztube.api.throttling import add_count_commands, counter_for, remember_count, uncount
 
 ACCESS_COOKIE = "accessToken"
 REFRESH_COOKIE = "refreshToken"
@@ -67,48 +67,58 @@ class JWTCookieOrHeaderAuthentication(JWTAuthentication):
         if header is not None:
             raw_token = self.get_raw_token(header)
             if raw_token is not None:
-                return self._authenticate_token(raw_token, request)
+                return self._authenticate_token(raw_token, request, cookie=False)
             # Another scheme (e.g. Basic added by a staging proxy) is not ours: fall back to
             # the cookie instead of treating a signed-in browser as anonymous.
 
         raw_token = request.COOKIES.get(ACCESS_COOKIE)
         if not raw_token:
             return None
-        user, token = self._authenticate_token(raw_token.encode(), request)
-        if request.method not in SAFE_METHODS:
-            enforce_trusted_origin(request, required=True)
-        return user, token
+        return self._authenticate_token(raw_token.encode(), request, cookie=True)
 
-    def _authenticate_token(self, raw_token, request):
+    def _authenticate_token(self, raw_token, request, *, cookie):
         try:
             validated = self.get_validated_token(raw_token)
-            return self._user_for(validated, request), validated
-        except (InvalidToken, AuthenticationFailed, TokenError) as exc:
+        except (InvalidToken, TokenError) as exc:
             raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN) from exc
-
-    def _user_for(self, validated_token, request):
-        """simplejwt's checks (user exists, is active, password unchanged since the token was
-        issued) against the cached row of accounts.user_cache instead of a query each time;
-        the rate-limit counter of the request rides on the same Redis round trip."""
-        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
-        if user_id is None:
-            raise InvalidToken("Token contained no recognizable user identification")
+        user_id = _user_id(validated)
+        # The request's rate-limit count rides on the Redis read of the user (one round trip);
+        # it is kept only once every check below has passed.
+        window = counter_for(request, user_id)
+        also = functools.partial(add_count_commands, window=window) if window else None
+        token_user, results = user_for_token(user_id, also=also)
         try:
-            user_id = uuid.UUID(str(user_id))
-        except ValueError:
-            raise InvalidToken("Token contained no recognizable user identification") from None
-        counter = counter_for(request, user_id)
-        user, count = user_for_token(user_id, counter=counter)
-        if count is not None:
-            remember_count(request, counter, count)
-        if user is None:
-            raise AuthenticationFailed("User not found", code="user_not_found")
-        if not user.is_active:
-            raise AuthenticationFailed("User is inactive", code="user_inactive")
-        revoke_claim = validated_token.get(api_settings.REVOKE_TOKEN_CLAIM)
-        if revoke_claim != get_md5_hash_password(user.password):
-            raise AuthenticationFailed("The user's password has been changed.")
-        return user
+            user = self._checked(token_user, validated)
+            if cookie and request.method not in SAFE_METHODS:
+                enforce_trusted_origin(request, required=True)
+        except exceptions.APIException:
+            if results:
+                uncount(window)
+            raise
+        if results:
+            remember_count(request, window, results[-1])
+        return user, validated
+
+    @staticmethod
+    def _checked(token_user, validated_token):
+        """simplejwt's checks, against the cached row (accounts.user_cache): the user exists, is
+        active, and has not changed their password since the token was issued."""
+        if token_user is None:
+            raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN)
+        if api_settings.CHECK_USER_IS_ACTIVE and not token_user.user.is_active:
+            raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN)
+        if api_settings.CHECK_REVOKE_TOKEN and (
+            validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != token_user.password_fingerprint
+        ):
+            raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN)
+        return token_user.user
+
+
+def _user_id(validated_token):
+    try:
+        return uuid.UUID(str(validated_token[api_settings.USER_ID_CLAIM]))
+    except (KeyError, ValueError):
+        raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN) from None
 
 
 class CredentialsEndpointAuthentication(BaseAuthentication):

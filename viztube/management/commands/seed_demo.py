@@ -5,6 +5,7 @@ import json
 import math
 from pathlib import Path
 
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
@@ -107,6 +108,10 @@ class Command(BaseCommand):
                 write_media=not options["no_media"],
                 log=self.stdout.write,
             )
+        if existing:
+            # The rows were replaced behind the ORM (TRUNCATE, COPY): no signal retired the cached
+            # list pages or user rows of the old data, so the whole cache goes.
+            cache.clear()
 
         self._print_summary(result)
         if summary_path:

@@ -11,6 +11,8 @@ Freshness, decided:
   at once. Model saves of videos and users and deletions of users bump it through signals (so
   admin edits are covered); video deletions and the services that write with
   ``QuerySet.update()`` call ``bump()`` themselves.
+- A video deleted with ``Model.delete()`` outside the services (a shell) is, like raw SQL, a
+  change behind the application's back: its pages expire within ``VIDEO_LIST_CACHE_SECONDS``.
 - View counts are not a structural change: a listed ``views`` may lag by up to
   ``VIDEO_LIST_CACHE_SECONDS`` (10 s by default with Redis, off without), as on every large video site. The detail
   (``GET /videos/:id``) is never cached.

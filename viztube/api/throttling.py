@@ -3,8 +3,8 @@
 DRF's ``SimpleRateThrottle`` reads a history list from the cache and writes it back, so 30
 simultaneous requests against a limit of 5 let 12-15 through (security-notes finding 4). This
 throttle counts in a fixed window with an atomic increment, so at most N requests pass per
-window whatever the concurrency. On Redis (production) that is one round trip: ``INCR`` and
-``EXPIRE ... NX`` in one pipeline; on other caches (local runs) the cache's ``add`` + ``incr``.
+window whatever the concurrency. On Redis (production) that is one round trip: ``SET NX EX``
+and ``INCR`` in one pipeline; on other caches (local runs) the cache's ``add`` + ``incr``.
 
 Scopes: a view names its scope in ``throttle_scope`` (a string, or a dict of HTTP method →
 scope); every other request falls in ``user`` (authenticated) or ``anon``. Rates come from

@@ -42,14 +42,17 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 logger = logging.getLogger(__name__)
 
 
+@functools.cache
 def _copied_columns():
-    return [f for f in get_user_model()._meta.concrete_fields if f.attname != "password"]
+    return tuple(f for f in get_user_model()._meta.concrete_fields if f.attname != "password")
 
 
+@functools.cache
 def _copied_fields():
-    return [field.attname for field in _copied_columns()]
+    return tuple(field.attname for field in _copied_columns())
 
 
+@functools.cache
 def _layout():
     # A deploy that changes the user's columns starts from empty copies instead of old ones.
     return hashlib.blake2b(" ".join(_copied_fields()).encode(), digest_size=4).hexdigest()
@@ -99,12 +102,13 @@ def user_for_token(user_id, *, also=None):
 def _read(user_id, also):
     """``(generation, copy, results of also)`` in one round trip."""
     backend = caches["default"]
+    generation_key, copy_key = _generation_key(user_id), _copy_key(user_id)
     if not isinstance(backend, RedisCache):
-        found = backend.get_many([_generation_key(user_id), _copy_key(user_id)])
-        return found.get(_generation_key(user_id), 0), found.get(_copy_key(user_id)), None
+        found = backend.get_many([generation_key, copy_key])
+        return found.get(generation_key, 0), found.get(copy_key), None
     pipeline = backend.client.get_client(write=True).pipeline(transaction=False)
-    pipeline.get(backend.make_key(_generation_key(user_id)))
-    pipeline.get(backend.make_key(_copy_key(user_id)))
+    pipeline.get(backend.make_key(generation_key))
+    pipeline.get(backend.make_key(copy_key))
     if also is not None:
         also(pipeline)
     raw_generation, raw_copy, *extra = pipeline.execute()

@@ -7,15 +7,15 @@ skips the ORM and the serializer, which is where the request's time goes.
 Freshness, decided:
 - Anything that changes what a list shows structurally — a video published, edited, hidden or
   deleted, an owner renamed or given a new avatar, a user deactivated or deleted — bumps a
-  version after the transaction commits, and every cached page of the older version is dead
+  version, at once and again after the transaction commits, and every cached page of the older version is dead
   at once. Model saves of videos and users and deletions of users bump it through signals (so
   admin edits are covered); video deletions and the services that write with
   ``QuerySet.update()`` call ``bump()`` themselves.
 - A video deleted with ``Model.delete()`` outside the services (a shell) is, like raw SQL, a
   change behind the application's back: its pages expire within ``VIDEO_LIST_CACHE_SECONDS``.
 - View counts are not a structural change: a listed ``views`` may lag by up to
-  ``VIDEO_LIST_CACHE_SECONDS`` (10 s by default with Redis, off without), as on every large video site. The detail
-  (``GET /videos/:id``) is never cached.
+  ``VIDEO_LIST_CACHE_SECONDS`` (10 s by default with Redis, off without), as on every large
+  video site. The detail (``GET /videos/:id``) is never cached.
 - Redis down: the list is built as if nothing were cached (logged), never an error.
 
 ``VIDEO_LIST_CACHE_SECONDS=0`` turns the cache off.
@@ -101,7 +101,7 @@ def bump():
 
 
 def bump_on_change(sender, update_fields=None, **kwargs):
-    """Signal receiver (post_save / post_delete of Video and User, see videos.apps).
+    """Signal receiver (post_save of Video and User, post_delete of User; see videos.apps).
 
     A user saved with ``update_fields`` that a list never shows (``last_login`` on every
     sign-in, a password) leaves the pages alone: retiring them on each login would leave

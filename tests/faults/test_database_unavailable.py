@@ -87,42 +87,39 @@ def assert_one_line_for(response, log):
     assert record.exc_info is None
 
 
-def test_a_list_with_the_database_down_is_a_503_with_retry_after(database_refused, api_client, log):
-    response = api_client.get(VIDEOS)
-
+def assert_unavailable(response, log):
+    """The 503 in the envelope, with Retry-After, logged once."""
     assert response.status_code == 503
     assert response.json() == UNAVAILABLE
     assert response["Retry-After"] == "5"
     assert_one_line_for(response, log)
+
+
+def test_a_list_with_the_database_down_is_a_503_with_retry_after(database_refused, api_client, log):
+    response = api_client.get(VIDEOS)
+
+    assert_unavailable(response, log)
     assert "Connection refused" in log.records[-1].getMessage()
 
 
 def test_authentication_with_the_database_down_is_a_503(auth_client, database_refused, log):
-    # The authentication class reads the token's user: the only database access of this route,
-    # so the failure happens inside authentication, before the view runs.
+    # No cached copy of the user yet: the authentication reads the row, the only database
+    # access of this route, so the failure happens inside authentication, before the view runs.
     response = auth_client.get(CURRENT_USER)
 
-    assert response.status_code == 503
-    assert response.json() == UNAVAILABLE
-    assert response["Retry-After"] == "5"
-    assert_one_line_for(response, log)
+    assert_unavailable(response, log)
 
 
 def test_a_write_with_the_database_down_is_a_503(auth_client, database_refused, log):
     response = auth_client.post("/api/v1/tweets", {"content": "never stored"}, format="json")
 
-    assert response.status_code == 503
-    assert response.json() == UNAVAILABLE
-    assert_one_line_for(response, log)
+    assert_unavailable(response, log)
 
 
 def test_a_connection_killed_by_the_server_is_a_503(connection_killed, api_client, log):
     response = api_client.get(VIDEOS)
 
-    assert response.status_code == 503
-    assert response.json() == UNAVAILABLE
-    assert response["Retry-After"] == "5"
-    assert_one_line_for(response, log)
+    assert_unavailable(response, log)
 
 
 def test_once_the_database_is_back_the_same_request_succeeds(user, api_client):

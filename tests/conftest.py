@@ -91,6 +91,22 @@ def pytest_configure(config):
 
 
 @pytest.fixture
+def redis_round_trips(monkeypatch):
+    """What is sent to Redis, one entry per round trip (a command, or a whole pipeline)."""
+    from redis.connection import AbstractConnection
+
+    sent = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return sent
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
 

@@ -30,6 +30,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 
+from viztube.api.renderers import dumps, fragment
+
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "videos:list:version"
@@ -42,7 +44,7 @@ def _ttl():
     return settings.VIDEO_LIST_CACHE_SECONDS
 
 
-def _page_key(version, filters, page_request):
+def _page_key(filters, page_request):
     parts = (
         filters.query,
         str(filters.owner_id or ""),
@@ -53,31 +55,39 @@ def _page_key(version, filters, page_request):
     )
     # Hashed: the search text is free-form (spaces, any script, up to 200 characters).
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
-    return f"videos:list:{version}:{digest}"
+    return f"videos:list:page:{digest}"
 
 
 def page_body(filters, page_request, build):
-    """The page body for these filters: from the cache, else ``build()`` (then cached)."""
+    """The page body for these filters: from the cache, else ``build()`` (then cached).
+
+    A cached page is its JSON (``viztube.api.renderers.dumps``) tagged with the version it was
+    built under; it answers only while that version is current. The version and the page come
+    in one round trip (``MGET``), and the version is read before the rows: a page built while
+    a change commits is tagged with a version that the change's second bump retires.
+    A cached page is returned as a ``fragment``, which the renderer writes out unparsed.
+    """
     if not _ttl():
         return build()
+    key = _page_key(filters, page_request)
     try:
-        version = cache.get(VERSION_KEY)
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY)
         if version is None:
             cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
             version = cache.get(VERSION_KEY)
-        key = _page_key(version, filters, page_request)
-        body = cache.get(key)
     except Exception:
         logger.warning("Video list cache unavailable; building the page", exc_info=True)
         return build()
-    if body is not None:
-        return body
-    body = build()
+    cached = found.get(key)
+    if cached is not None and cached[0] == version:
+        return fragment(cached[1])
+    encoded = dumps(build())
     try:
-        cache.set(key, body, timeout=_ttl())
+        cache.set(key, (version, encoded), timeout=_ttl())
     except Exception:
         logger.warning("Video list cache unavailable; page not cached", exc_info=True)
-    return body
+    return fragment(encoded)
 
 
 def retire_pages():

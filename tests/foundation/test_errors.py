@@ -1,20 +1,23 @@
 """Every error leaves in the envelope: DRF, Django, unexpected exceptions, oversized bodies."""
 
 import datetime
+import decimal
 import json
 import logging
+import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from viztube.api.envelope import ok
-from viztube.api.renderers import ApiJSONEncoder
+from viztube.api.renderers import dumps
 
 factory = APIRequestFactory()
 
@@ -123,5 +126,29 @@ def test_request_id_is_echoed_when_sane_and_replaced_when_not(api_client):
 def test_dates_are_utc_with_milliseconds_and_z():
     moment = datetime.datetime(2026, 6, 14, 8, 42, 8, 123456, tzinfo=datetime.UTC)
     other_zone = moment.astimezone(datetime.timezone(datetime.timedelta(hours=5)))
-    encoded = json.dumps({"a": moment, "b": other_zone}, cls=ApiJSONEncoder)
-    assert encoded == '{"a": "2026-06-14T08:42:08.123Z", "b": "2026-06-14T08:42:08.123Z"}'
+    encoded = dumps({"a": moment, "b": other_zone})
+    assert encoded == b'{"a":"2026-06-14T08:42:08.123Z","b":"2026-06-14T08:42:08.123Z"}'
+
+
+def test_the_encoder_writes_what_drf_s_did():
+    encoded = dumps(
+        {
+            "id": uuid.UUID("01875274-6acc-7d15-ae52-8655af178dbb"),
+            "day": datetime.date(2026, 6, 14),
+            "price": decimal.Decimal("1.50"),
+            "lazy": gettext_lazy("Not found."),
+            "text": "caf\u00e9 \u2028 \u2029",
+            3: "non-string key",
+        }
+    )
+    assert json.loads(encoded) == {
+        "id": "01875274-6acc-7d15-ae52-8655af178dbb",
+        "day": "2026-06-14",
+        "price": 1.5,
+        "lazy": "Not found.",
+        "text": "caf\u00e9 \u2028 \u2029",
+        "3": "non-string key",
+    }
+    # UTF-8 as it is, but the two line separators escaped (safe inside a <script>).
+    assert "café".encode() in encoded
+    assert b"\\u2028" in encoded and b"\\u2029" in encoded

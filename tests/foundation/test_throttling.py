@@ -142,22 +142,6 @@ def test_security_scopes_fail_closed_and_others_open_when_redis_is_down(settings
 # --- Signed-in requests: the count rides on the authentication's Redis round trip ---------------
 
 
-@pytest.fixture
-def redis_round_trips(monkeypatch):
-    """Counts what is sent to Redis: one send per command, or per pipeline."""
-    from redis.connection import AbstractConnection
-
-    sent = []
-    original = AbstractConnection.send_packed_command
-
-    def counting(self, command, check_health=True):
-        sent.append(command)
-        return original(self, command, check_health)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
-    return sent
-
-
 def test_a_signed_in_request_makes_one_redis_round_trip(settings, user, redis_round_trips):
     _redis_cache(settings)
     client = bearer_client(user)

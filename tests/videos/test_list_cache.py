@@ -14,7 +14,10 @@ from tests.foundation.test_throttling import _redis_cache
 from tests.videos.conftest import VIDEOS, publish, toggle_url, video_url
 from videos import list_cache
 from videos.models import Video
+from videos.selectors import VideoListFilters
 from videos.services import video_delete_many, video_set_published
+from viztube.api.pagination import PageRequest
+from viztube.api.renderers import dumps
 
 pytestmark = pytest.mark.django_db
 
@@ -150,8 +153,7 @@ def test_pages_live_no_longer_than_the_lifetime(api_client, settings):
     from django.core.cache import cache
 
     redis = cache.client.get_client()
-    version = cache.get(list_cache.VERSION_KEY)
-    keys = [k for k in redis.scan_iter(cache.make_key(f"videos:list:{version}:*"))]
+    keys = [k for k in redis.scan_iter(cache.make_key("videos:list:page:*"))]
 
     assert len(keys) == 1
     assert 0 < redis.ttl(keys[0]) <= 10
@@ -190,3 +192,41 @@ def test_a_moderators_bulk_delete_retires_pages(api_client):
     video_delete_many(videos=Video.objects.all()[:2])
 
     assert listed(api_client)["totalDocs"] == 1
+
+
+def _sent_bytes(round_trip):
+    return b"".join(bytes(chunk) for chunk in round_trip)
+
+
+def test_a_cached_page_costs_one_redis_round_trip(api_client, settings, redis_round_trips):
+    _redis_cache(settings)
+    VideoFactory.create_batch(2)
+    first = listed(api_client)
+    redis_round_trips.clear()
+
+    with CaptureQueriesContext(connection) as queries:
+        again = listed(api_client)
+
+    assert again == first
+    assert queries.captured_queries == []
+    # The anonymous rate-limit count, then the version and the page in one MGET.
+    assert len(redis_round_trips) == 2
+    assert b"MGET" in _sent_bytes(redis_round_trips[1])
+
+
+def test_a_page_built_while_a_change_lands_is_not_served_after_it(settings):
+    _redis_cache(settings)
+    filters, page_request = VideoListFilters(), PageRequest(page=1, limit=10)
+
+    def build_during_a_change():
+        # A writer retires the pages while this reader is still reading the old rows.
+        list_cache.retire_pages()
+        return {"docs": ["stale"]}
+
+    built = list_cache.page_body(filters, page_request, build_during_a_change)
+    next_read = list_cache.page_body(filters, page_request, lambda: {"docs": ["fresh"]})
+    cached = list_cache.page_body(filters, page_request, lambda: {"docs": ["not called"]})
+
+    assert dumps(built) == b'{"docs":["stale"]}'  # its own reader still gets it
+    assert dumps(next_read) == b'{"docs":["fresh"]}'
+    assert dumps(cached) == b'{"docs":["fresh"]}'

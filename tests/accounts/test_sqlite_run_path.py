@@ -33,17 +33,28 @@ login = client.post("/api/v1/user/login", {"username": "SQLITE.USER",
 token = login.json()["data"]["accessToken"]
 me = Client(HTTP_HOST="localhost").get(
     "/api/v1/user/current-user-details", HTTP_AUTHORIZATION="Bearer " + token)
+from django.contrib.auth import get_user_model
+from videos.models import Video, WatchHistory
+owner = get_user_model().objects.create_user(username="owner", email="o@example.com",
+    fullname="Owner", password="Quantum-Marmalade-1987")
+video = Video.objects.create(owner=owner, title="On SQLite", video_file="videos/v.mp4",
+    thumbnail="thumbnails/t.png", duration=1.0)
+watched = [Client(HTTP_HOST="localhost").get(
+    f"/api/v1/videos/{video.pk}", HTTP_AUTHORIZATION="Bearer " + token).status_code
+    for _ in range(2)]
 print("RESULT " + json.dumps({
     "vendor": connection.vendor,
     "register": [registered.status_code, registered.json()],
     "duplicate": duplicate.status_code,
     "login": login.status_code,
     "me": [me.status_code, me.json()["data"]],
+    "watched": watched,
+    "history_rows": WatchHistory.objects.filter(video=video).count(),
 }))
 """
 
 
-def test_fresh_sqlite_database_migrates_and_serves_register_and_login(tmp_path):
+def test_fresh_sqlite_database_migrates_and_serves_register_login_and_a_view(tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -86,5 +97,8 @@ def test_fresh_sqlite_database_migrates_and_serves_register_and_login(tmp_path):
     me_status, me = result["me"]
     assert me_status == 200
     assert me["id"] == body["data"]["id"] and me["email"] == "sqlite@example.com"
+    # The watch-history upsert (one INSERT ... ON CONFLICT) on SQLite: one row, updated again.
+    assert result["watched"] == [200, 200]
+    assert result["history_rows"] == 1
     assert (tmp_path / "db.sqlite3").exists()
     assert len(list((tmp_path / "media" / "avatars").iterdir())) == 1

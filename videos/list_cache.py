@@ -65,7 +65,10 @@ def page_body(filters, page_request, build):
     built under; it answers only while that version is current. The version and the page come
     in one round trip (``MGET``), and the version is read before the rows: a page built while
     a change commits is tagged with a version that the change's second bump retires.
-    A cached page is returned as a ``fragment``, which the renderer writes out unparsed.
+    A cached page is returned as a ``fragment``, which the renderer writes out unparsed (so
+    ``Response.data`` holds a fragment, not a dict; a page built without the cache is a dict).
+    One key per page: a slow build that finishes after a change may overwrite the newer page
+    with its retired one; that costs the next reader a rebuild, never a stale answer.
     """
     if not _ttl():
         return build()

@@ -306,25 +306,29 @@ def _record_watch(*, viewer, video):
     it in ``BEGIN``/``COMMIT``: two more round trips on every signed-in view.
     """
     entry = WatchHistory(user=viewer, video=video, watched_at=timezone.now())
-    fields = WatchHistory._meta.concrete_fields
+    sql, fields = _watch_upsert()
     params = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(_watch_upsert_sql(), params)
+        cursor.execute(sql, params)
 
 
 @functools.cache
-def _watch_upsert_sql():
-    """The upsert of ``_record_watch``, from the model's own table, fields and columns (the
-    values are parameters); PostgreSQL and SQLite both speak it."""
+def _watch_upsert():
+    """``(statement, fields)`` of ``_record_watch``, from the model's own table, fields and
+    columns (the values are parameters); PostgreSQL and SQLite both speak it. Every column gets
+    a value from Python: a field the database computes (generated, or with only a
+    ``db_default``) would need to be left out here, as ``bulk_create`` does."""
     meta, quote = WatchHistory._meta, connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
-    placeholders = ", ".join(["%s"] * len(meta.concrete_fields))
+    fields = meta.concrete_fields
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
     unique_columns = ", ".join(quote(meta.get_field(name).column) for name in ("user", "video"))
     watched_at = quote(meta.get_field("watched_at").column)
-    return (
+    statement = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
         f"ON CONFLICT ({unique_columns}) DO UPDATE SET {watched_at} = EXCLUDED.{watched_at}"
     )
+    return statement, fields
 
 
 def video_watch(*, video_id, viewer, client_ip):

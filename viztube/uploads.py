@@ -8,6 +8,7 @@ to a PNG), metadata (EXIF, GPS) and anything but the pixels. Videos are sniffed 
 
 import contextlib
 import io
+import math
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -131,7 +132,8 @@ def probe_video(upload, *, field="videoFile"):
             field, "The video has no readable video track (damaged or truncated file)."
         )
     duration = float(video_track.duration) / 1000
-    if duration <= 0:
+    # NaN or infinity would pass "<= 0" (and the column's CHECK) and encode as null.
+    if not math.isfinite(duration) or duration <= 0:
         raise _field_error(field, "The video has no duration.")
     return VideoInfo(duration=round(duration, 3), mime=kind.mime, extension=VIDEO_TYPES[kind.mime])
 

@@ -39,9 +39,11 @@ owner = get_user_model().objects.create_user(username="owner", email="o@example.
     fullname="Owner", password="Quantum-Marmalade-1987")
 video = Video.objects.create(owner=owner, title="On SQLite", video_file="videos/v.mp4",
     thumbnail="thumbnails/t.png", duration=1.0)
-watched = [Client(HTTP_HOST="localhost").get(
-    f"/api/v1/videos/{video.pk}", HTTP_AUTHORIZATION="Bearer " + token).status_code
-    for _ in range(2)]
+watched, watched_at = [], []
+for _ in range(2):
+    watched.append(Client(HTTP_HOST="localhost").get(
+        f"/api/v1/videos/{video.pk}", HTTP_AUTHORIZATION="Bearer " + token).status_code)
+    watched_at.append(WatchHistory.objects.get(video=video).watched_at.isoformat())
 print("RESULT " + json.dumps({
     "vendor": connection.vendor,
     "register": [registered.status_code, registered.json()],
@@ -50,6 +52,7 @@ print("RESULT " + json.dumps({
     "me": [me.status_code, me.json()["data"]],
     "watched": watched,
     "history_rows": WatchHistory.objects.filter(video=video).count(),
+    "watched_at": watched_at,
 }))
 """
 
@@ -100,5 +103,6 @@ def test_fresh_sqlite_database_migrates_and_serves_register_login_and_a_view(tmp
     # The watch-history upsert (one INSERT ... ON CONFLICT) on SQLite: one row, updated again.
     assert result["watched"] == [200, 200]
     assert result["history_rows"] == 1
+    assert result["watched_at"][1] > result["watched_at"][0]
     assert (tmp_path / "db.sqlite3").exists()
     assert len(list((tmp_path / "media" / "avatars").iterdir())) == 1

@@ -2,6 +2,7 @@
 are visible at once, view counts may lag by the cache's lifetime, and Redis trouble is never an
 error."""
 
+import json
 import uuid
 
 import pytest
@@ -230,3 +231,18 @@ def test_a_page_built_while_a_change_lands_is_not_served_after_it(settings):
     assert dumps(built) == b'{"docs":["stale"]}'  # its own reader still gets it
     assert dumps(next_read) == b'{"docs":["fresh"]}'
     assert dumps(cached) == b'{"docs":["fresh"]}'
+
+
+def test_an_indent_asked_for_indents_cached_pages_too(api_client):
+    VideoFactory.create_batch(2)
+    compact = listed(api_client)
+
+    for _ in range(2):  # built, then from the cache
+        response = api_client.get(VIDEOS, HTTP_ACCEPT="application/json; indent=4")
+        text = response.content.decode()
+        assert response.status_code == 200
+        assert text == json.dumps(
+            response.json(), indent=4, ensure_ascii=False, separators=(",", ":")
+        )
+        assert '\n                "title":' in text  # a doc's field, four levels in
+    assert response.json()["data"] == compact

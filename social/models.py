@@ -11,6 +11,9 @@ class Comment(UUIDv7Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
     )
     content = models.CharField(max_length=2000)
+    # Likes of this row, kept exact by social.services (see its counter rule); recount_counters
+    # rebuilds it from the rows.
+    likes_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -30,6 +33,9 @@ class Tweet(UUIDv7Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tweets"
     )
     content = models.CharField(max_length=280)
+    # Likes of this row, kept exact by social.services (see its counter rule); recount_counters
+    # rebuilds it from the rows.
+    likes_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,14 +4,12 @@ Visibility: a comment belongs to a video, and is visible exactly when its video 
 (``videos.selectors.visible_videos_q``); tweets and channels are public. Hidden and missing are the
 same 404.
 
-Counts: comment and tweet likes are counted on read (one correlated ``COUNT`` subquery per row of
-the page, no counter column to drift); video likes, video comments and subscriber counts are the
-denormalised counters that ``social.services`` keeps exact.
+Counts are the denormalised counters that ``social.services`` keeps exact (likes of videos,
+comments and tweets; comments of videos; subscribers and subscriptions): no ``COUNT`` on read.
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Value
 from rest_framework.exceptions import NotFound
 
 from accounts.selectors import person_defer
@@ -31,18 +29,6 @@ def _is_signed_in(viewer):
     return viewer is not None and viewer.is_authenticated
 
 
-def _likes_total(target):
-    """``COUNT(*)`` of the likes of the outer row, as a correlated subquery (0 when none)."""
-    per_target = (
-        Like.objects.filter(**{target: OuterRef("pk")})
-        .order_by()
-        .values(target)
-        .annotate(total=Count("*"))
-        .values("total")
-    )
-    return Coalesce(Subquery(per_target, output_field=IntegerField()), Value(0))
-
-
 def _liked_by(viewer, target):
     """Whether ``viewer`` likes the outer row; always false for an anonymous caller."""
     if not _is_signed_in(viewer):
@@ -59,11 +45,11 @@ def _user_exists_or_404(user_id, message=USER_NOT_FOUND):
 
 
 def comments_with_counts(viewer):
-    """Comments with ``likes_total`` and ``is_liked`` (for ``viewer``), author loaded."""
+    """Comments with ``is_liked`` (for ``viewer``), author loaded."""
     return (
         Comment.objects.select_related("author")
         .defer(*person_defer("author"))
-        .annotate(likes_total=_likes_total("comment"), is_liked=_liked_by(viewer, "comment"))
+        .annotate(is_liked=_liked_by(viewer, "comment"))
     )
 
 
@@ -94,11 +80,11 @@ def comment_get_for_viewer(comment_id, viewer, queryset=None):
 
 
 def tweets_with_counts(viewer):
-    """Tweets with ``likes_total`` and ``is_liked`` (for ``viewer``), author loaded."""
+    """Tweets with ``is_liked`` (for ``viewer``), author loaded."""
     return (
         Tweet.objects.select_related("author")
         .defer(*person_defer("author"))
-        .annotate(likes_total=_likes_total("tweet"), is_liked=_liked_by(viewer, "tweet"))
+        .annotate(is_liked=_liked_by(viewer, "tweet"))
     )
 
 

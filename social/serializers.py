@@ -78,7 +78,7 @@ class TweetUpdateInputSerializer(serializers.Serializer):
 class CommentOutputSerializer(serializers.Serializer):
     """A comment with its author, like count and whether the caller likes it.
 
-    Expects ``likes_total`` and ``is_liked`` (``social.selectors.comments_with_counts``).
+    Expects ``is_liked`` (``social.selectors.comments_with_counts``).
     """
 
     id = serializers.UUIDField(read_only=True)
@@ -88,14 +88,14 @@ class CommentOutputSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
     user = PersonSerializer(source="author", read_only=True)
-    likesCount = serializers.IntegerField(source="likes_total", read_only=True)
+    likesCount = serializers.IntegerField(source="likes_count", read_only=True)
     isLiked = serializers.BooleanField(source="is_liked", read_only=True)
 
 
 class TweetOutputSerializer(serializers.Serializer):
     """A tweet with its author, like count and whether the caller likes it.
 
-    Expects ``likes_total`` and ``is_liked`` (``social.selectors.tweets_with_counts``).
+    Expects ``is_liked`` (``social.selectors.tweets_with_counts``).
     """
 
     id = serializers.UUIDField(read_only=True)
@@ -104,7 +104,7 @@ class TweetOutputSerializer(serializers.Serializer):
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
     user = PersonSerializer(source="author", read_only=True)
-    likesCount = serializers.IntegerField(source="likes_total", read_only=True)
+    likesCount = serializers.IntegerField(source="likes_count", read_only=True)
     isLiked = serializers.BooleanField(source="is_liked", read_only=True)
 
 

@@ -1,6 +1,6 @@
 """Every write of comments, likes, subscriptions and tweets, and the only code that changes the
-denormalised counters (``Video.likes_count``, ``Video.comments_count``, ``User.subscribers_count``,
-``User.subscriptions_count``).
+denormalised counters (``likes_count`` of videos, comments and tweets, ``Video.comments_count``,
+``User.subscribers_count``, ``User.subscriptions_count``).
 
 Counter rule: a counter changes with an ``F()`` update in the same transaction as the row it
 counts, so a rollback undoes both. Toggles are race-safe by locking the target row first
@@ -63,8 +63,7 @@ def comment_create(*, video_id, author, content):
     if not counted:
         raise NotFound(VIDEO_NOT_FOUND)
     comment = Comment.objects.create(video=video, author=author, content=content)
-    # A new comment has no likes yet; these are what the list annotates.
-    comment.likes_total = 0
+    # A new comment has no likes yet; this is what the list annotates.
     comment.is_liked = False
     return comment
 
@@ -120,8 +119,14 @@ def comments_delete(*, comments):
 
 
 def _lock_videos(video_ids):
+    _lock_rows(Video, video_ids)
+
+
+def _lock_rows(model, ids):
+    """``FOR NO KEY UPDATE`` on these rows, in primary-key order (no deadlock between two
+    callers locking overlapping sets)."""
     list(
-        Video.objects.filter(pk__in=video_ids)
+        model.objects.filter(pk__in=ids)
         .order_by("pk")
         .select_for_update(no_key=True)
         .values_list("pk", flat=True)
@@ -133,8 +138,7 @@ def _lock_videos(video_ids):
 
 def tweet_create(*, author, content):
     tweet = Tweet.objects.create(author=author, content=content)
-    # A new tweet has no likes yet; these are what the list annotates.
-    tweet.likes_total = 0
+    # A new tweet has no likes yet; this is what the list annotates.
     tweet.is_liked = False
     return tweet
 
@@ -185,36 +189,41 @@ def _toggle_like(*, user, target):
     return True, 1
 
 
+def _toggle_counted_like(*, target, user):
+    """Toggle ``user``'s like of ``target`` (a video, comment or tweet read under its row lock,
+    with at least ``likes_count``) and move its counter with it."""
+    liked, delta = _toggle_like(user=user, target={target._meta.model_name: target})
+    if delta:
+        change = F("likes_count") + 1 if delta > 0 else _decrement("likes_count")
+        type(target).objects.filter(pk=target.pk).update(likes_count=change)
+    # The row was read under our lock, so its count plus our change is what it now holds (the
+    # same floor at zero as _decrement): no read-back needed.
+    return LikeState(liked=liked, likes_count=max(target.likes_count + delta, 0))
+
+
 @transaction.atomic
 def video_like_toggle(*, video_id, user):
     """Like or unlike a video ``user`` can see (404 otherwise); keeps ``likes_count`` exact."""
     # Only what the toggle reads: the row lock is the point, not the description or the files.
     locked = Video.objects.select_for_update(no_key=True).only("owner_id", "likes_count")
     video = video_get_for_viewer(video_id, user, queryset=locked)
-    liked, delta = _toggle_like(user=user, target={"video": video})
-    if delta:
-        change = F("likes_count") + 1 if delta > 0 else _decrement("likes_count")
-        Video.objects.filter(pk=video.pk).update(likes_count=change)
-    # The row was read under our lock, so its count plus our change is what it now holds (the
-    # same floor at zero as _decrement): no read-back needed.
-    return LikeState(liked=liked, likes_count=max(video.likes_count + delta, 0))
+    return _toggle_counted_like(target=video, user=user)
 
 
 @transaction.atomic
 def comment_like_toggle(*, comment_id, user):
     """Like or unlike a comment whose video ``user`` can see (404 ``Comment not found``)."""
-    locked = Comment.objects.select_for_update(no_key=True, of=("self",))
+    locked = Comment.objects.select_for_update(no_key=True, of=("self",)).only("likes_count")
     comment = comment_get_for_viewer(comment_id, user, queryset=locked)
-    liked, _ = _toggle_like(user=user, target={"comment": comment})
-    return LikeState(liked=liked, likes_count=comment.likes.count())
+    return _toggle_counted_like(target=comment, user=user)
 
 
 @transaction.atomic
 def tweet_like_toggle(*, tweet_id, user):
     """Like or unlike a tweet (404 ``Tweet not found``)."""
-    tweet = tweet_get(tweet_id, queryset=Tweet.objects.select_for_update(no_key=True))
-    liked, _ = _toggle_like(user=user, target={"tweet": tweet})
-    return LikeState(liked=liked, likes_count=tweet.likes.count())
+    locked = Tweet.objects.select_for_update(no_key=True).only("likes_count")
+    tweet = tweet_get(tweet_id, queryset=locked)
+    return _toggle_counted_like(target=tweet, user=user)
 
 
 # --- Subscriptions ----------------------------------------------------------------------------
@@ -278,9 +287,9 @@ def users_delete(*, users):
     """Delete users (staff moderation) and keep everyone else's counters exact.
 
     Deleting a user cascades to their likes, comments and subscriptions, which are counted on
-    *other* people's videos and channels. Those videos and users are locked first (fixed order),
-    the users are deleted, then the survivors' counters are recomputed from the rows. The admin of
-    ``accounts`` must route user deletion here (``delete_model`` / ``delete_queryset``).
+    *other* people's videos, comments, tweets and channels. Those rows are locked first (fixed
+    order), the users are deleted, then the survivors' counters are recomputed from the rows. The
+    admin of ``accounts`` must route user deletion here (``delete_model`` / ``delete_queryset``).
     """
     # Locked first: FOR UPDATE conflicts with the key-share lock a new like, comment or
     # subscription of theirs takes on their row, so none can slip in after the rows below are
@@ -301,15 +310,17 @@ def users_delete(*, users):
     ) | set(
         Subscription.objects.filter(channel_id__in=user_ids).values_list("subscriber_id", flat=True)
     )
+    liked = Like.objects.filter(user_id__in=user_ids)
+    comment_ids = set(liked.filter(comment__isnull=False).values_list("comment_id", flat=True))
+    tweet_ids = set(liked.filter(tweet__isnull=False).values_list("tweet_id", flat=True))
     _lock_videos(video_ids)
-    list(
-        User.objects.filter(pk__in=related_user_ids)
-        .order_by("pk")
-        .select_for_update(no_key=True)
-        .values_list("pk", flat=True)
-    )
+    _lock_rows(Comment, comment_ids)
+    _lock_rows(Tweet, tweet_ids)
+    _lock_rows(User, related_user_ids)
     deleted, _ = User.objects.filter(pk__in=user_ids).delete()
     counters_recount_videos(video_ids=video_ids)
+    _recount(Comment.objects.filter(pk__in=comment_ids), COMMENT_COUNTERS)
+    _recount(Tweet.objects.filter(pk__in=tweet_ids), TWEET_COUNTERS)
     counters_recount_users(user_ids=related_user_ids - set(user_ids))
     return deleted
 
@@ -332,6 +343,8 @@ VIDEO_COUNTERS = {
     "likes_count": lambda: _row_count(Like, "video"),
     "comments_count": lambda: _row_count(Comment, "video"),
 }
+COMMENT_COUNTERS = {"likes_count": lambda: _row_count(Like, "comment")}
+TWEET_COUNTERS = {"likes_count": lambda: _row_count(Like, "tweet")}
 USER_COUNTERS = {
     "subscribers_count": lambda: _row_count(Subscription, "channel"),
     "subscriptions_count": lambda: _row_count(Subscription, "subscriber"),
@@ -360,12 +373,21 @@ def counters_recount_users(*, user_ids):
     return _recount(User.objects.filter(pk__in=user_ids), USER_COUNTERS)
 
 
+# Every model with denormalised counters, and how to recount them (recount_counters walks these).
+COUNTERS = {
+    Video: VIDEO_COUNTERS,
+    Comment: COMMENT_COUNTERS,
+    Tweet: TWEET_COUNTERS,
+    User: USER_COUNTERS,
+}
+
+
 @transaction.atomic
 def counters_recount_batch(*, model, after_pk, batch_size):
-    """Lock the next ``batch_size`` rows of ``model`` (Video or User) after ``after_pk`` in
-    primary-key order, and recount their counters. Locking first makes the recount exact while
-    the site is live: a concurrent toggle either committed before (and is counted) or waits for
-    the lock and applies its ``F()`` change on top of the recount.
+    """Lock the next ``batch_size`` rows of ``model`` (a key of ``COUNTERS``) after ``after_pk``
+    in primary-key order, and recount their counters. Locking first makes the recount exact
+    while the site is live: a concurrent toggle either committed before (and is counted) or
+    waits for the lock and applies its ``F()`` change on top of the recount.
 
     Returns ``(last_pk, rows_in_batch, {counter: rows changed})``; ``last_pk`` is None at the end.
     """
@@ -375,8 +397,4 @@ def counters_recount_batch(*, model, after_pk, batch_size):
     ids = list(queryset.select_for_update(no_key=True).values_list("pk", flat=True)[:batch_size])
     if not ids:
         return None, 0, {}
-    if model is Video:
-        changed = counters_recount_videos(video_ids=ids)
-    else:
-        changed = counters_recount_users(user_ids=ids)
-    return ids[-1], len(ids), changed
+    return ids[-1], len(ids), _recount(model.objects.filter(pk__in=ids), COUNTERS[model])

@@ -578,6 +578,7 @@ class DemoSeeder:
                 self.video_ids[self.comment_video[i]],
                 self.user_ids[self.comment_user[i]],
                 self._sentences(rng.randint(3, 30), 2000),
+                self.comment_likes[i],
                 created,
                 created,
             )
@@ -601,6 +602,7 @@ class DemoSeeder:
                 tweet_id,
                 self.user_ids[self.tweet_user[i]],
                 self._sentences(rng.randint(3, 40), 280),
+                self.tweet_likes[i],
                 created,
                 created,
             )
@@ -643,6 +645,9 @@ class DemoSeeder:
         events.sort()
         self.like_events = events
         self.like_kind_counts = Counter(e[2] for e in events)
+        # likes_count of each comment and tweet, written with the rows (videos are recounted).
+        self.comment_likes = Counter(c for _, c in comment_pairs)
+        self.tweet_likes = Counter(t for _, t in tweet_pairs)
 
     def _like_rows(self):
         rng = self.rng
@@ -861,14 +866,14 @@ class DemoSeeder:
         )
         write(
             Comment,
-            ("id", "video_id", "author_id", "content", "created_at", "updated_at"),
+            ("id", "video_id", "author_id", "content", "likes_count", "created_at", "updated_at"),
             self._comment_rows(),
             len(self.comment_ids),
             "comments",
         )
         write(
             Tweet,
-            ("id", "author_id", "content", "created_at", "updated_at"),
+            ("id", "author_id", "content", "likes_count", "created_at", "updated_at"),
             self._tweet_rows(),
             len(self.tweet_ids),
             "tweets",

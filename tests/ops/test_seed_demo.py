@@ -146,9 +146,18 @@ def test_denormalised_counters_equal_the_rows():
         .count()
     )
     assert wrong_users == 0
+    for model in (Comment, Tweet):
+        wrong = (
+            model.objects.annotate(like_rows=Count("likes"))
+            .exclude(likes_count=models_f("like_rows"))
+            .count()
+        )
+        assert wrong == 0, model
     # And they are not all zero: the check above would pass on an empty update too.
     assert Video.objects.filter(likes_count__gt=0).count() > 50
     assert User.objects.filter(subscribers_count__gt=0).exists()
+    assert Comment.objects.filter(likes_count__gt=0).exists()
+    assert Tweet.objects.filter(likes_count__gt=0).exists()
 
 
 def models_f(name):

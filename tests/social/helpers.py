@@ -1,8 +1,10 @@
 """Small assertions shared by the social tests."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import F
 
-from social.models import Comment, Like, Subscription
+from social.models import Comment, Like, Subscription, Tweet
+from tests.factories import LikeFactory
 from tests.shapes import assert_error, iso, person  # noqa: F401 (re-exported)
 from videos.models import Video
 
@@ -35,8 +37,21 @@ def assert_counters_match_rows():
     for video in Video.objects.all():
         assert video.likes_count == Like.objects.filter(video=video).count(), video
         assert video.comments_count == Comment.objects.filter(video=video).count(), video
+    for comment in Comment.objects.all():
+        assert comment.likes_count == Like.objects.filter(comment=comment).count(), comment
+    for tweet in Tweet.objects.all():
+        assert tweet.likes_count == Like.objects.filter(tweet=tweet).count(), tweet
     for user in get_user_model().objects.all():
         assert user.subscribers_count == Subscription.objects.filter(channel=user).count(), user
         assert user.subscriptions_count == Subscription.objects.filter(subscriber=user).count(), (
             user
         )
+
+
+def add_like(user, target):
+    """A like of ``target`` (video, comment or tweet) as the service leaves it: the row and the
+    target's counter, for read tests."""
+    like = LikeFactory(user=user, **{target._meta.model_name: target})
+    type(target).objects.filter(pk=target.pk).update(likes_count=F("likes_count") + 1)
+    target.refresh_from_db(fields=["likes_count"])
+    return like

@@ -8,8 +8,9 @@ from rest_framework.exceptions import NotFound
 from social import services
 from social.models import Comment, Like
 from tests.conftest import bearer_client
-from tests.factories import CommentFactory, LikeFactory, UserFactory, VideoFactory
+from tests.factories import CommentFactory, UserFactory, VideoFactory
 from tests.social.helpers import (
+    add_like,
     assert_counters_match_rows,
     assert_error,
     assert_ok,
@@ -72,7 +73,7 @@ def test_anonymous_lists_comments_newest_first_with_counts(api_client, video, ot
     older = add_comment(video, author=other_user, content="first")
     newer = add_comment(video, content="second")
     for liker in UserFactory.create_batch(2):
-        LikeFactory(user=liker, comment=older)
+        add_like(liker, older)
 
     data = assert_ok(api_client.get(comments_url(video)), "Comments fetched successfully")
 
@@ -83,8 +84,8 @@ def test_anonymous_lists_comments_newest_first_with_counts(api_client, video, ot
 def test_signed_in_caller_sees_which_comments_they_like(other_client, other_user, video):
     liked = add_comment(video)
     not_liked = add_comment(video)
-    LikeFactory(user=other_user, comment=liked)
-    LikeFactory(user=UserFactory(), comment=not_liked)
+    add_like(other_user, liked)
+    add_like(UserFactory(), not_liked)
 
     data = assert_ok(other_client.get(comments_url(video)), "Comments fetched successfully")
 
@@ -140,8 +141,8 @@ def test_owner_lists_comments_of_their_unpublished_video(auth_client, hidden_vid
 def test_comment_list_query_budget(other_client, other_user, video, django_assert_max_num_queries):
     for author in UserFactory.create_batch(4):
         comment = add_comment(video, author=author)
-        LikeFactory(user=other_user, comment=comment)
-        LikeFactory(user=author, comment=comment)
+        add_like(other_user, comment)
+        add_like(author, comment)
 
     # 1 auth user, 2 video visibility check, 3 COUNT of comments,
     # 4 page of comments with authors joined and like count + isLiked as subqueries.
@@ -276,8 +277,8 @@ def comment(video, other_user):
 
 
 def test_author_edits_comment(other_client, other_user, comment):
-    LikeFactory(user=other_user, comment=comment)
-    LikeFactory(user=UserFactory(), comment=comment)
+    add_like(other_user, comment)
+    add_like(UserFactory(), comment)
     before = comment.updated_at
 
     response = other_client.patch(comment_url(comment), {"content": "  edited  "})
@@ -364,7 +365,7 @@ def test_invalid_edit_is_a_422_and_changes_nothing(other_client, comment, payloa
 
 
 def test_author_deletes_comment_and_its_likes(other_client, other_user, comment, video):
-    LikeFactory(user=other_user, comment=comment)
+    add_like(other_user, comment)
     kept = add_comment(video)
 
     data = assert_ok(other_client.delete(comment_url(comment)), "Comment deleted successfully")

@@ -9,6 +9,7 @@ from tests.conftest import bearer_client, tokens_for
 from tests.factories import CommentFactory, LikeFactory, TweetFactory, UserFactory, VideoFactory
 from tests.shapes import video_shape
 from tests.social.helpers import (
+    add_like,
     assert_counters_match_rows,
     assert_error,
     assert_ok,
@@ -116,7 +117,7 @@ def test_get_is_not_allowed_on_a_toggle(auth_client, video):
 
 def test_like_then_unlike_a_comment(auth_client, user, video):
     comment = CommentFactory(video=video)
-    LikeFactory(user=UserFactory(), comment=comment)
+    add_like(UserFactory(), comment)
     url = f"/api/v1/likes/toggle/c/{comment.pk}"
 
     assert assert_ok(auth_client.post(url), ADDED) == {"liked": True, "likesCount": 2}

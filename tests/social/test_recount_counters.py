@@ -1,11 +1,14 @@
 """manage.py recount_counters: rebuilds drifted counters from the rows, set-based."""
 
+import importlib
 import io
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command, load_command_class
 
+from social.models import Comment, Tweet
 from social.services import users_delete
 from tests.conftest import bearer_client
 from tests.factories import (
@@ -32,8 +35,11 @@ def run(*args):
 def test_repairs_every_drifted_counter():
     video, quiet_video = VideoFactory(), VideoFactory()
     LikeFactory.create_batch(3, video=video)
-    CommentFactory.create_batch(2, video=video)
-    LikeFactory(tweet=TweetFactory())  # tweet likes have no counter
+    comment = CommentFactory.create_batch(2, video=video)[0]
+    LikeFactory.create_batch(2, comment=comment)
+    tweet, quiet_tweet = TweetFactory(), TweetFactory()
+    LikeFactory(tweet=tweet)
+    Tweet.objects.filter(pk=quiet_tweet.pk).update(likes_count=3)
     channel = UserFactory()
     subscriptions = SubscriptionFactory.create_batch(2, channel=channel)
     # Drift in both directions: too low (factories skip counters) and too high.
@@ -47,12 +53,16 @@ def test_repairs_every_drifted_counter():
     channel.refresh_from_db()
     assert (video.likes_count, video.comments_count) == (3, 2)
     assert channel.subscribers_count == 2
+    assert Comment.objects.get(pk=comment.pk).likes_count == 2
+    assert Tweet.objects.get(pk=tweet.pk).likes_count == 1
     assert "Video.likes_count: 2 rows corrected" in output
     assert "Video.comments_count: 2 rows corrected" in output
+    assert "Comment.likes_count: 1 row corrected" in output
+    assert "Tweet.likes_count: 2 rows corrected" in output
     assert "User.subscribers_count: 1 row corrected" in output
     # Both subscribers were at 0 (the factory) except the one set to 5: all three were wrong.
     assert "User.subscriptions_count: 2 rows corrected" in output
-    assert "Done: 7 counters corrected." in output
+    assert "Done: 10 counters corrected." in output
 
 
 def test_second_run_changes_nothing():
@@ -77,9 +87,10 @@ def test_queries_do_not_grow_with_rows(django_assert_max_num_queries):
         LikeFactory(video=video)
         CommentFactory(video=video)
     # Per table: 1 COUNT for the progress bar; per batch: savepoint, lock, one UPDATE per
-    # counter, release; then the empty batch. 2 tables x (1 + 5 + 3) = 18, plus the
-    # published-video catalog row (one SELECT that it exists, one UPDATE): 20, whatever the rows.
-    with django_assert_max_num_queries(20):
+    # counter, release; then the empty batch. Videos and users (two counters each):
+    # 2 x (1 + 5 + 3) = 18; comments and tweets (one counter): 2 x (1 + 4 + 3) = 16; plus the
+    # published-video catalog row (one SELECT that it exists, one UPDATE): 36, whatever the rows.
+    with django_assert_max_num_queries(36):
         run()
     assert_counters_match_rows()
 
@@ -103,17 +114,39 @@ def test_deleting_users_through_the_service_keeps_other_counters_exact(auth_clie
     and subscriptions disappear from other people's counters."""
     video = VideoFactory()
     channel, fan = UserFactory(), UserFactory()
+    # Someone else's comment and tweet, liked by both (their counters must drop by one).
+    comment, tweet = CommentFactory(video=video, author=fan), TweetFactory(author=fan)
     for client in (auth_client, bearer_client(fan)):
         client.post(f"/api/v1/likes/toggle/v/{video.pk}")
         client.post(f"/api/v1/comments/{video.pk}", {"content": "hi"})
         client.post(f"/api/v1/subscriptions/c/{channel.pk}")
+        client.post(f"/api/v1/likes/toggle/c/{comment.pk}")
+        client.post(f"/api/v1/likes/toggle/t/{tweet.pk}")
     bearer_client(channel).post(f"/api/v1/subscriptions/c/{user.pk}")
+    assert Comment.objects.get(pk=comment.pk).likes_count == 2
 
     users_delete(users=User.objects.filter(pk=user.pk))
 
     video.refresh_from_db()
     channel.refresh_from_db()
-    assert (video.likes_count, video.comments_count) == (1, 1)
+    assert (video.likes_count, video.comments_count) == (1, 2)
+    assert Comment.objects.get(pk=comment.pk).likes_count == 1
+    assert Tweet.objects.get(pk=tweet.pk).likes_count == 1
     assert (channel.subscribers_count, channel.subscriptions_count) == (1, 0)
     assert not User.objects.filter(pk=user.pk).exists()
     assert_counters_match_rows()
+
+
+def test_the_migration_that_adds_the_likes_counters_counts_existing_likes():
+    migration = importlib.import_module("social.migrations.0002_likes_counters")
+    liked_comment, quiet_comment = CommentFactory(), CommentFactory()
+    LikeFactory.create_batch(3, comment=liked_comment)
+    tweet = TweetFactory()
+    LikeFactory.create_batch(2, tweet=tweet)
+    LikeFactory(video=VideoFactory())  # not theirs
+
+    migration.count_existing_likes(django_apps, schema_editor=None)
+
+    assert Comment.objects.get(pk=liked_comment.pk).likes_count == 3
+    assert Comment.objects.get(pk=quiet_comment.pk).likes_count == 0
+    assert Tweet.objects.get(pk=tweet.pk).likes_count == 2

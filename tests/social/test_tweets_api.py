@@ -6,8 +6,8 @@ import pytest
 
 from social.models import Like, Tweet
 from tests.conftest import bearer_client
-from tests.factories import LikeFactory, TweetFactory, UserFactory
-from tests.social.helpers import assert_error, assert_ok, assert_page, iso, person
+from tests.factories import TweetFactory, UserFactory
+from tests.social.helpers import add_like, assert_error, assert_ok, assert_page, iso, person
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def test_anonymous_lists_a_users_tweets_newest_first(api_client, user):
     newer = TweetFactory(author=user)
     TweetFactory()  # someone else's
     for liker in UserFactory.create_batch(3):
-        LikeFactory(user=liker, tweet=older)
+        add_like(liker, older)
 
     data = assert_ok(
         api_client.get(f"/api/v1/tweets/user/{user.pk}"), "Tweets fetched successfully"
@@ -110,7 +110,7 @@ def test_anonymous_lists_a_users_tweets_newest_first(api_client, user):
 
 def test_signed_in_caller_sees_their_likes(other_client, other_user, user):
     liked, plain = TweetFactory(author=user), TweetFactory(author=user)
-    LikeFactory(user=other_user, tweet=liked)
+    add_like(other_user, liked)
 
     data = assert_ok(
         other_client.get(f"/api/v1/tweets/user/{user.pk}"), "Tweets fetched successfully"
@@ -143,7 +143,7 @@ def test_tweets_are_paginated(api_client, user):
 def test_tweet_list_query_budget(other_client, other_user, user, django_assert_max_num_queries):
     for _ in range(4):
         tweet = TweetFactory(author=user)
-        LikeFactory(user=other_user, tweet=tweet)
+        add_like(other_user, tweet)
     # 1 auth user, 2 user exists, 3 COUNT of tweets,
     # 4 page of tweets with the author joined and like count + isLiked as subqueries.
     with django_assert_max_num_queries(4):
@@ -162,7 +162,7 @@ def tweet(user):
 
 
 def test_author_edits_tweet(auth_client, user, tweet):
-    LikeFactory(user=user, tweet=tweet)
+    add_like(user, tweet)
     before = tweet.updated_at
 
     data = assert_ok(
@@ -243,7 +243,7 @@ def test_invalid_tweet_edit_is_a_422_and_changes_nothing(auth_client, tweet, pay
 
 
 def test_author_deletes_tweet_and_its_likes(auth_client, other_user, tweet):
-    LikeFactory(user=other_user, tweet=tweet)
+    add_like(other_user, tweet)
     kept = TweetFactory()
 
     assert (

@@ -1,18 +1,17 @@
 """``manage.py recount_counters``: rebuild the denormalised counters from the rows they count."""
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from social.services import USER_COUNTERS, VIDEO_COUNTERS, counters_recount_batch
-from videos.models import Video
+from social.services import COUNTERS, counters_recount_batch
 from videos.services import video_catalog_recount
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute Video.likes_count, Video.comments_count, User.subscribers_count and "
-        "User.subscriptions_count from the likes, comments and subscriptions they count, and "
+        "Recompute Video.likes_count, Video.comments_count, Comment.likes_count, "
+        "Tweet.likes_count, User.subscribers_count and User.subscriptions_count from the likes, "
+        "comments and subscriptions they count, and "
         "print how many rows were corrected. Works in batches of rows (one set-based UPDATE per "
         "counter and batch, only rows whose value is wrong are written); each batch is locked "
         "while it is recounted, so it is safe to run on a live site."
@@ -34,9 +33,8 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size, no_progress, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
-        user_model = get_user_model()
         totals = {}
-        for model, counters in ((Video, VIDEO_COUNTERS), (user_model, USER_COUNTERS)):
+        for model, counters in COUNTERS.items():
             changed = dict.fromkeys(counters, 0)
             progress = tqdm(
                 total=model.objects.count(),

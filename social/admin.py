@@ -63,6 +63,12 @@ class TweetAdmin(_ReadOnlyContentAdmin):
     list_select_related = ["author"]
     search_fields = ["content", "author__username", "author__fullname"]
 
+    def delete_model(self, request, obj):
+        services.tweets_delete(tweets=Tweet.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.tweets_delete(tweets=queryset)
+
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
     """Visible, never written here: no add, no change, no delete action or delete page.

@@ -12,8 +12,9 @@ class Comment(UUIDv7Model):
     )
     content = models.CharField(max_length=2000)
     # Likes of this row, kept exact by social.services (see its counter rule); recount_counters
-    # rebuilds it from the rows.
-    likes_count = models.PositiveIntegerField(default=0)
+    # rebuilds it from the rows. A database default too: a worker of the previous release still
+    # running during a deploy inserts rows without the column.
+    likes_count = models.PositiveIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -34,8 +35,9 @@ class Tweet(UUIDv7Model):
     )
     content = models.CharField(max_length=280)
     # Likes of this row, kept exact by social.services (see its counter rule); recount_counters
-    # rebuilds it from the rows.
-    likes_count = models.PositiveIntegerField(default=0)
+    # rebuilds it from the rows. A database default too: a worker of the previous release still
+    # running during a deploy inserts rows without the column.
+    likes_count = models.PositiveIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,6 +9,12 @@ each sees the previous one's result, and "delete if present, else create" can ne
 row nor fail on the unique constraint. ``NO KEY UPDATE`` (not ``UPDATE``) because inserting a like
 or comment takes a ``KEY SHARE`` lock on the same row through its foreign key; the weaker lock
 does not conflict with that, so comment creation is not serialised behind toggles.
+
+Lock order, for everything that deletes: the rows being deleted and the rows whose counters
+change are locked first, videos, then comments, then tweets (each in primary-key order), and
+only then are rows deleted (a delete removes a comment's likes before the comment). A toggle
+locks its target before it touches a like, so both orders agree and two writers never wait for
+each other in a cycle.
 """
 
 import uuid
@@ -42,8 +48,8 @@ NOT_ALLOWED_TO_DELETE_TWEET = "You are not allowed to delete this tweet"
 
 
 def _decrement(field, by=1):
-    # Never below zero: a counter that drifted (rows deleted behind the services' back, e.g. a
-    # user removed in the admin) must not turn an unlike into a CHECK violation (a 500).
+    # Never below zero: a counter that drifted (rows deleted behind the services' back, e.g. raw
+    # SQL or a shell) must not turn an unlike into a CHECK violation (a 500).
     # `recount_counters` repairs drift.
     return Greatest(F(field) - by, Value(0))
 
@@ -113,9 +119,16 @@ def comments_delete(*, comments):
         .distinct()
     )
     _lock_videos(video_ids)
+    _lock_rows(Comment, comment_ids)
     deleted, _ = Comment.objects.filter(pk__in=comment_ids).delete()
     counters_recount_videos(video_ids=video_ids)
     return deleted
+
+
+def lock_comments_of_videos(video_ids):
+    """Lock the comments of videos about to be deleted (with the videos already locked): the
+    delete removes their likes first, and a like toggle holds a comment before its like."""
+    _lock_rows(Comment, Comment.objects.filter(video_id__in=video_ids).values("pk"))
 
 
 def _lock_videos(video_ids):
@@ -141,6 +154,16 @@ def tweet_create(*, author, content):
     # A new tweet has no likes yet; this is what the list annotates.
     tweet.is_liked = False
     return tweet
+
+
+@transaction.atomic
+def tweets_delete(*, tweets):
+    """Delete many tweets at once (admin moderation); their likes go with them. The tweets are
+    locked first (see the lock order above). Returns how many rows were deleted."""
+    tweet_ids = list(tweets.values_list("pk", flat=True))
+    _lock_rows(Tweet, tweet_ids)
+    deleted, _ = Tweet.objects.filter(pk__in=tweet_ids).delete()
+    return deleted
 
 
 @transaction.atomic
@@ -300,19 +323,33 @@ def users_delete(*, users):
         .select_for_update()
         .values_list("pk", flat=True)
     )
-    video_ids = set(
-        Like.objects.filter(user_id__in=user_ids, video__isnull=False).values_list(
-            "video_id", flat=True
+    # Their own videos, comments and tweets go too (with their likes and comments), so they are
+    # locked as well: every row this delete removes or recounts, in the module's lock order.
+    video_ids = (
+        set(
+            Like.objects.filter(user_id__in=user_ids, video__isnull=False).values_list(
+                "video_id", flat=True
+            )
         )
-    ) | set(Comment.objects.filter(author_id__in=user_ids).values_list("video_id", flat=True))
+        | set(Comment.objects.filter(author_id__in=user_ids).values_list("video_id", flat=True))
+        | set(Video.objects.filter(owner_id__in=user_ids).values_list("pk", flat=True))
+    )
     related_user_ids = set(
         Subscription.objects.filter(subscriber_id__in=user_ids).values_list("channel_id", flat=True)
     ) | set(
         Subscription.objects.filter(channel_id__in=user_ids).values_list("subscriber_id", flat=True)
     )
     liked = Like.objects.filter(user_id__in=user_ids)
-    comment_ids = set(liked.filter(comment__isnull=False).values_list("comment_id", flat=True))
-    tweet_ids = set(liked.filter(tweet__isnull=False).values_list("tweet_id", flat=True))
+    comment_ids = set(
+        liked.filter(comment__isnull=False).values_list("comment_id", flat=True)
+    ) | set(
+        Comment.objects.filter(
+            Q(author_id__in=user_ids) | Q(video__owner_id__in=user_ids)
+        ).values_list("pk", flat=True)
+    )
+    tweet_ids = set(liked.filter(tweet__isnull=False).values_list("tweet_id", flat=True)) | set(
+        Tweet.objects.filter(author_id__in=user_ids).values_list("pk", flat=True)
+    )
     _lock_videos(video_ids)
     _lock_rows(Comment, comment_ids)
     _lock_rows(Tweet, tweet_ids)

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied
 
+from social.services import lock_comments_of_videos
 from videos import list_cache
 from videos.models import Video, VideoCatalog, WatchHistory
 from videos.selectors import video_detail_for_viewer, video_get_for_viewer, visible_videos_q
@@ -205,6 +206,7 @@ def video_delete(*, video_id, actor):
     its two files once the deletion has committed."""
     with transaction.atomic():
         video = _locked(video_id, actor, NOT_AUTHORIZED_TO_DELETE)
+        lock_comments_of_videos([video.pk])
         _delete_after_commit(
             (video_storage, video.video_file.name), (default_storage, video.thumbnail.name)
         )
@@ -221,12 +223,15 @@ def video_delete_many(*, videos):
     rows = list(
         Video.objects.select_for_update()
         .filter(pk__in=ids)
+        .order_by("pk")
         .values_list("pk", "video_file", "thumbnail")
     )
     files = []
     for _, video_name, thumbnail_name in rows:
         files += [(video_storage, video_name), (default_storage, thumbnail_name)]
-    Video.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
+    locked_ids = [pk for pk, _, _ in rows]
+    lock_comments_of_videos(locked_ids)
+    Video.objects.filter(pk__in=locked_ids).delete()
     _delete_after_commit(*files)
     if rows:
         list_cache.bump()

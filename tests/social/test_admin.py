@@ -179,6 +179,17 @@ def test_bulk_delete_tweets(admin_client):
     assert not Like.objects.exists()
 
 
+def test_deleting_one_tweet_in_the_admin_removes_its_likes(admin_client):
+    tweet, kept = TweetFactory(), TweetFactory()
+    LikeFactory(tweet=tweet)
+
+    response = admin_client.post(f"/admin/social/tweet/{tweet.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert list(Tweet.objects.all()) == [kept]
+    assert not Like.objects.exists()
+
+
 @pytest.mark.parametrize("model_name", ["comment", "tweet", "like", "subscription"])
 def test_nothing_can_be_added_in_the_admin(admin_client, model_name):
     assert admin_client.get(f"/admin/social/{model_name}/add/").status_code == 403

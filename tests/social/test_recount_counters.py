@@ -2,11 +2,13 @@
 
 import importlib
 import io
+import uuid
 
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command, load_command_class
+from django.db import connection
 
 from social.models import Comment, Tweet
 from social.services import users_delete
@@ -138,7 +140,7 @@ def test_deleting_users_through_the_service_keeps_other_counters_exact(auth_clie
 
 
 def test_the_migration_that_adds_the_likes_counters_counts_existing_likes():
-    migration = importlib.import_module("social.migrations.0002_likes_counters")
+    migration = importlib.import_module("social.migrations.0003_count_existing_likes")
     liked_comment, quiet_comment = CommentFactory(), CommentFactory()
     LikeFactory.create_batch(3, comment=liked_comment)
     tweet = TweetFactory()
@@ -150,3 +152,16 @@ def test_the_migration_that_adds_the_likes_counters_counts_existing_likes():
     assert Comment.objects.get(pk=liked_comment.pk).likes_count == 3
     assert Comment.objects.get(pk=quiet_comment.pk).likes_count == 0
     assert Tweet.objects.get(pk=tweet.pk).likes_count == 2
+
+
+def test_a_row_written_without_the_counter_column_starts_at_zero():
+    """What a worker of the previous release does during a deploy: no likes_count column."""
+    author, new_id = UserFactory(), uuid.uuid4()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO social_tweet (id, author_id, content, created_at, updated_at) "
+            "VALUES (%s, %s, 'from an old worker', now(), now())",
+            [new_id, author.pk],
+        )
+
+    assert Tweet.objects.get(pk=new_id).likes_count == 0

@@ -145,7 +145,7 @@ def test_tweet_list_query_budget(other_client, other_user, user, django_assert_m
         tweet = TweetFactory(author=user)
         add_like(other_user, tweet)
     # 1 auth user, 2 user exists, 3 COUNT of tweets,
-    # 4 page of tweets with the author joined and like count + isLiked as subqueries.
+    # 4 page of tweets with the author joined, likes_count and an isLiked Exists.
     with django_assert_max_num_queries(4):
         response = other_client.get(f"/api/v1/tweets/user/{user.pk}")
     docs = response.json()["data"]["docs"]

@@ -34,10 +34,7 @@ class Tweet(UUIDv7Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tweets"
     )
     content = models.CharField(max_length=280)
-    # Likes of this row, kept exact by social.services (see its counter rule); recount_counters
-    # rebuilds it from the rows. A database default too: a worker of the previous release still
-    # running during a deploy inserts rows without the column.
-    likes_count = models.PositiveIntegerField(default=0, db_default=0)
+    likes_count = models.PositiveIntegerField(default=0, db_default=0)  # as Comment.likes_count
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -118,7 +118,7 @@ def comments_delete(*, comments):
         .values_list("video_id", flat=True)
         .distinct()
     )
-    _lock_videos(video_ids)
+    _lock_rows(Video, video_ids)
     _lock_rows(Comment, comment_ids)
     deleted, _ = Comment.objects.filter(pk__in=comment_ids).delete()
     counters_recount_videos(video_ids=video_ids)
@@ -129,10 +129,6 @@ def lock_comments_of_videos(video_ids):
     """Lock the comments of videos about to be deleted (with the videos already locked): the
     delete removes their likes first, and a like toggle holds a comment before its like."""
     _lock_rows(Comment, Comment.objects.filter(video_id__in=video_ids).values("pk"))
-
-
-def _lock_videos(video_ids):
-    _lock_rows(Video, video_ids)
 
 
 def _lock_rows(model, ids):
@@ -350,7 +346,7 @@ def users_delete(*, users):
     tweet_ids = set(liked.filter(tweet__isnull=False).values_list("tweet_id", flat=True)) | set(
         Tweet.objects.filter(author_id__in=user_ids).values_list("pk", flat=True)
     )
-    _lock_videos(video_ids)
+    _lock_rows(Video, video_ids)
     _lock_rows(Comment, comment_ids)
     _lock_rows(Tweet, tweet_ids)
     _lock_rows(User, related_user_ids)

@@ -7,8 +7,8 @@ skips the ORM and the serializer, which is where the request's time goes.
 Freshness, decided:
 - Anything that changes what a list shows structurally — a video published, edited, hidden or
   deleted, an owner renamed or given a new avatar, a user deactivated or deleted — bumps a
-  version, at once and again after the transaction commits, and every cached page of the older version is dead
-  at once. Model saves of videos and users and deletions of users bump it through signals (so
+  version, at once and again after the transaction commits, and every cached page of the older
+  version is dead at once. Model saves of videos and users and deletions of users bump it through signals (so
   admin edits are covered); video deletions and the services that write with
   ``QuerySet.update()`` call ``bump()`` themselves.
 - A video deleted with ``Model.delete()`` outside the services (a shell) is, like raw SQL, a

@@ -1,15 +1,19 @@
 """Staff moderation of users: Django's UserAdmin adapted to our model (no first/last name,
-lower-case usernames and emails, denormalised counters read-only)."""
+lower-case usernames and emails, denormalised counters read-only).
+
+Saves go through ``accounts.services`` (so the caches follow). Deleting a user cascades into
+every other app, so ``ops.admin`` registers this class with the cross-app delete.
+"""
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.selectors import user_identity_taken
-from accounts.services import user_deactivate_many, user_delete_many
+from accounts.services import user_deactivate_many, user_password_set_by_staff, user_save_by_staff
 
 
 class _NormalisedIdentityMixin:
@@ -43,10 +47,20 @@ class UserAdminChangeForm(_NormalisedIdentityMixin, UserChangeForm):
         fields = "__all__"
 
 
-@admin.register(User)
+class UserAdminPasswordChangeForm(AdminPasswordChangeForm):
+    """Django's form, saving through the service: earlier tokens stop working at once."""
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        if commit:
+            user_password_set_by_staff(user=user)
+        return user
+
+
 class UserAdmin(DjangoUserAdmin):
     form = UserAdminChangeForm
     add_form = UserAdminCreationForm
+    change_password_form = UserAdminPasswordChangeForm
 
     # Plain columns only: the changelist costs the same few queries whatever the page size.
     list_display = ("username", "email", "fullname", "is_active", "is_staff", "created_at")
@@ -99,12 +113,8 @@ class UserAdmin(DjangoUserAdmin):
     )
     actions = ["deactivate_users"]
 
-    def delete_model(self, request, obj):
-        user_delete_many(users=type(obj).objects.filter(pk=obj.pk))
-
-    def delete_queryset(self, request, queryset):
-        # Through the service: media files deleted, other users' counters kept exact.
-        user_delete_many(users=queryset)
+    def save_model(self, request, obj, form, change):
+        user_save_by_staff(user=obj, changed_fields=form.changed_data if change else [])
 
     @admin.action(description=_("Deactivate selected users"), permissions=["change"])
     def deactivate_users(self, request, queryset):

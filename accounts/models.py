@@ -6,6 +6,11 @@ from django.db.models.functions import Lower
 
 from viztube.models import UUIDv7Model
 
+# The person shape: what a user shows inside another object (a video's owner, a comment's
+# author). Defined once: the serializer shows these, joined users load only these, and a change
+# to one of them retires cached list pages.
+PERSON_FIELDS = ("id", "username", "fullname", "avatar")
+
 USERNAME_PATTERN = r"^[a-z0-9_.]{3,30}$"
 
 

@@ -5,10 +5,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-# What a user shows inside another object: the person shape (api.md §1) and, in a video's detail,
-# the channel's subscriber count. A user joined into a video, comment or tweet query loads only
-# these columns: not the password hash, email or flags it would never show.
-PERSON_FIELDS = frozenset({"id", "username", "fullname", "avatar", "subscribers_count"})
+from accounts.models import PERSON_FIELDS
+
+# A user joined into a video, comment or tweet query loads only the person shape's columns and,
+# for a video's detail, the channel's subscriber count: not the password hash, email or flags
+# it would never show.
+JOINED_USER_FIELDS = frozenset({*PERSON_FIELDS, "subscribers_count"})
 
 
 def person_defer(relation):
@@ -17,7 +19,7 @@ def person_defer(relation):
     return [
         f"{relation}__{field.name}"
         for field in get_user_model()._meta.concrete_fields
-        if field.name not in PERSON_FIELDS
+        if field.name not in JOINED_USER_FIELDS
     ]
 
 

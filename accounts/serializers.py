@@ -8,13 +8,13 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from accounts.models import USERNAME_PATTERN
-from viztube.api.exceptions import FieldProblem, UnprocessableEntity
-from viztube.storage import file_url
-from viztube.uploads import clean_image
+from media.storage import file_url
+from viztube.api.exceptions import FieldProblem
 
 
 class PersonSerializer(serializers.Serializer):
-    """The person shape used wherever a user appears inside another object (api.md §1)."""
+    """The person shape used wherever a user appears inside another object
+    (``accounts.models.PERSON_FIELDS``)."""
 
     id = serializers.UUIDField(read_only=True)
     username = serializers.CharField(read_only=True)
@@ -132,8 +132,8 @@ class AccountFieldsSerializer(serializers.Serializer):
 
 
 class RegisterInputSerializer(AccountFieldsSerializer):
-    """Multipart registration. Every check, images included, runs here, before anything is
-    stored. ``avatar``/``coverImage`` leave as re-encoded ``ContentFile``s (``clean_image``).
+    """Multipart registration: the fields and the password rules. The images' content is
+    checked by the service (``media.validation``), before anything is stored.
 
     The password is capped at 128 characters: long enough for any passphrase, short enough
     that nobody can make us hash megabytes.
@@ -164,14 +164,6 @@ class RegisterInputSerializer(AccountFieldsSerializer):
             _validate_password(attrs["password"], user=would_be_user, field="password")
         except serializers.ValidationError as exc:
             errors.update(exc.detail)
-        # 413 (too large) leaves at once; 422s are gathered with the password's.
-        for field in ("avatar", "coverImage"):
-            if attrs.get(field) is None:
-                continue
-            try:
-                attrs[field] = clean_image(attrs[field], field=field)
-            except UnprocessableEntity as exc:
-                errors.update(exc.detail)
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -235,8 +227,8 @@ class ChangePasswordInputSerializer(serializers.Serializer):
 
 
 class _ImageInputSerializer(serializers.Serializer):
-    """One uploaded image, returned re-encoded by ``clean_image`` (413 too large, 422 not a
-    usable image). A missing file is a 422 whose message names it, not "Validation failed"."""
+    """One uploaded image; its content is checked by the service (``media.validation``).
+    A missing file is a 422 whose message names it, not "Validation failed"."""
 
     image_field = ""
     required_message = ""
@@ -247,7 +239,7 @@ class _ImageInputSerializer(serializers.Serializer):
             raise FieldProblem(
                 self.required_message, fields={self.image_field: [self.required_message]}
             )
-        return {self.image_field: clean_image(upload, field=self.image_field)}
+        return {self.image_field: upload}
 
 
 class AvatarInputSerializer(_ImageInputSerializer):

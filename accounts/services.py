@@ -15,9 +15,9 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework import exceptions, status
 
 from accounts import user_cache
+from accounts.models import PERSON_FIELDS
 from accounts.selectors import user_identity_taken, user_username_for_email
 from accounts.tokens import (
     TokenPair,
@@ -25,12 +25,10 @@ from accounts.tokens import (
     refresh_tokens_revoke_all,
     token_pair_issue,
 )
-from social.services import users_delete
-from videos import list_cache
-from videos.models import Video
-from videos.services import video_delete_many
-from viztube.api.exceptions import BadRequest, DependencyFailed, FieldProblem
-from viztube.media_errors import MediaStorageError
+from media.services import media_delete, media_store
+from media.validation import clean_images
+from viztube import errors
+from viztube.api import page_cache
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +43,7 @@ def _taken_problem(taken, message=None):
     fields = {name: [TAKEN_MESSAGES[name]] for name, is_taken in taken.items() if is_taken}
     if message is None:
         message = next(iter(fields.values()))[0] if len(fields) == 1 else DUPLICATE_USER
-    return FieldProblem(message, fields=fields, status_code=status.HTTP_409_CONFLICT)
+    return errors.Conflict(message, fields=fields)
 
 
 # --- images -----------------------------------------------------------------------------------
@@ -56,33 +54,23 @@ def _image_store(*, user, field_name, content) -> str:
     field = user._meta.get_field(field_name)
     extension = PurePosixPath(content.name or "").suffix.lstrip(".") or "img"
     name = field.generate_filename(user, f"{secrets.token_hex(16)}.{extension}")
-    try:
-        return field.storage.save(name, content, max_length=field.max_length)
-    except MediaStorageError as exc:
-        logger.warning("Storing %s failed: %s", name, exc)
-        raise DependencyFailed() from exc
-
-
-def _image_delete(*, storage, name):
-    """Best effort: a file we cannot delete is logged, never turned into an error answer."""
-    if not name:
-        return
-    try:
-        storage.delete(name)
-    except Exception:
-        logger.exception("Could not delete stored file %s", name)
+    return media_store(
+        storage=field.storage, name=name, content=content, max_length=field.max_length
+    )
 
 
 # --- registration and login -------------------------------------------------------------------
 
 
 def user_register(*, username, email, fullname, password, avatar, cover_image=None):
-    """Create an account. ``avatar``/``cover_image`` are already cleaned (``clean_image``).
+    """Create an account; ``avatar`` and ``cover_image`` are validated and re-encoded first.
 
     409 when the username or email is taken, also when a concurrent registration wins the
     race between our pre-check and the insert (the files saved meanwhile are deleted).
     """
     User = get_user_model()
+    images = clean_images(avatar=avatar, coverImage=cover_image)
+    avatar, cover_image = images["avatar"], images["coverImage"]
     taken = user_identity_taken(username=username, email=email)
     if any(taken.values()):
         raise _taken_problem(taken, DUPLICATE_USER)
@@ -118,19 +106,13 @@ def user_register(*, username, email, fullname, password, avatar, cover_image=No
 def _delete_all(user, names):
     # Both image fields live in the default storage.
     for name in names:
-        _image_delete(storage=user.avatar.storage, name=name)
+        media_delete(storage=user.avatar.storage, name=name)
 
 
-class LoginLockedOut(exceptions.APIException):
-    """429 from django-axes' per-account lockout; ``wait`` becomes ``Retry-After``."""
+class LoginLockedOut(errors.TryLater):
+    """django-axes' per-account lockout; ``wait`` is how long it lasts."""
 
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = "Too many failed login attempts for this account; try again later"
-    default_code = "locked_out"
-
-    def __init__(self, wait):
-        super().__init__()
-        self.wait = wait
+    default_message = "Too many failed login attempts for this account; try again later"
 
 
 def user_login(*, request, password, email=None, username=None):
@@ -156,7 +138,7 @@ def user_login(*, request, password, email=None, username=None):
         if getattr(request, "axes_locked_out", False):
             # django-axes refused this (account, address) pair before checking the password.
             raise LoginLockedOut(wait=settings.AXES_COOLOFF_TIME.total_seconds())
-        raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS)
+        raise errors.InvalidCredentials(INVALID_CREDENTIALS)
     # What django.contrib.auth.login() would announce: django-axes resets the failure count,
     # Django records last_login.
     user_logged_in.send(sender=type(user), request=request, user=user)
@@ -177,11 +159,45 @@ def user_change_password(*, user, old_password, new_password) -> TokenPair:
     blacklisted so that the token tables tell the truth.
     """
     if not user.check_password(old_password):
-        raise BadRequest("Invalid old password")
+        raise errors.InvalidRequest("Invalid old password")
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
+    _user_changed(user=user, fields=["password"])
     refresh_tokens_revoke_all(user_ids=[user.pk])
     return token_pair_issue(user=user)
+
+
+# --- caches -----------------------------------------------------------------------------------
+
+# A user's fields that cached list pages show: the person shape, and whether the account is
+# active (a deactivation takes effect everywhere at once).
+LISTED_USER_FIELDS = frozenset({*PERSON_FIELDS, "is_active"})
+
+
+def _user_changed(*, user, fields):
+    """Retire what caches the user after ``fields`` changed: the authentication's copy
+    always, the cached list pages when a field they show changed."""
+    user_cache.forget(user.pk)
+    if LISTED_USER_FIELDS & set(fields):
+        page_cache.bump()
+
+
+def user_save_by_staff(*, user, changed_fields):
+    """A staff edit in the admin: saved, then the caches retired like any other change."""
+    user.save()
+    if changed_fields:
+        _user_changed(user=user, fields=changed_fields)
+    return user
+
+
+@transaction.atomic
+def user_password_set_by_staff(*, user):
+    """Save a password that staff set (``user.set_password`` done): every earlier token of the
+    user stops working, as after the user's own change."""
+    user.save()
+    refresh_tokens_revoke_all(user_ids=[user.pk])
+    _user_changed(user=user, fields=["password"])
+    return user
 
 
 # --- profile ----------------------------------------------------------------------------------
@@ -216,6 +232,7 @@ def user_update_account(*, user, **changes):
     try:
         with transaction.atomic():
             user.save(update_fields=[*changes, "updated_at"])
+            _user_changed(user=user, fields=changes)
     except IntegrityError:
         user.refresh_from_db()
         raise _taken_problem(
@@ -226,9 +243,10 @@ def user_update_account(*, user, **changes):
     return user
 
 
-def _user_replace_image(*, user, field_name, content):
+def _user_replace_image(*, user, field_name, request_field, content):
     """Store the new image, point the row at it, delete the old file after commit."""
     User = get_user_model()
+    content = clean_images(**{request_field: content})[request_field]
     new_name = _image_store(user=user, field_name=field_name, content=content)
     storage = user._meta.get_field(field_name).storage
     try:
@@ -239,14 +257,14 @@ def _user_replace_image(*, user, field_name, content):
             old_name = getattr(locked, field_name).name
             now = timezone.now()
             User.objects.filter(pk=user.pk).update(**{field_name: new_name, "updated_at": now})
-            list_cache.bump()  # lists show the owner's avatar
+            page_cache.bump()  # lists show the owner's avatar
             user_cache.forget(user.pk)
             if old_name and old_name != new_name:
                 transaction.on_commit(
-                    lambda: _image_delete(storage=storage, name=old_name), robust=True
+                    lambda: media_delete(storage=storage, name=old_name), robust=True
                 )
     except BaseException:
-        _image_delete(storage=storage, name=new_name)
+        media_delete(storage=storage, name=new_name)
         raise
     getattr(user, field_name).name = new_name
     user.updated_at = now
@@ -254,11 +272,15 @@ def _user_replace_image(*, user, field_name, content):
 
 
 def user_update_avatar(*, user, avatar):
-    return _user_replace_image(user=user, field_name="avatar", content=avatar)
+    return _user_replace_image(
+        user=user, field_name="avatar", request_field="avatar", content=avatar
+    )
 
 
 def user_update_cover_image(*, user, cover_image):
-    return _user_replace_image(user=user, field_name="cover_image", content=cover_image)
+    return _user_replace_image(
+        user=user, field_name="cover_image", request_field="coverImage", content=cover_image
+    )
 
 
 # --- moderation -------------------------------------------------------------------------------
@@ -274,28 +296,7 @@ def user_deactivate_many(*, user_ids) -> int:
         .objects.filter(pk__in=user_ids, is_active=True)
         .update(is_active=False, updated_at=timezone.now())
     )
-    list_cache.bump()
+    page_cache.bump()
     user_cache.forget(*user_ids)
     refresh_tokens_revoke_all(user_ids=user_ids)
     return count
-
-
-@transaction.atomic
-def user_delete_many(*, users) -> int:
-    """Staff moderation: delete users with everything they own, leaving no orphan and no drift.
-
-    Their videos go through the videos service (both media files deleted after the commit);
-    the users go through the social service, which keeps other people's like, comment and
-    subscriber counters exact; their avatars and covers are deleted after the commit.
-    """
-    images = [name for pair in users.values_list("avatar", "cover_image") for name in pair if name]
-    video_delete_many(videos=Video.objects.filter(owner__in=users))
-    deleted = users_delete(users=users)
-    storage = get_user_model()._meta.get_field("avatar").storage
-
-    def delete_images():
-        for name in images:
-            _image_delete(storage=storage, name=name)
-
-    transaction.on_commit(delete_images)
-    return deleted

@@ -14,14 +14,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from viztube.api.authentication import ACCESS_COOKIE, REFRESH_COOKIE
+from accounts.authentication import ACCESS_COOKIE, REFRESH_COOKIE
+from viztube import errors
 
 INVALID_REFRESH_TOKEN = "Invalid refresh token"  # noqa: S105 (a message)
 REFRESH_TOKEN_REQUIRED = "Refresh token is required"  # noqa: S105 (a message)
@@ -74,7 +74,7 @@ def refresh_token_rotate(*, raw_token: str):
     or logged out, user gone or inactive, password changed) is the same 401 "Invalid refresh token".
     The claim and the new pair are one transaction: if issuing fails, the old token stays usable.
     """
-    invalid = exceptions.AuthenticationFailed(INVALID_REFRESH_TOKEN)
+    invalid = errors.InvalidCredentials(INVALID_REFRESH_TOKEN)
     refresh = _parse_refresh(raw_token)
     if refresh is None:
         raise invalid

@@ -10,6 +10,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from accounts.authentication import (
+    REFRESH_COOKIE,
+    CredentialsEndpointAuthentication,
+    enforce_trusted_origin,
+)
 from accounts.serializers import (
     AccountFieldsSerializer,
     AvatarInputSerializer,
@@ -36,11 +41,6 @@ from accounts.tokens import (
     auth_cookies_clear,
     auth_cookies_set,
     refresh_token_rotate,
-)
-from viztube.api.authentication import (
-    REFRESH_COOKIE,
-    CredentialsEndpointAuthentication,
-    enforce_trusted_origin,
 )
 from viztube.api.envelope import created, ok
 from viztube.api.schema import api_doc

@@ -42,8 +42,8 @@ from rest_framework.test import APIClient  # noqa: E402
 from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
 from dashboard.selectors import channel_stats, channel_videos  # noqa: E402
+from social.counters import recount_videos  # noqa: E402
 from social.models import Comment, Like  # noqa: E402
-from social.services import counters_recount_videos  # noqa: E402
 from videos.models import Video  # noqa: E402
 from viztube.api.pagination import PageRequest, paginate  # noqa: E402
 
@@ -116,7 +116,7 @@ def build():
         [Like(user=fans[n % FANS], comment=comments[n]) for n in range(COMMENT_LIKES)],
     )
     with transaction.atomic():
-        counters_recount_videos(video_ids=Video.objects.values("pk"))
+        recount_videos(video_ids=Video.objects.values("pk"))
     User.objects.filter(pk=channel.pk).update(subscribers_count=FANS)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")

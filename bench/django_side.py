@@ -108,7 +108,7 @@ def facts(args):
     password = summary.get("demo_password")
     if not password:
         try:
-            from viztube.seeding import DEMO_PASSWORD as password
+            from ops.seeding import DEMO_PASSWORD as password
         except ImportError:
             password = os.environ.get("BENCH_PASSWORD", "")
     # The bench's own cache database starts empty: no view de-duplication or throttle state

@@ -142,7 +142,7 @@ def storage_child(video, chunk_bytes):
     from django.core.files.storage import storages
     from django.core.handlers.wsgi import WSGIRequest
 
-    from viztube.cloudinary_backends import upload_chunk_bytes
+    from media.cloudinary_backends import upload_chunk_bytes
 
     if chunk_bytes:
         settings.CLOUDINARY_UPLOAD_CHUNK_BYTES = chunk_bytes

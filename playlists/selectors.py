@@ -10,10 +10,10 @@ caller that a private video exists (and would disagree with the list the detail 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
-from rest_framework.exceptions import NotFound
 
 from playlists.models import Playlist, PlaylistVideo
 from videos.selectors import visible_videos, visible_videos_q, with_owner
+from viztube import errors
 from viztube.api.pagination import paginate
 
 PLAYLIST_NOT_FOUND = "Playlist not found"
@@ -55,7 +55,7 @@ def playlist_list_for_user(*, user_id, viewer, page_request):
     Deactivated users are not filtered out: their videos stay readable too (videos.selectors
     does not look at ``is_active``), and their playlists follow the same rule."""
     if not get_user_model().objects.filter(pk=user_id).exists():
-        raise NotFound(USER_NOT_FOUND)
+        raise errors.NotFound(USER_NOT_FOUND)
     playlists = with_summary(
         Playlist.objects.filter(owner_id=user_id).order_by("-created_at", "-id"), viewer
     )
@@ -67,7 +67,7 @@ def playlist_get_summary(*, playlist_id, viewer):
     try:
         return with_summary(Playlist.objects.all(), viewer).get(pk=playlist_id)
     except Playlist.DoesNotExist:
-        raise NotFound(PLAYLIST_NOT_FOUND) from None
+        raise errors.NotFound(PLAYLIST_NOT_FOUND) from None
 
 
 def playlist_detail_get(*, playlist_id, viewer, page_request):
@@ -83,7 +83,7 @@ def playlist_detail_get(*, playlist_id, viewer, page_request):
     try:
         playlist = playlists.get(pk=playlist_id)
     except Playlist.DoesNotExist:
-        raise NotFound(PLAYLIST_NOT_FOUND) from None
+        raise errors.NotFound(PLAYLIST_NOT_FOUND) from None
 
     # One row per video: (playlist, video) is unique. The F() reuses the join of the filter, so
     # added_at is this playlist's entry; the entry id breaks ties (UUIDv7 is time-ordered).

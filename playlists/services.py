@@ -8,13 +8,12 @@ concurrent delete of the playlist cannot slip between the check and the write.
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied
 
 from playlists.models import Playlist, PlaylistVideo
 from playlists.selectors import PLAYLIST_NOT_FOUND
 from videos.models import Video
 from videos.selectors import video_get_for_viewer
-from viztube.api.exceptions import Conflict
+from viztube import errors
 
 VIDEO_ALREADY_IN_PLAYLIST = "Video already in playlist"
 VIDEO_NOT_IN_PLAYLIST = "Video not in playlist"
@@ -26,9 +25,9 @@ def _playlist_for_write(*, playlist_id, user, verb):
     try:
         playlist = Playlist.objects.select_for_update(of=("self",)).get(pk=playlist_id)
     except Playlist.DoesNotExist:
-        raise NotFound(PLAYLIST_NOT_FOUND) from None
+        raise errors.NotFound(PLAYLIST_NOT_FOUND) from None
     if playlist.owner_id != user.pk:
-        raise PermissionDenied(f"You are not authorized to {verb} this playlist")
+        raise errors.NotAllowed(f"You are not authorized to {verb} this playlist")
     return playlist
 
 
@@ -84,7 +83,7 @@ def playlist_video_add(*, playlist_id, video_id, user) -> Playlist:
     except IntegrityError as exc:
         if _constraint_of(exc) != ENTRY_UNIQUE_CONSTRAINT:
             raise
-        raise Conflict(VIDEO_ALREADY_IN_PLAYLIST) from None
+        raise errors.Conflict(VIDEO_ALREADY_IN_PLAYLIST) from None
     _touch(playlist)
     return playlist
 
@@ -99,7 +98,7 @@ def playlist_video_remove(*, playlist_id, video_id, user) -> None:
     playlist = _playlist_for_write(playlist_id=playlist_id, user=user, verb="edit")
     removed, _ = PlaylistVideo.objects.filter(playlist=playlist, video_id=video_id).delete()
     if not removed:
-        raise NotFound(VIDEO_NOT_IN_PLAYLIST)
+        raise errors.NotFound(VIDEO_NOT_IN_PLAYLIST)
     _touch(playlist)
 
 

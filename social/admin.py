@@ -2,7 +2,8 @@
 
 Nothing here writes a counted row behind the services' back: comments and tweets cannot be added
 or edited in the admin (staff moderate by deleting, not by rewriting users' words), deleting
-comments goes through ``social.services`` so ``Video.comments_count`` stays exact, and likes and
+them goes through the cross-app deletes (``ops.admin`` registers ``CommentAdmin`` and
+``TweetAdmin`` with them) so ``Video.comments_count`` stays exact, and likes and
 subscriptions cannot be added, changed or deleted here directly (only as the cascade of deleting
 what they belong to). Changelists load related names
 with ``list_select_related`` (one query per page, whatever its size).
@@ -11,8 +12,7 @@ with ``list_select_related`` (one query per page, whatever its size).
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from social import services
-from social.models import Comment, Like, Subscription, Tweet
+from social.models import Like, Subscription
 
 
 class _ReadOnlyContentAdmin(admin.ModelAdmin):
@@ -39,7 +39,6 @@ class _ReadOnlyContentAdmin(admin.ModelAdmin):
         return obj.author.username
 
 
-@admin.register(Comment)
 class CommentAdmin(_ReadOnlyContentAdmin):
     list_display = ["short_content", "author_username", "video_title", "created_at"]
     list_select_related = ["author", "video"]
@@ -50,24 +49,11 @@ class CommentAdmin(_ReadOnlyContentAdmin):
     def video_title(self, obj):
         return obj.video.title
 
-    def delete_model(self, request, obj):
-        services.comments_delete(comments=Comment.objects.filter(pk=obj.pk))
 
-    def delete_queryset(self, request, queryset):
-        services.comments_delete(comments=queryset)
-
-
-@admin.register(Tweet)
 class TweetAdmin(_ReadOnlyContentAdmin):
     list_display = ["short_content", "author_username", "created_at"]
     list_select_related = ["author"]
     search_fields = ["content", "author__username", "author__fullname"]
-
-    def delete_model(self, request, obj):
-        services.tweets_delete(tweets=Tweet.objects.filter(pk=obj.pk))
-
-    def delete_queryset(self, request, queryset):
-        services.tweets_delete(tweets=queryset)
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):

@@ -10,12 +10,12 @@ comments and tweets; comments of videos; subscribers and subscriptions): no ``CO
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Value
-from rest_framework.exceptions import NotFound
 
 from accounts.selectors import person_defer
 from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video
 from videos.selectors import video_get_for_viewer, visible_videos_q, with_owner
+from viztube import errors
 
 User = get_user_model()
 
@@ -38,7 +38,7 @@ def _liked_by(viewer, target):
 
 def _user_exists_or_404(user_id, message=USER_NOT_FOUND):
     if not User.objects.filter(pk=user_id).exists():
-        raise NotFound(message)
+        raise errors.NotFound(message)
 
 
 # --- Comments ---------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def comment_get_for_viewer(comment_id, viewer, queryset=None):
     try:
         return queryset.filter(visible_videos_q(viewer, prefix="video__")).get(pk=comment_id)
     except (Comment.DoesNotExist, ValueError):
-        raise NotFound(COMMENT_NOT_FOUND) from None
+        raise errors.NotFound(COMMENT_NOT_FOUND) from None
 
 
 # --- Tweets -----------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def tweet_get(tweet_id, queryset=None):
     try:
         return queryset.get(pk=tweet_id)
     except (Tweet.DoesNotExist, ValueError):
-        raise NotFound(TWEET_NOT_FOUND) from None
+        raise errors.NotFound(TWEET_NOT_FOUND) from None
 
 
 # --- Likes ------------------------------------------------------------------------------------
@@ -166,6 +166,20 @@ def channel_profile_get(*, username, viewer):
     try:
         channel = queryset.get(username=username.strip().lower())
     except User.DoesNotExist:
-        raise NotFound(CHANNEL_NOT_FOUND) from None
+        raise errors.NotFound(CHANNEL_NOT_FOUND) from None
     channel.is_own = _is_signed_in(viewer) and channel.pk == viewer.pk
     return channel
+
+
+def video_viewer_state(viewer):
+    """The caller's own flags on a video's detail, as expressions for
+    ``videos.selectors.video_detail_for_viewer``: has ``viewer`` liked the video, and are they
+    subscribed to its channel. ``None`` (both false) for anonymous callers."""
+    if viewer is None or not viewer.is_authenticated:
+        return None
+    return {
+        "viewer_liked": Exists(Like.objects.filter(video_id=OuterRef("pk"), user_id=viewer.pk)),
+        "viewer_subscribed": Exists(
+            Subscription.objects.filter(channel_id=OuterRef("owner_id"), subscriber_id=viewer.pk)
+        ),
+    }

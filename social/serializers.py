@@ -8,8 +8,8 @@ come from the URL, the token and the database. Validation messages keep the orig
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
+from media.storage import file_url
 from videos.serializers import VideoSerializer
-from viztube.storage import file_url
 
 COMMENT_MAX_LENGTH = 2000
 TWEET_MAX_LENGTH = 280

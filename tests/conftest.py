@@ -15,7 +15,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import user_cache
 from tests.factories import UserFactory
-from videos import list_cache
+from viztube.api import page_cache as list_cache
 
 MEDIA_FIXTURES = Path(__file__).parent / "media"
 
@@ -178,7 +178,7 @@ def video_upload(name="sample.mp4", content_type="video/mp4"):
 
 def file_deletions(on_commit_callbacks):
     """The callbacks a request left for after its commit, minus the cache retirements that any
-    change to a video or user schedules (videos/list_cache.py, accounts/user_cache.py)."""
+    change to a video or user schedules (viztube/api/page_cache.py, accounts/user_cache.py)."""
     return [
         c
         for c in on_commit_callbacks

@@ -1,16 +1,14 @@
 """Staff moderation of videos: find, publish/unpublish, delete (media files too).
 
-Deletion goes through ``videos.services`` (one video or the "delete selected" action), so the
-files are removed after the database deletion commits, as everywhere else.
+Saves and publishing go through ``videos.services`` (so cached pages follow). Deleting a video
+cascades into other apps, so ``ops.admin`` registers this class with the cross-app delete.
 """
 
 from django.contrib import admin, messages
 
 from videos import services
-from videos.models import Video
 
 
-@admin.register(Video)
 class VideoAdmin(admin.ModelAdmin):
     list_display = ("title", "owner", "views", "is_published", "created_at")
     # One JOIN instead of one owner query per row.
@@ -50,8 +48,5 @@ class VideoAdmin(admin.ModelAdmin):
         changed = services.video_set_published(videos=queryset, published=False)
         self.message_user(request, f"{changed} video(s) unpublished.", messages.SUCCESS)
 
-    def delete_model(self, request, obj):
-        services.video_delete_many(videos=Video.objects.filter(pk=obj.pk))
-
-    def delete_queryset(self, request, queryset):
-        services.video_delete_many(videos=queryset)
+    def save_model(self, request, obj, form, change):
+        services.video_save_by_staff(video=obj)

@@ -3,8 +3,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 
+from media.storage import get_video_storage
 from viztube.models import UUIDv7Model
-from viztube.storage import get_video_storage
 
 
 class Video(UUIDv7Model):

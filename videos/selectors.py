@@ -8,14 +8,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.fields import BooleanField
-from rest_framework.exceptions import NotFound
 
 from accounts.selectors import person_defer
-from social.models import Like, Subscription
 from videos.models import Video, VideoCatalog
-from viztube.api.exceptions import BadRequest
+from viztube import errors
 
 VIDEO_NOT_FOUND = "Video not found"
 QUERY_MAX_LENGTH = 200
@@ -58,7 +56,7 @@ def video_get_for_viewer(video_id, viewer, queryset=None):
     try:
         return queryset.get(pk=video_id)
     except (Video.DoesNotExist, ValueError):
-        raise NotFound(VIDEO_NOT_FOUND) from None
+        raise errors.NotFound(VIDEO_NOT_FOUND) from None
 
 
 # --- Listing and search -------------------------------------------------------------------------
@@ -72,6 +70,15 @@ class VideoListFilters:
     owner_id: uuid.UUID | None = None
     sort_by: str | None = None  # a model field name from SORT_FIELDS, or None
     descending: bool = True
+
+    def cache_key_parts(self):
+        """What identifies these filters in the page cache."""
+        return (
+            self.query,
+            str(self.owner_id or ""),
+            self.sort_by or "",
+            "desc" if self.descending else "asc",
+        )
 
     @classmethod
     def from_query_params(cls, params):
@@ -88,12 +95,12 @@ class VideoListFilters:
         def single(name):
             values = params.getlist(name)
             if len(values) > 1:
-                raise BadRequest(f"'{name}' must be given once")
+                raise errors.InvalidRequest(f"'{name}' must be given once")
             return values[0] if values else None
 
         query = (single("query") or "").strip()
         if len(query) > QUERY_MAX_LENGTH:
-            raise BadRequest(f"'query' must be at most {QUERY_MAX_LENGTH} characters")
+            raise errors.InvalidRequest(f"'query' must be at most {QUERY_MAX_LENGTH} characters")
 
         owner_id = None
         raw_user = single("userId")
@@ -101,21 +108,21 @@ class VideoListFilters:
             try:
                 owner_id = uuid.UUID(raw_user.strip())
             except ValueError:
-                raise BadRequest("'userId' must be a UUID") from None
+                raise errors.InvalidRequest("'userId' must be a UUID") from None
 
         sort_by = None
         raw_sort = single("sortBy")
         if raw_sort is not None:
             sort_by = SORT_FIELDS.get(raw_sort.strip())
             if sort_by is None:
-                raise BadRequest(f"'sortBy' must be one of: {', '.join(SORT_FIELDS)}")
+                raise errors.InvalidRequest(f"'sortBy' must be one of: {', '.join(SORT_FIELDS)}")
 
         descending = True
         raw_type = single("sortType")
         if raw_type is not None:
             sort_type = raw_type.strip().lower()
             if sort_type not in SORT_TYPES:
-                raise BadRequest("'sortType' must be 'asc' or 'desc'")
+                raise errors.InvalidRequest("'sortType' must be 'asc' or 'desc'")
             descending = sort_type == "desc"
 
         return cls(query=query, owner_id=owner_id, sort_by=sort_by, descending=descending)
@@ -188,28 +195,21 @@ def video_list_total(*, filters, queryset):
 # --- Detail -------------------------------------------------------------------------------------
 
 
-def video_detail_for_viewer(*, video_id, viewer):
+def video_detail_for_viewer(*, video_id, viewer, viewer_state=None):
     """The video with what its detail shows, in one query, or 404 for missing/invisible.
 
-    Annotates ``viewer_liked`` and ``viewer_subscribed`` (always false for anonymous callers
-    and for the owner looking at their own channel) and copies the latter onto ``owner`` as
-    ``is_subscribed``, where the detail serializer reads it.
+    ``viewer_state`` holds the caller's own flags as expressions, ``viewer_liked`` and
+    ``viewer_subscribed``: likes and subscriptions belong to a higher layer, which passes them
+    in (``social.selectors.video_viewer_state``); without them both are false. The latter is
+    copied onto ``owner`` as ``is_subscribed`` (false for the owner looking at their own
+    channel), where the detail serializer reads it.
     """
-    queryset = with_owner(Video.objects.all())
-    if viewer is not None and viewer.is_authenticated:
-        queryset = queryset.annotate(
-            viewer_liked=Exists(Like.objects.filter(video_id=OuterRef("pk"), user_id=viewer.pk)),
-            viewer_subscribed=Exists(
-                Subscription.objects.filter(
-                    channel_id=OuterRef("owner_id"), subscriber_id=viewer.pk
-                )
-            ),
-        )
-    else:
-        queryset = queryset.annotate(
-            viewer_liked=Value(False, output_field=BooleanField()),
-            viewer_subscribed=Value(False, output_field=BooleanField()),
-        )
+    state = {
+        "viewer_liked": Value(False, output_field=BooleanField()),
+        "viewer_subscribed": Value(False, output_field=BooleanField()),
+        **(viewer_state or {}),
+    }
+    queryset = with_owner(Video.objects.all()).annotate(**state)
     video = video_get_for_viewer(video_id, viewer, queryset=queryset)
     video.owner.is_subscribed = video.viewer_subscribed and video.owner_id != viewer.pk
     return video

@@ -2,7 +2,7 @@ from rest_framework import serializers
 from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
-from viztube.storage import file_url
+from media.storage import file_url
 
 
 class VideoSerializer(serializers.Serializer):
@@ -72,7 +72,7 @@ DESCRIPTION_MAX_LENGTH = 5000
 
 class VideoPublishInputSerializer(serializers.Serializer):
     """``POST /videos`` (multipart). Files are only checked for presence here; their content
-    is validated by ``viztube.uploads`` before anything is stored."""
+    is validated by ``media.validation`` before anything is stored."""
 
     title = serializers.CharField(
         max_length=TITLE_MAX_LENGTH,

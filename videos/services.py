@@ -9,25 +9,21 @@ delete is logged, never raised (the database change stands).
 
 import functools
 import logging
-import uuid
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, F, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied
 
-from social.services import lock_comments_of_videos
-from videos import list_cache
-from videos.models import Video, VideoCatalog, WatchHistory
+from media.services import media_delete, media_delete_after_commit, media_name, media_store
+from media.storage import video_storage
+from media.validation import clean_image, probe_video
+from videos.models import Video, WatchHistory
 from videos.selectors import video_detail_for_viewer, video_get_for_viewer, visible_videos_q
-from viztube.api.exceptions import DependencyFailed, UnprocessableEntity
-from viztube.media_errors import MediaStorageError
-from viztube.storage import video_storage
-from viztube.uploads import clean_image, probe_video
+from viztube import errors
+from viztube.api import page_cache
 
 logger = logging.getLogger(__name__)
 
@@ -37,55 +33,6 @@ NOT_AUTHORIZED_TO_DELETE = "You are not authorized to delete this video"
 NOT_AUTHORIZED_TO_TOGGLE = "Unauthorized"
 NOT_IN_WATCH_HISTORY = "Video not found in watch history"
 VIEW_KEY_PREFIX = "video-view"
-
-# What a storage raises when it could not store a file: our Cloudinary backends wrap every SDK
-# or network failure in MediaStorageError; the local file system raises OSError (disk full,
-# permissions). The one place that knows it.
-STORAGE_ERRORS = (MediaStorageError, OSError)
-
-
-# --- Media helpers ------------------------------------------------------------------------------
-
-
-def _store(storage, name, content):
-    """Save ``content`` under ``name`` and return the name the storage chose; 502 on failure.
-
-    ``content`` is passed through as a file object: the local storage moves Django's spooled
-    temp file into place, the Cloudinary video storage streams it in chunks, so a video is
-    never read into memory whole.
-    """
-    try:
-        return storage.save(name, content)
-    except STORAGE_ERRORS as exc:
-        logger.warning("Storing %s failed: %s", name, exc)
-        raise DependencyFailed() from exc
-
-
-def _delete_quietly(storage, name):
-    """Delete a stored file; a failure is logged (an orphan to clean up), never raised."""
-    if not name:
-        return
-    try:
-        deleted = storage.delete(name)
-    except Exception:
-        logger.exception("Deleting media %s failed; it is now an orphan", name)
-        return
-    if deleted is False:  # Cloudinary storages answer False instead of raising
-        logger.warning("Deleting media %s failed; it is now an orphan", name)
-
-
-def _delete_after_commit(*files):
-    """Delete ``(storage, name)`` pairs once the current transaction has committed."""
-
-    def delete():
-        for storage, name in files:
-            _delete_quietly(storage, name)
-
-    transaction.on_commit(delete)
-
-
-def _media_name(folder, extension):
-    return f"{folder}/{uuid.uuid4().hex}.{extension}"
 
 
 def _thumbnail_extension(image):
@@ -97,17 +44,17 @@ def _validate_media(*, video_file, thumbnail):
 
     413 (a file over its cap) wins over 422 and is raised at once.
     """
-    errors, info, image = {}, None, None
+    problems, info, image = {}, None, None
     try:
         info = probe_video(video_file, field="videoFile")
-    except UnprocessableEntity as exc:
-        errors.update(exc.detail)
+    except errors.InvalidInput as exc:
+        problems.update(exc.fields)
     try:
         image = clean_image(thumbnail, field="thumbnail")
-    except UnprocessableEntity as exc:
-        errors.update(exc.detail)
-    if errors:
-        raise UnprocessableEntity(errors)
+    except errors.InvalidInput as exc:
+        problems.update(exc.fields)
+    if problems:
+        raise errors.InvalidInput(fields=problems)
     return info, image
 
 
@@ -119,12 +66,13 @@ def video_get_for_owner(video_id, user, *, forbidden_message, queryset=None):
     theirs (another user's unpublished video stays a 404: no existence oracle)."""
     video = video_get_for_viewer(video_id, user, queryset=queryset)
     if video.owner_id != user.pk:
-        raise PermissionDenied(forbidden_message)
+        raise errors.NotAllowed(forbidden_message)
     return video
 
 
-def _locked(video_id, user, forbidden_message):
-    """Re-read and lock the row inside a transaction (the owner row is joined, not locked)."""
+def video_locked_for_owner(video_id, user, forbidden_message):
+    """Inside a transaction: the owner's video re-read and locked (the owner row is joined,
+    not locked); 404 / 403 as ``video_get_for_owner``."""
     queryset = Video.objects.select_for_update(of=("self",)).select_related("owner")
     return video_get_for_owner(
         video_id, user, forbidden_message=forbidden_message, queryset=queryset
@@ -141,10 +89,14 @@ def video_publish(*, owner, title, description, video_file, thumbnail):
     info, image = _validate_media(video_file=video_file, thumbnail=thumbnail)
     stored = []
     try:
-        video_name = _store(video_storage, _media_name("videos", info.extension), video_file)
+        video_name = media_store(
+            storage=video_storage, name=media_name("videos", info.extension), content=video_file
+        )
         stored.append((video_storage, video_name))
-        thumbnail_name = _store(
-            default_storage, _media_name("thumbnails", _thumbnail_extension(image)), image
+        thumbnail_name = media_store(
+            storage=default_storage,
+            name=media_name("thumbnails", _thumbnail_extension(image)),
+            content=image,
         )
         stored.append((default_storage, thumbnail_name))
         with transaction.atomic():
@@ -156,9 +108,10 @@ def video_publish(*, owner, title, description, video_file, thumbnail):
                 thumbnail=thumbnail_name,
                 duration=info.duration,
             )
+            page_cache.bump()
     except BaseException:
         for storage, name in stored:
-            _delete_quietly(storage, name)
+            media_delete(storage=storage, name=name)
         raise
     return video
 
@@ -174,12 +127,14 @@ def video_update(*, video_id, actor, fields):
     new_thumbnail = None
     if fields.get("thumbnail") is not None:
         image = clean_image(fields["thumbnail"], field="thumbnail")
-        new_thumbnail = _store(
-            default_storage, _media_name("thumbnails", _thumbnail_extension(image)), image
+        new_thumbnail = media_store(
+            storage=default_storage,
+            name=media_name("thumbnails", _thumbnail_extension(image)),
+            content=image,
         )
     try:
         with transaction.atomic():
-            video = _locked(video_id, actor, NOT_AUTHORIZED_TO_UPDATE)
+            video = video_locked_for_owner(video_id, actor, NOT_AUTHORIZED_TO_UPDATE)
             changed = [
                 name
                 for name in ("title", "description")
@@ -191,59 +146,31 @@ def video_update(*, video_id, actor, fields):
                 old_thumbnail = video.thumbnail.name
                 video.thumbnail = new_thumbnail
                 changed.append("thumbnail")
-                _delete_after_commit((default_storage, old_thumbnail))
+                media_delete_after_commit((default_storage, old_thumbnail))
             if changed:
                 video.save(update_fields=[*changed, "updated_at"])
+                page_cache.bump()
     except BaseException:
         if new_thumbnail:
-            _delete_quietly(default_storage, new_thumbnail)
+            media_delete(storage=default_storage, name=new_thumbnail)
         raise
     return video
-
-
-def video_delete(*, video_id, actor):
-    """Delete the owner's video (comments, likes, playlist entries and history cascade), then
-    its two files once the deletion has committed."""
-    with transaction.atomic():
-        video = _locked(video_id, actor, NOT_AUTHORIZED_TO_DELETE)
-        lock_comments_of_videos([video.pk])
-        _delete_after_commit(
-            (video_storage, video.video_file.name), (default_storage, video.thumbnail.name)
-        )
-        video.delete()
-        list_cache.bump()
-
-
-@transaction.atomic
-def video_delete_many(*, videos):
-    """Delete a queryset of videos (admin moderation) and their files after the commit."""
-    # Re-selected by primary key: the admin's queryset may carry joins or ordering that
-    # FOR UPDATE does not accept.
-    ids = list(videos.values_list("pk", flat=True))
-    rows = list(
-        Video.objects.select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", "video_file", "thumbnail")
-    )
-    files = []
-    for _, video_name, thumbnail_name in rows:
-        files += [(video_storage, video_name), (default_storage, thumbnail_name)]
-    locked_ids = [pk for pk, _, _ in rows]
-    lock_comments_of_videos(locked_ids)
-    Video.objects.filter(pk__in=locked_ids).delete()
-    _delete_after_commit(*files)
-    if rows:
-        list_cache.bump()
-    return len(rows)
 
 
 def video_toggle_publish(*, video_id, actor):
     """Flip ``is_published`` (owner only), under a row lock so two toggles flip twice."""
     with transaction.atomic():
-        video = _locked(video_id, actor, NOT_AUTHORIZED_TO_TOGGLE)
+        video = video_locked_for_owner(video_id, actor, NOT_AUTHORIZED_TO_TOGGLE)
         video.is_published = not video.is_published
         video.save(update_fields=["is_published", "updated_at"])
+        page_cache.bump()
+    return video
+
+
+def video_save_by_staff(*, video):
+    """A staff edit in the admin (title, description, owner, published)."""
+    video.save()
+    page_cache.bump()
     return video
 
 
@@ -252,7 +179,7 @@ def video_set_published(*, videos, published):
     changed = videos.exclude(is_published=published).update(
         is_published=published, updated_at=timezone.now()
     )
-    list_cache.bump()
+    page_cache.bump()
     return changed
 
 
@@ -336,9 +263,10 @@ def _watch_upsert():
     return statement, fields
 
 
-def video_watch(*, video_id, viewer, client_ip):
-    """``GET /videos/:id``: the detail (404 when missing or invisible), with the view counted."""
-    video = video_detail_for_viewer(video_id=video_id, viewer=viewer)
+def video_watch(*, video_id, viewer, client_ip, viewer_state=None):
+    """``GET /videos/:id``: the detail (404 when missing or invisible), with the view counted.
+    ``viewer_state``: see ``videos.selectors.video_detail_for_viewer``."""
+    video = video_detail_for_viewer(video_id=video_id, viewer=viewer, viewer_state=viewer_state)
     video_record_view(video=video, viewer=viewer, client_ip=client_ip)
     return video
 
@@ -364,30 +292,4 @@ def watch_history_remove(*, user, video_id):
         .delete()
     )
     if not deleted:
-        raise NotFound(NOT_IN_WATCH_HISTORY)
-
-
-# --- Catalog ------------------------------------------------------------------------------------
-
-
-def video_catalog_recount():
-    """Recompute the published-video count that triggers keep (``VideoCatalog``) in one UPDATE;
-    returns 1 if it had drifted (someone wrote behind the triggers), else 0."""
-    published = Subquery(
-        Video.objects.filter(is_published=True)
-        .order_by()
-        .values("is_published")
-        .annotate(total=Count("*"))
-        .values("total")[:1]
-    )
-    current = Coalesce(published, Value(0), output_field=BigIntegerField())
-    # The row comes from a migration; a flushed database has lost it.
-    VideoCatalog.objects.get_or_create(pk=1, defaults={"published_videos": -1})
-    repaired = (
-        VideoCatalog.objects.filter(pk=1)
-        .exclude(published_videos=current)
-        .update(published_videos=current)
-    )
-    if repaired:
-        list_cache.bump()  # cached pages carry the old total
-    return repaired
+        raise errors.NotFound(NOT_IN_WATCH_HISTORY)

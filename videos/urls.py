@@ -8,7 +8,6 @@ urlpatterns = [
         views.VideoTogglePublishView.as_view(),
         name="video-toggle-publish",
     ),
-    route("videos/<uuid:video_id>", views.VideoDetailView.as_view(), name="video-detail"),
     route("user/watch-history", views.WatchHistoryView.as_view(), name="watch-history"),
     route(
         "user/watch-history/<uuid:video_id>",

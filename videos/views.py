@@ -10,17 +10,14 @@ from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.views import APIView
 
-from videos import list_cache, selectors, services
+from videos import selectors, services
 from videos.serializers import (
-    VideoDetailSerializer,
     VideoPublishInputSerializer,
     VideoSerializer,
-    VideoUpdateInputSerializer,
-    VideoUpdateJsonInputSerializer,
     WatchHistoryClearedSerializer,
     WatchHistoryVideoSerializer,
 )
-from viztube.api.client import client_ip
+from viztube.api import page_cache
 from viztube.api.envelope import created, ok
 from viztube.api.pagination import PageRequest, page_body, paginate
 from viztube.api.schema import api_doc
@@ -82,7 +79,8 @@ class VideoListView(APIView):
             rows, total = paginate(videos, page_request, count=total)
             return page_body(VideoSerializer(rows, many=True).data, total, page_request)
 
-        body = list_cache.page_body(filters, page_request, build)
+        parts = (*filters.cache_key_parts(), str(page_request.page), str(page_request.limit))
+        body = page_cache.page_body(parts, build)
         return ok(body, "Videos fetched successfully")
 
     @api_doc(
@@ -107,62 +105,6 @@ class VideoListView(APIView):
             thumbnail=data.validated_data["thumbnail"],
         )
         return created(VideoSerializer(video).data, "Video published successfully")
-
-
-class VideoDetailView(APIView):
-    """``GET`` (public), ``PATCH`` and ``DELETE`` ``/videos/:videoId``."""
-
-    permission_classes = [IsAuthenticatedOrReadOnly]
-
-    @api_doc(
-        name="VideoDetail",
-        response=VideoDetailSerializer,
-        errors=(404,),
-        parameters=[VIDEO_ID],
-        summary="A video with its counters; counts a view, records watch history",
-    )
-    def get(self, request, video_id):
-        # The project's one notion of the caller's address: REMOTE_ADDR, and X-Forwarded-For
-        # only behind declared trusted proxies, so a spoofed header cannot mint new views.
-        video = services.video_watch(
-            video_id=video_id, viewer=request.user, client_ip=client_ip(request)
-        )
-        return ok(VideoDetailSerializer(video).data, "Video fetched successfully")
-
-    def head(self, request, video_id):
-        """Link checkers and prefetchers send HEAD: same answer, but no view and no history."""
-        video = selectors.video_detail_for_viewer(video_id=video_id, viewer=request.user)
-        return ok(VideoDetailSerializer(video).data, "Video fetched successfully")
-
-    @api_doc(
-        name="VideoUpdate",
-        response=VideoSerializer,
-        request={
-            "application/json": VideoUpdateJsonInputSerializer,
-            "multipart/form-data": VideoUpdateInputSerializer,
-        },
-        errors=(401, 403, 404, 413, 422, 502),
-        parameters=[VIDEO_ID],
-        summary="Update title, description and/or thumbnail (owner only)",
-    )
-    def patch(self, request, video_id):
-        data = VideoUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        video = services.video_update(
-            video_id=video_id, actor=request.user, fields=data.validated_data
-        )
-        return ok(VideoSerializer(video).data, "Video updated successfully")
-
-    @api_doc(
-        name="VideoDelete",
-        response=None,
-        errors=(401, 403, 404),
-        parameters=[VIDEO_ID],
-        summary="Delete a video and its media (owner only)",
-    )
-    def delete(self, request, video_id):
-        services.video_delete(video_id=video_id, actor=request.user)
-        return ok({}, "Video deleted successfully")
 
 
 class VideoTogglePublishView(APIView):

@@ -88,11 +88,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "axes",
     "viztube",
+    "media",
     "accounts",
     "videos",
     "social",
     "playlists",
     "dashboard",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -265,8 +267,8 @@ if CLOUDINARY_URL:
         INSTALLED_APPS.index("django.contrib.staticfiles") + 1, "cloudinary_storage"
     )
     _media_backends = {
-        "default": {"BACKEND": "viztube.cloudinary_backends.CloudinaryImageStorage"},
-        "videos": {"BACKEND": "viztube.cloudinary_backends.CloudinaryVideoStorage"},
+        "default": {"BACKEND": "media.cloudinary_backends.CloudinaryImageStorage"},
+        "videos": {"BACKEND": "media.cloudinary_backends.CloudinaryVideoStorage"},
     }
 else:
     _media_backends = {
@@ -285,7 +287,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # --- API --------------------------------------------------------------------------------------
 VIEW_DEDUP_MINUTES = _positive_int("VIEW_DEDUP_MINUTES", 30)
 # GET /videos page bodies are cached this long; structural changes retire them at once, view
-# counts in lists may lag by this much (videos/list_cache.py). 0 turns the cache off.
+# counts in lists may lag by this much (viztube/api/page_cache.py). 0 turns the cache off.
 VIDEO_LIST_CACHE_SECONDS = _non_negative_int("VIDEO_LIST_CACHE_SECONDS", 10 if REDIS_URL else 0)
 if VIDEO_LIST_CACHE_SECONDS and not REDIS_URL:
     _fail("VIDEO_LIST_CACHE_SECONDS", "needs REDIS_URL (without Redis the cache must be 0)")
@@ -317,9 +319,7 @@ _renderers = ["viztube.api.renderers.EnvelopeJSONRenderer"]
 if DEBUG:
     _renderers.append("viztube.api.renderers.EnvelopeBrowsableAPIRenderer")
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "viztube.api.authentication.JWTCookieOrHeaderAuthentication"
-    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTCookieOrHeaderAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": _renderers,
     "DEFAULT_PARSER_CLASSES": [

@@ -9,6 +9,7 @@ api_v1 = [
     route("healthcheck", views.HealthcheckView.as_view(), name="healthcheck"),
     path("", include("accounts.urls")),
     path("", include("videos.urls")),
+    path("", include("ops.urls")),
     path("", include("social.urls")),
     path("", include("playlists.urls")),
     path("", include("dashboard.urls")),
@@ -25,7 +26,7 @@ urlpatterns = [
 ]
 
 # Local media (answers 404 when CLOUDINARY_URL is set: Cloudinary delivers media then).
-urlpatterns += [path("media/", include("videos.media_urls"))]
+urlpatterns += [path("media/", include("media.urls"))]
 
 handler400 = views.bad_request
 handler403 = views.permission_denied

@@ -208,10 +208,10 @@ def test_deleting_users_removes_their_media_and_keeps_other_counters_exact(
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
+    from media.storage import video_storage
     from social.services import comment_create, subscription_toggle, video_like_toggle
     from tests.factories import VideoFactory
     from videos.models import Video
-    from viztube.storage import video_storage
 
     doomed = UserFactory(avatar=default_storage.save("avatars/doomed.png", ContentFile(b"x")))
     survivor = UserFactory()

@@ -651,8 +651,8 @@ def fake_cloudinary(fake_cloudinary_server, settings):
     cloudinary.config(**fake.sdk_config())
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "viztube.cloudinary_backends.CloudinaryImageStorage"},
-        "videos": {"BACKEND": "viztube.cloudinary_backends.CloudinaryVideoStorage"},
+        "default": {"BACKEND": "media.cloudinary_backends.CloudinaryImageStorage"},
+        "videos": {"BACKEND": "media.cloudinary_backends.CloudinaryVideoStorage"},
     }
     try:
         yield fake

@@ -157,7 +157,7 @@ def test_an_upload_answered_too_late_leaves_no_asset_on_cloudinary(
     # Like Cloudinary, the fake stores the file first and answers late: the upload did succeed.
     cloud.delay(LATE_BY_SECONDS)
 
-    with caplog.at_level(logging.WARNING, logger="viztube.cloudinary_backends"):
+    with caplog.at_level(logging.WARNING, logger="media.cloudinary_backends"):
         response = publish(auth_client) if action == "publish" else register(api_client)
 
     assert response.status_code == 502
@@ -209,7 +209,7 @@ def test_publish_slow_on_every_part_ends_at_the_upload_deadline(
     settings.CLOUDINARY_UPLOAD_DEADLINE_SECONDS = DEADLINE_SECONDS
     cloud.delay(SLOW_PART_SECONDS)
 
-    with caplog.at_level(logging.WARNING, logger="viztube.cloudinary_backends"):
+    with caplog.at_level(logging.WARNING, logger="media.cloudinary_backends"):
         response, seconds = timed(lambda: publish(auth_client))
 
     # Without the deadline every part would be answered in time: a 201 after about 2.4 s.
@@ -408,7 +408,7 @@ def test_publish_when_cloudinary_is_unreachable_is_a_502_at_once(
 ):
     cloudinary.config(upload_prefix=f"http://127.0.0.1:{_closed_port()}")
 
-    with caplog.at_level(logging.INFO, logger="viztube.cloudinary_backends"):
+    with caplog.at_level(logging.INFO, logger="media.cloudinary_backends"):
         response, seconds = timed(lambda: publish(auth_client))
 
     assert response.status_code == 502

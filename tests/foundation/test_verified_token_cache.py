@@ -1,4 +1,4 @@
-"""Access tokens are verified once per process (viztube.api.authentication._verified_token):
+"""Access tokens are verified once per process (accounts.authentication._verified_token):
 a kept token still expires on time, and refused tokens are never kept."""
 
 import datetime

@@ -9,10 +9,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
+from media.errors import MediaStorageError
+from media.storage import video_storage
 from tests.conftest import files_under, image_bytes, media_bytes
 from videos.models import Video
-from viztube.media_errors import MediaStorageError
-from viztube.storage import video_storage
 
 VIDEO = media_bytes("sample.mp4")
 
@@ -148,7 +148,7 @@ def test_failed_delete_is_logged_and_returns_false(videos, fake_cloudinary, capl
     name = videos.save("videos/clip.mp4", ContentFile(VIDEO))
     fake_cloudinary.fail_destroy(1)
 
-    with caplog.at_level(logging.WARNING, logger="viztube.cloudinary_backends"):
+    with caplog.at_level(logging.WARNING, logger="media.cloudinary_backends"):
         assert videos.delete(name) is False
 
     assert name in caplog.text

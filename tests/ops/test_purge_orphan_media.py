@@ -13,12 +13,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
+from media.storage import video_storage
+from ops.management.commands import purge_orphan_media
 from tests.conftest import files_under, image_bytes, media_bytes
 from tests.factories import UserFactory, VideoFactory
 from tests.ops.cloudinary_listing import drop_admin_api_connections
 from videos.models import Video
-from viztube.management.commands import purge_orphan_media
-from viztube.storage import video_storage
 
 pytestmark = pytest.mark.django_db
 HOUR = 3600

@@ -20,12 +20,12 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from accounts.models import User
+from ops import seeding
 from playlists.models import Playlist, PlaylistVideo
 from social.models import Comment, Like, Subscription, Tweet
 from tests.conftest import files_under
 from tests.factories import UserFactory, VideoFactory
 from videos.models import Video, WatchHistory
-from viztube import seeding
 
 pytestmark = pytest.mark.django_db
 

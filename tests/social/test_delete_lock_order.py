@@ -9,11 +9,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from ops import deletion
+from ops.deletion import video_delete
 from social import services
 from social.models import Comment, Like, Tweet
 from tests.factories import CommentFactory, TweetFactory, UserFactory, VideoFactory
 from tests.social.helpers import add_like, assert_counters_match_rows
-from videos.services import video_delete
 
 pytestmark = pytest.mark.django_db(transaction=True)
 User = get_user_model()
@@ -61,11 +62,11 @@ def liked_comment():
 
 
 def delete_users(*users):
-    return lambda: services.users_delete(users=User.objects.filter(pk__in=[u.pk for u in users]))
+    return lambda: deletion.users_delete(users=User.objects.filter(pk__in=[u.pk for u in users]))
 
 
 def staff_delete_comment(comment):
-    return lambda: services.comments_delete(comments=Comment.objects.filter(pk=comment.pk))
+    return lambda: deletion.comments_delete(comments=Comment.objects.filter(pk=comment.pk))
 
 
 def test_deleting_a_liker_and_the_comment_s_author_at_once():
@@ -101,7 +102,7 @@ def test_deleting_a_liker_while_staff_delete_the_tweet():
     assert (
         race(
             delete_users(liker),
-            lambda: services.tweets_delete(tweets=Tweet.objects.filter(pk=tweet.pk)),
+            lambda: deletion.tweets_delete(tweets=Tweet.objects.filter(pk=tweet.pk)),
         )
         == {}
     )

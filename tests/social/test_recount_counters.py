@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command, load_command_class
 from django.db import connection
 
+from ops.deletion import users_delete
 from social.models import Comment, Tweet
-from social.services import users_delete
 from tests.conftest import bearer_client
 from tests.factories import (
     CommentFactory,

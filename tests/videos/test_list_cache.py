@@ -1,4 +1,4 @@
-"""The GET /videos page cache (videos/list_cache.py): hits skip the database, structural changes
+"""The GET /videos page cache (viztube/api/page_cache.py): hits skip the database, structural changes
 are visible at once, view counts may lag by the cache's lifetime, and Redis trouble is never an
 error."""
 
@@ -10,14 +10,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from ops.deletion import videos_delete
 from tests.factories import DEFAULT_PASSWORD, UserFactory, VideoFactory
 from tests.foundation.test_throttling import _redis_cache
 from tests.videos.conftest import VIDEOS, publish, toggle_url, video_url
-from videos import list_cache
 from videos.models import Video
 from videos.selectors import VideoListFilters
-from videos.services import video_delete_many, video_set_published
-from viztube.api.pagination import PageRequest
+from videos.services import video_set_published
+from viztube.api import page_cache as list_cache
 from viztube.api.renderers import dumps
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +190,7 @@ def test_a_moderators_bulk_delete_retires_pages(api_client):
     VideoFactory.create_batch(3)
     assert listed(api_client)["totalDocs"] == 3
 
-    video_delete_many(videos=Video.objects.all()[:2])
+    videos_delete(videos=Video.objects.all()[:2])
 
     assert listed(api_client)["totalDocs"] == 1
 
@@ -217,16 +217,16 @@ def test_a_cached_page_costs_one_redis_round_trip(api_client, settings, redis_ro
 
 def test_a_page_built_while_a_change_lands_is_not_served_after_it(settings):
     _redis_cache(settings)
-    filters, page_request = VideoListFilters(), PageRequest(page=1, limit=10)
+    filters = VideoListFilters()
 
     def build_during_a_change():
         # A writer retires the pages while this reader is still reading the old rows.
         list_cache.retire_pages()
         return {"docs": ["stale"]}
 
-    built = list_cache.page_body(filters, page_request, build_during_a_change)
-    next_read = list_cache.page_body(filters, page_request, lambda: {"docs": ["fresh"]})
-    cached = list_cache.page_body(filters, page_request, lambda: {"docs": ["not called"]})
+    built = list_cache.page_body(filters.cache_key_parts(), build_during_a_change)
+    next_read = list_cache.page_body(filters.cache_key_parts(), lambda: {"docs": ["fresh"]})
+    cached = list_cache.page_body(filters.cache_key_parts(), lambda: {"docs": ["not called"]})
 
     assert dumps(built) == b'{"docs":["stale"]}'  # its own reader still gets it
     assert dumps(next_read) == b'{"docs":["fresh"]}'

@@ -5,9 +5,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from ops.deletion import videos_delete
 from tests.factories import UserFactory, VideoFactory
 from videos.models import Video, VideoCatalog
-from videos.services import video_delete_many, video_set_published
+from videos.services import video_set_published
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/videos"
@@ -33,7 +34,7 @@ def test_total_follows_inserts_publish_changes_views_and_deletes(api_client):
     assert listed_total(api_client) == 2
     video_set_published(videos=Video.objects.filter(owner=owner), published=True)
     assert listed_total(api_client) == 5
-    video_delete_many(videos=Video.objects.filter(pk=videos[3].pk))  # as the admin deletes
+    videos_delete(videos=Video.objects.filter(pk=videos[3].pk))  # as the admin deletes
     assert listed_total(api_client) == 4
     owner.delete()
     assert listed_total(api_client) == 0

@@ -6,7 +6,7 @@ import uuid6
 from django.conf import settings
 from django.db import migrations, models
 
-import viztube.storage
+import media.storage
 
 
 class Migration(migrations.Migration):
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                     "video_file",
                     models.FileField(
                         max_length=255,
-                        storage=viztube.storage.get_video_storage,
+                        storage=media.storage.get_video_storage,
                         upload_to="videos/",
                     ),
                 ),

@@ -18,7 +18,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from viztube.media_errors import MediaStorageError
+from media.errors import MediaStorageError
+from viztube import errors as domain
 
 from .envelope import error_body
 
@@ -82,6 +83,40 @@ class DatabaseUnavailable(exceptions.APIException):
 
 VALIDATION_MESSAGE = "Validation failed"
 
+# How each domain error (viztube.errors) is answered. The most specific class wins: the
+# handler walks the error's MRO.
+DOMAIN_STATUSES = {
+    domain.NotFound: status.HTTP_404_NOT_FOUND,
+    domain.NotAllowed: status.HTTP_403_FORBIDDEN,
+    domain.InvalidRequest: status.HTTP_400_BAD_REQUEST,
+    domain.InvalidInput: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    domain.Conflict: status.HTTP_409_CONFLICT,
+    domain.TooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    domain.InvalidCredentials: status.HTTP_401_UNAUTHORIZED,
+    domain.TryLater: status.HTTP_429_TOO_MANY_REQUESTS,
+    domain.DependencyFailed: status.HTTP_502_BAD_GATEWAY,
+    domain.ApplicationError: status.HTTP_400_BAD_REQUEST,
+}
+
+
+def domain_error_response(exc, context):
+    """The envelope for a ``viztube.domain.ApplicationError`` raised below the views."""
+    code = next(DOMAIN_STATUSES[cls] for cls in type(exc).__mro__ if cls in DOMAIN_STATUSES)
+    if isinstance(exc, domain.InvalidInput) and exc.message == VALIDATION_MESSAGE:
+        return validation_error_response(exc.fields or [exc.message], code)
+    headers = {}
+    if isinstance(exc, domain.TryLater):
+        headers["Retry-After"] = str(math.ceil(exc.wait))
+    if isinstance(exc, domain.InvalidCredentials):
+        view, request = context.get("view"), context.get("request")
+        if view is not None and request is not None:
+            header = view.get_authenticate_header(request)
+            if header:
+                headers["WWW-Authenticate"] = header
+    messages = [message for field_messages in exc.fields.values() for message in field_messages]
+    body = error_body(code, exc.message, messages or None, exc.fields or None)
+    return Response(body, status=code, headers=headers)
+
 
 def _flatten(detail, prefix=""):
     """Yield ``(field, message)`` pairs from DRF's nested error detail."""
@@ -111,6 +146,10 @@ def validation_error_response(detail, status_code=status.HTTP_422_UNPROCESSABLE_
 def envelope_exception_handler(exc, context):
     if isinstance(exc, OperationalError | InterfaceError):
         return _database_unavailable(exc, context)
+    if isinstance(exc, domain.DependencyFailed):
+        logger.warning("Media storage failed (request %s): %s", _request_id(context), exc)
+    if isinstance(exc, domain.ApplicationError):
+        return domain_error_response(exc, context)
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, TooManyFilesSent):

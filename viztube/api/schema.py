@@ -132,7 +132,7 @@ PAGE_PARAMETERS = [
 class JWTCookieOrHeaderScheme(OpenApiAuthenticationExtension):
     """Documents our authentication: a Bearer access token, or the ``accessToken`` cookie."""
 
-    target_class = "viztube.api.authentication.JWTCookieOrHeaderAuthentication"
+    target_class = "accounts.authentication.JWTCookieOrHeaderAuthentication"
     name = ["jwtAuth", "cookieAuth"]
 
     def get_security_requirement(self, auto_schema):

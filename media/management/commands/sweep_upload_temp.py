@@ -6,7 +6,7 @@ it there forever (security-notes §3). This command removes those leftovers.
 
 Decisions (the issue only says "older than --older-than minutes"):
 - Only the names VizTube's uploads create are touched: Django's ``*.upload*`` temp files and our
-  ``*.probe`` copies (``viztube.uploads``), directly in the folder. Anything else is left alone,
+  ``*.probe`` copies (``media.validation``), directly in the folder. Anything else is left alone,
   so a mistaken ``FILE_UPLOAD_TEMP_DIR=/tmp`` cannot wipe other programs' files.
 - Age is the time since the file was last written (mtime): an upload in progress is written to
   continuously, so it always looks young; the default guard (60 minutes) is far longer than any

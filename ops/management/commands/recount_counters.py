@@ -3,8 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from social.services import COUNTERS, counters_recount_batch
-from videos.services import video_catalog_recount
+from social import counters as counter_rules
 
 
 class Command(BaseCommand):
@@ -34,7 +33,7 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         totals = {}
-        for model, counters in COUNTERS.items():
+        for model, counters in counter_rules.COUNTERS.items():
             changed = dict.fromkeys(counters, 0)
             progress = tqdm(
                 total=model.objects.count(),
@@ -47,7 +46,7 @@ class Command(BaseCommand):
             with progress:
                 last_pk = None
                 while True:
-                    last_pk, rows, batch_changed = counters_recount_batch(
+                    last_pk, rows, batch_changed = counter_rules.recount_batch(
                         model=model, after_pk=last_pk, batch_size=batch_size
                     )
                     if last_pk is None:
@@ -58,7 +57,7 @@ class Command(BaseCommand):
             for field, count in changed.items():
                 totals[f"{model.__name__}.{field}"] = count
 
-        totals["VideoCatalog.published_videos"] = video_catalog_recount()
+        totals["VideoCatalog.published_videos"] = counter_rules.recount_catalog()
         for name, count in totals.items():
             self.stdout.write(f"{name}: {count} row{'s' if count != 1 else ''} corrected")
         self.stdout.write(self.style.SUCCESS(f"Done: {sum(totals.values())} counters corrected."))

@@ -1,22 +1,20 @@
-"""A short-lived cache of ``GET /videos`` page bodies (issue 7: the list is the busiest read).
+"""A short-lived cache of public list page bodies (``GET /videos``: the busiest read).
 
-The public list is the same for every caller (its shape has no per-caller field), so one page
+A public list is the same for every caller (its shape has no per-caller field), so one page
 body, once built, can answer everyone who asks for the same page with the same filters. A hit
 skips the ORM and the serializer, which is where the request's time goes.
 
 Freshness, decided:
-- Anything that changes what a list shows structurally — a video published, edited, hidden or
-  deleted, an owner renamed or given a new avatar, a user deactivated or deleted — bumps a
-  version, at once and again after the transaction commits, and every cached page of the older
-  version is dead at once. Model saves of videos and users and deletions of users bump it through signals (so
-  admin edits are covered); video deletions and the services that write with
-  ``QuerySet.update()`` call ``bump()`` themselves.
-- A video deleted with ``Model.delete()`` outside the services (a shell) is, like raw SQL, a
-  change behind the application's back: its pages expire within ``VIDEO_LIST_CACHE_SECONDS``.
+- Anything that changes what a cached page shows structurally (a video published, edited,
+  hidden or deleted; an owner renamed or given a new avatar; a user deactivated or deleted)
+  makes the service that writes it call ``bump()``: a new version, at once and again after the
+  transaction commits, and every page cached under an older version is dead. Admin edits go
+  through the same services. There are no signal receivers: a change made behind the services'
+  back (a shell, raw SQL) is seen when its pages expire, within ``VIDEO_LIST_CACHE_SECONDS``.
 - View counts are not a structural change: a listed ``views`` may lag by up to
   ``VIDEO_LIST_CACHE_SECONDS`` (10 s by default with Redis, off without), as on every large
-  video site. The detail (``GET /videos/:id``) is never cached.
-- Redis down: the list is built as if nothing were cached (logged), never an error.
+  video site. Detail pages are never cached.
+- Redis down: the page is built as if nothing were cached (logged), never an error.
 
 ``VIDEO_LIST_CACHE_SECONDS=0`` turns the cache off.
 """
@@ -26,7 +24,6 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 
@@ -35,31 +32,21 @@ from viztube.api.renderers import dumps, fragment
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "videos:list:version"
-# The owner's fields a list page shows (the person shape). is_active too: a moderator's
-# deactivation is a change operators expect to see take effect everywhere at once.
-LISTED_USER_FIELDS = frozenset({"username", "fullname", "avatar", "is_active"})
 
 
 def _ttl():
     return settings.VIDEO_LIST_CACHE_SECONDS
 
 
-def _page_key(filters, page_request):
-    parts = (
-        filters.query,
-        str(filters.owner_id or ""),
-        filters.sort_by or "",
-        "desc" if filters.descending else "asc",
-        str(page_request.page),
-        str(page_request.limit),
-    )
-    # Hashed: the search text is free-form (spaces, any script, up to 200 characters).
+def _page_key(parts):
+    # Hashed: parts may hold free-form text (a search of any script, up to 200 characters).
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
     return f"videos:list:page:{digest}"
 
 
-def page_body(filters, page_request, build):
-    """The page body for these filters: from the cache, else ``build()`` (then cached).
+def page_body(parts, build):
+    """The page body for the request that ``parts`` (strings) identify: from the cache, else
+    ``build()`` (then cached).
 
     A cached page is its JSON (``viztube.api.renderers.dumps``) tagged with the version it was
     built under; it answers only while that version is current. The version and the page come
@@ -72,7 +59,7 @@ def page_body(filters, page_request, build):
     """
     if not _ttl():
         return build()
-    key = _page_key(filters, page_request)
+    key = _page_key(parts)
     try:
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY)
@@ -80,7 +67,7 @@ def page_body(filters, page_request, build):
             cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
             version = cache.get(VERSION_KEY)
     except Exception:
-        logger.warning("Video list cache unavailable; building the page", exc_info=True)
+        logger.warning("Page cache unavailable; building the page", exc_info=True)
         return build()
     cached = found.get(key)
     if cached is not None and cached[0] == version:
@@ -89,7 +76,7 @@ def page_body(filters, page_request, build):
     try:
         cache.set(key, (version, encoded), timeout=_ttl())
     except Exception:
-        logger.warning("Video list cache unavailable; page not cached", exc_info=True)
+        logger.warning("Page cache unavailable; page not cached", exc_info=True)
     return fragment(encoded)
 
 
@@ -99,7 +86,7 @@ def retire_pages():
         cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:
         # Cached pages then expire on their own within VIDEO_LIST_CACHE_SECONDS.
-        logger.warning("Video list cache unavailable; version not bumped", exc_info=True)
+        logger.warning("Page cache unavailable; version not bumped", exc_info=True)
 
 
 def bump():
@@ -111,17 +98,3 @@ def bump():
     if _ttl():
         retire_pages()
         transaction.on_commit(retire_pages, robust=True)
-
-
-def bump_on_change(sender, update_fields=None, **kwargs):
-    """Signal receiver (post_save of Video and User, post_delete of User; see videos.apps).
-
-    A user saved with ``update_fields`` that a list never shows (``last_login`` on every
-    sign-in, a password) leaves the pages alone: retiring them on each login would leave
-    little cached on a busy site."""
-    if sender is get_user_model() and (
-        kwargs.get("created")  # a new account has no videos yet
-        or (update_fields is not None and not set(update_fields) & LISTED_USER_FIELDS)
-    ):
-        return
-    bump()

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from viztube import seeding
+from ops import seeding
 
 
 def _positive_scale(raw):

@@ -1,6 +1,6 @@
 """The one error a media storage raises when it could not do its job.
 
-Kept apart from ``viztube.cloudinary_backends`` so that views and services can catch it without
+Kept apart from ``media.cloudinary_backends`` so that views and services can catch it without
 importing the Cloudinary SDK (which is only configured when ``CLOUDINARY_URL`` is set).
 """
 

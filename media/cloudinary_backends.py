@@ -20,7 +20,7 @@ They subclass django-cloudinary-storage 0.3.0 and change what it gets wrong for 
 
 Importing this module imports ``cloudinary_storage``, whose settings module refuses to load without
 credentials in the environment; code that only needs the error class imports
-``viztube.media_errors`` instead.
+``media.errors`` instead.
 """
 
 import logging
@@ -39,7 +39,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
 
-from viztube.media_errors import MediaStorageError
+from media.errors import MediaStorageError
 
 try:
     from cloudinary_storage.storage import MediaCloudinaryStorage, VideoMediaCloudinaryStorage

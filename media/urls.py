@@ -2,6 +2,6 @@
 
 from django.urls import re_path
 
-from videos.media_views import serve_media
+from media.views import serve_media
 
 urlpatterns = [re_path(r"^(?P<path>.+)$", serve_media, name="media")]

@@ -54,10 +54,11 @@ from django.db import connection, transaction
 from PIL import Image, ImageDraw
 
 from accounts.models import User
+from media.storage import video_storage
 from playlists.models import Playlist, PlaylistVideo
+from social import counters
 from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video, WatchHistory
-from viztube.storage import video_storage
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - documented demo credential, not a secret
 # A fixed salt keeps the seeded data identical from run to run (the password is public anyway).
@@ -1030,59 +1031,10 @@ def _bulk_load_mode(log):
 
 
 def _recount_counters():
-    """Set the denormalised counters from the rows, set-based (one UPDATE per table)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                """
-                UPDATE videos_video AS v
-                SET likes_count = COALESCE(l.n, 0), comments_count = COALESCE(c.n, 0)
-                FROM (SELECT id FROM videos_video) AS all_videos
-                LEFT JOIN (
-                    SELECT video_id, count(*) AS n FROM social_like
-                    WHERE video_id IS NOT NULL GROUP BY video_id
-                ) AS l ON l.video_id = all_videos.id
-                LEFT JOIN (
-                    SELECT video_id, count(*) AS n FROM social_comment GROUP BY video_id
-                ) AS c ON c.video_id = all_videos.id
-                WHERE v.id = all_videos.id AND (l.n IS NOT NULL OR c.n IS NOT NULL)
-                """
-            )
-            cursor.execute(
-                """
-                UPDATE accounts_user AS u
-                SET subscribers_count = COALESCE(ch.n, 0), subscriptions_count = COALESCE(sb.n, 0)
-                FROM (SELECT id FROM accounts_user) AS all_users
-                LEFT JOIN (
-                    SELECT channel_id, count(*) AS n FROM social_subscription GROUP BY channel_id
-                ) AS ch ON ch.channel_id = all_users.id
-                LEFT JOIN (
-                    SELECT subscriber_id, count(*) AS n FROM social_subscription
-                    GROUP BY subscriber_id
-                ) AS sb ON sb.subscriber_id = all_users.id
-                WHERE u.id = all_users.id AND (ch.n IS NOT NULL OR sb.n IS NOT NULL)
-                """
-            )
-        else:
-            # SQLite (local demo data only): correlated subqueries are plenty fast at that size.
-            cursor.execute(
-                """
-                UPDATE videos_video SET
-                  likes_count = (SELECT count(*) FROM social_like
-                                 WHERE social_like.video_id = videos_video.id),
-                  comments_count = (SELECT count(*) FROM social_comment
-                                    WHERE social_comment.video_id = videos_video.id)
-                """
-            )
-            cursor.execute(
-                """
-                UPDATE accounts_user SET
-                  subscribers_count = (SELECT count(*) FROM social_subscription
-                                       WHERE social_subscription.channel_id = accounts_user.id),
-                  subscriptions_count = (SELECT count(*) FROM social_subscription
-                                         WHERE social_subscription.subscriber_id = accounts_user.id)
-                """
-            )
+    """Set every denormalised counter from the rows, through the one counter module."""
+    for model in counters.COUNTERS:
+        counters.recount(model.objects.all())
+    counters.recount_catalog()
 
 
 def _demo_png(index, size):

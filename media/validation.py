@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pymediainfo import MediaInfo
 
-from viztube.api.exceptions import PayloadTooLarge, UnprocessableEntity
+from viztube import errors
 
 MB = 1024 * 1024
 # Pillow only refuses images above 2 x 89.5 MP; a 10,000 x 10,000 PNG bomb of 12 KB passes that.
@@ -40,12 +40,12 @@ _SNIFF_BYTES = 8192
 
 
 def _field_error(field, message):
-    return UnprocessableEntity({field: [message]})
+    return errors.InvalidInput(fields={field: [message]})
 
 
 def _check_size(upload, field, limit_mb):
     if upload.size > limit_mb * MB:
-        raise PayloadTooLarge(f"{field} is larger than {limit_mb} MB")
+        raise errors.TooLarge(f"{field} is larger than {limit_mb} MB")
     if upload.size == 0:
         raise _field_error(field, "The file is empty.")
 
@@ -55,6 +55,20 @@ def _head(upload):
     head = upload.read(_SNIFF_BYTES)
     upload.seek(0)
     return head
+
+
+def clean_images(**uploads):
+    """``clean_image`` for each ``field=upload`` (``None`` passes through), reporting the
+    problems of all of them in one ``InvalidInput``; ``TooLarge`` is raised at once."""
+    cleaned, problems = {}, {}
+    for field, upload in uploads.items():
+        try:
+            cleaned[field] = None if upload is None else clean_image(upload, field=field)
+        except errors.InvalidInput as exc:
+            problems.update(exc.fields)
+    if problems:
+        raise errors.InvalidInput(fields=problems)
+    return cleaned
 
 
 def clean_image(upload, *, field):

@@ -34,9 +34,9 @@ from django.db.models import Count
 from tqdm import tqdm
 
 from accounts.models import User
+from media.management.commands.sweep_upload_temp import describe_age, describe_size
+from media.storage import video_storage
 from videos.models import Video
-from viztube.management.commands.sweep_upload_temp import describe_age, describe_size
-from viztube.storage import video_storage
 
 # Every FileField that names a media file: (model, field name).
 MEDIA_FIELDS = (

@@ -1,0 +1,202 @@
+"""Every delete that cascades across apps, and the one lock order they all follow.
+
+Deleting a video removes its comments, their likes, its likes, playlist entries and watch
+history; deleting a user removes all they own and everything of theirs that other people's
+counters count. Those rows live in several apps, and two writers that lock them in different
+orders deadlock. So, for everything that deletes:
+
+1. lock the rows being deleted and the rows whose counters will change: videos, then comments,
+   then tweets, then users whose counters change (each in primary-key order, ``FOR NO KEY
+   UPDATE``);
+2. only then delete (Django's cascade removes a comment's likes before the comment);
+3. recount the survivors' counters from the rows (``social.counters``), exact because their
+   rows are locked;
+4. delete media files and retire caches after the commit.
+
+A like toggle locks its target (a video, comment or tweet) before it touches a like, and a
+comment is created under its video's row lock, so every writer agrees with this order.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+
+from accounts import user_cache
+from media.services import media_delete_after_commit
+from media.storage import video_storage
+from social import counters
+from social.models import Comment, Like, Subscription, Tweet
+from videos.models import Video
+from videos.services import NOT_AUTHORIZED_TO_DELETE, video_locked_for_owner
+from viztube.api import page_cache
+
+User = get_user_model()
+
+
+def _lock_rows(model, ids):
+    """``FOR NO KEY UPDATE`` on these rows, in primary-key order (no deadlock between two
+    callers locking overlapping sets)."""
+    list(
+        model.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def _lock_comments_of_videos(video_ids):
+    """With the videos locked: their comments, whose likes the cascade removes first."""
+    _lock_rows(Comment, Comment.objects.filter(video_id__in=video_ids).values("pk"))
+
+
+def _delete_video_files_after_commit(rows):
+    files = []
+    for video_name, thumbnail_name in rows:
+        files += [(video_storage, video_name), (default_storage, thumbnail_name)]
+    media_delete_after_commit(*files)
+
+
+# --- Videos -------------------------------------------------------------------------------------
+
+
+def video_delete(*, video_id, actor):
+    """The owner deletes their video; 404 when missing or invisible, 403 for anyone else.
+    Its two files are deleted once the deletion has committed."""
+    with transaction.atomic():
+        video = video_locked_for_owner(video_id, actor, NOT_AUTHORIZED_TO_DELETE)
+        _lock_comments_of_videos([video.pk])
+        _delete_video_files_after_commit([(video.video_file.name, video.thumbnail.name)])
+        video.delete()
+        page_cache.bump()
+
+
+@transaction.atomic
+def videos_delete(*, videos):
+    """Delete a queryset of videos (staff moderation, a user's deletion) with their files.
+    Returns how many were deleted."""
+    # Re-selected by primary key: the admin's queryset may carry joins or ordering that
+    # FOR UPDATE does not accept.
+    ids = list(videos.values_list("pk", flat=True))
+    rows = list(
+        Video.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "video_file", "thumbnail")
+    )
+    locked_ids = [pk for pk, _, _ in rows]
+    _lock_comments_of_videos(locked_ids)
+    Video.objects.filter(pk__in=locked_ids).delete()
+    _delete_video_files_after_commit([(video, thumbnail) for _, video, thumbnail in rows])
+    if rows:
+        page_cache.bump()
+    return len(rows)
+
+
+# --- Comments and tweets ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def comments_delete(*, comments):
+    """Delete many comments at once (staff moderation) and keep the counters exact.
+
+    The affected videos are locked first, then the comments; the videos' ``comments_count`` is
+    then recounted from the rows that remain: exact even if a comment is being added
+    concurrently (its counter update waits for our lock and lands on top of the recount, while
+    its uncommitted row is not counted by it).
+    """
+    comment_ids = list(comments.values_list("pk", flat=True))
+    video_ids = list(
+        Comment.objects.filter(pk__in=comment_ids)
+        .order_by()
+        .values_list("video_id", flat=True)
+        .distinct()
+    )
+    _lock_rows(Video, video_ids)
+    _lock_rows(Comment, comment_ids)
+    deleted, _ = Comment.objects.filter(pk__in=comment_ids).delete()
+    counters.recount_videos(video_ids=video_ids)
+    return deleted
+
+
+@transaction.atomic
+def tweets_delete(*, tweets):
+    """Delete many tweets at once (staff moderation); their likes go with them. Returns how
+    many were deleted."""
+    tweet_ids = list(tweets.values_list("pk", flat=True))
+    _lock_rows(Tweet, tweet_ids)
+    deleted, _ = Tweet.objects.filter(pk__in=tweet_ids).delete()
+    return deleted
+
+
+# --- Users --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def users_delete(*, users):
+    """Delete users (staff moderation) with everything they own, leaving no orphan file and no
+    counter drift. Returns how many users were deleted.
+
+    Deleting a user cascades to their likes, comments and subscriptions, which are counted on
+    *other* people's videos, comments, tweets and channels. Those rows are locked first (the
+    order above), the users are deleted, then the survivors' counters are recounted. Their
+    videos' files, avatars and covers are deleted after the commit.
+    """
+    # Locked first: FOR UPDATE conflicts with the key-share lock a new like, comment or
+    # subscription of theirs takes on their row, so none can slip in after the rows below are
+    # read and escape the recount.
+    user_ids = list(
+        User.objects.filter(pk__in=users.values("pk"))
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    owned_videos = Video.objects.filter(owner_id__in=user_ids)
+    video_ids = (
+        set(
+            Like.objects.filter(user_id__in=user_ids, video__isnull=False).values_list(
+                "video_id", flat=True
+            )
+        )
+        | set(Comment.objects.filter(author_id__in=user_ids).values_list("video_id", flat=True))
+        | set(owned_videos.values_list("pk", flat=True))
+    )
+    related_user_ids = set(
+        Subscription.objects.filter(subscriber_id__in=user_ids).values_list("channel_id", flat=True)
+    ) | set(
+        Subscription.objects.filter(channel_id__in=user_ids).values_list("subscriber_id", flat=True)
+    )
+    liked = Like.objects.filter(user_id__in=user_ids)
+    comment_ids = set(
+        liked.filter(comment__isnull=False).values_list("comment_id", flat=True)
+    ) | set(
+        Comment.objects.filter(
+            Q(author_id__in=user_ids) | Q(video__owner_id__in=user_ids)
+        ).values_list("pk", flat=True)
+    )
+    tweet_ids = set(liked.filter(tweet__isnull=False).values_list("tweet_id", flat=True)) | set(
+        Tweet.objects.filter(author_id__in=user_ids).values_list("pk", flat=True)
+    )
+    _lock_rows(Video, video_ids)
+    _lock_rows(Comment, comment_ids)
+    _lock_rows(Tweet, tweet_ids)
+    _lock_rows(User, related_user_ids)
+
+    video_files = list(owned_videos.values_list("video_file", "thumbnail"))
+    images = [
+        name
+        for pair in User.objects.filter(pk__in=user_ids).values_list("avatar", "cover_image")
+        for name in pair
+        if name
+    ]
+    deleted, _ = User.objects.filter(pk__in=user_ids).delete()
+    counters.recount_videos(video_ids=video_ids)
+    counters.recount(Comment.objects.filter(pk__in=comment_ids))
+    counters.recount(Tweet.objects.filter(pk__in=tweet_ids))
+    counters.recount_users(user_ids=related_user_ids - set(user_ids))
+
+    _delete_video_files_after_commit(video_files)
+    media_delete_after_commit(*[(default_storage, name) for name in images])
+    page_cache.bump()
+    user_cache.forget(*user_ids)
+    return deleted

@@ -29,6 +29,7 @@ demo: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install
+	$(BIN)/lint-imports --no-cache
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} DEBUG=0 \
 	SECRET_KEY=$${SECRET_KEY:-$(TEST_SECRET_KEY)} \
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -36,6 +37,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -1,18 +1,24 @@
 """The one error a media storage raises when it could not do its job.
 
-Kept apart from ``media.cloudinary_backends`` so that views and services can catch it without
-importing the Cloudinary SDK (which is only configured when ``CLOUDINARY_URL`` is set).
+Kept apart from ``media.cloudinary_backends`` so that services can catch it without importing
+the Cloudinary SDK (which is only configured when ``CLOUDINARY_URL`` is set).
 """
 
+from viztube import errors
 
-class MediaStorageError(Exception):
+
+class MediaStorageError(errors.DependencyFailed):
     """Storing (or reading back) a media file failed: network error, error answer, or timeout.
 
-    Nothing usable was stored. Views turn it into a 502 in the error envelope
-    (``viztube.api.exceptions.DependencyFailed``). ``name`` is the storage name the caller asked
-    for, so logs can say which file failed.
+    Nothing usable was stored. It is a ``DependencyFailed``, so the client is told that the
+    media storage failed (502) without the details; ``str()`` gives the details for the logs,
+    and ``name`` is the storage name the caller asked for.
     """
 
-    def __init__(self, message, *, name=""):
-        super().__init__(message)
+    def __init__(self, detail, *, name=""):
+        super().__init__()
+        self.detail = detail
         self.name = name
+
+    def __str__(self):
+        return self.detail

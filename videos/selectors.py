@@ -24,7 +24,6 @@ SORT_FIELDS = {
     "duration": "duration",
     "title": "title",
 }
-SORT_TYPES = {"asc", "desc"}
 _WORD = re.compile(r"\w+")
 
 
@@ -64,7 +63,11 @@ def video_get_for_viewer(video_id, viewer, queryset=None):
 
 @dataclass(frozen=True)
 class VideoListFilters:
-    """The validated query parameters of ``GET /videos`` (pagination aside)."""
+    """What ``GET /videos`` lists (pagination aside).
+
+    ``sort_by`` orders by that column (``created_at`` when None), descending unless
+    ``descending`` is false; with a ``query`` and no ``sort_by`` the order is relevance, best
+    first, and ``descending`` is ignored."""
 
     query: str = ""
     owner_id: uuid.UUID | None = None
@@ -79,53 +82,6 @@ class VideoListFilters:
             self.sort_by or "",
             "desc" if self.descending else "asc",
         )
-
-    @classmethod
-    def from_query_params(cls, params):
-        """Parse ``query``, ``userId``, ``sortBy`` and ``sortType``; 400 on any bad value.
-
-        Decisions where the specs are silent:
-        - every parameter may be given at most once (a repeated one is ambiguous: 400);
-        - ``sortType`` defaults to ``desc`` and orders the ``sortBy`` column (``createdAt`` when
-          ``sortBy`` is absent); with a ``query`` and no ``sortBy`` the order is relevance, best
-          first, and ``sortType`` is ignored;
-        - ``sortBy`` is matched exactly (it names a field), ``sortType`` in any case.
-        """
-
-        def single(name):
-            values = params.getlist(name)
-            if len(values) > 1:
-                raise errors.InvalidRequest(f"'{name}' must be given once")
-            return values[0] if values else None
-
-        query = (single("query") or "").strip()
-        if len(query) > QUERY_MAX_LENGTH:
-            raise errors.InvalidRequest(f"'query' must be at most {QUERY_MAX_LENGTH} characters")
-
-        owner_id = None
-        raw_user = single("userId")
-        if raw_user is not None:
-            try:
-                owner_id = uuid.UUID(raw_user.strip())
-            except ValueError:
-                raise errors.InvalidRequest("'userId' must be a UUID") from None
-
-        sort_by = None
-        raw_sort = single("sortBy")
-        if raw_sort is not None:
-            sort_by = SORT_FIELDS.get(raw_sort.strip())
-            if sort_by is None:
-                raise errors.InvalidRequest(f"'sortBy' must be one of: {', '.join(SORT_FIELDS)}")
-
-        descending = True
-        raw_type = single("sortType")
-        if raw_type is not None:
-            sort_type = raw_type.strip().lower()
-            if sort_type not in SORT_TYPES:
-                raise errors.InvalidRequest("'sortType' must be 'asc' or 'desc'")
-            descending = sort_type == "desc"
-
-        return cls(query=query, owner_id=owner_id, sort_by=sort_by, descending=descending)
 
 
 def prefix_tsquery(text):

@@ -1,8 +1,12 @@
+import uuid
+
 from rest_framework import serializers
 from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
 from media.storage import file_url
+from videos.selectors import QUERY_MAX_LENGTH, SORT_FIELDS, VideoListFilters
+from viztube.api.query import QueryParamsSerializer
 
 
 class VideoSerializer(serializers.Serializer):
@@ -161,3 +165,50 @@ class VideoUpdateJsonInputSerializer(VideoUpdateInputSerializer):
     only comes in a multipart body (a JSON string there is a 422)."""
 
     thumbnail = None
+
+
+class VideoListQuerySerializer(QueryParamsSerializer):
+    """``GET /videos``: ``query``, ``userId``, ``sortBy``, ``sortType``; any bad value is a 400.
+
+    ``sortType`` defaults to ``desc`` and orders the ``sortBy`` column (``createdAt`` when
+    ``sortBy`` is absent); with a ``query`` and no ``sortBy`` the order is relevance, best
+    first, and ``sortType`` is ignored. ``sortBy`` is matched exactly (it names a field),
+    ``sortType`` in any case; surrounding blanks are ignored.
+    """
+
+    query = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=QUERY_MAX_LENGTH,
+        error_messages={"max_length": f"'query' must be at most {QUERY_MAX_LENGTH} characters"},
+    )
+    userId = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    sortBy = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    sortType = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+    def validate_userId(self, value):
+        try:
+            return uuid.UUID(value.strip())
+        except ValueError:
+            raise serializers.ValidationError("'userId' must be a UUID") from None
+
+    def validate_sortBy(self, value):
+        field = SORT_FIELDS.get(value.strip())
+        if field is None:
+            raise serializers.ValidationError(f"'sortBy' must be one of: {', '.join(SORT_FIELDS)}")
+        return field
+
+    def validate_sortType(self, value):
+        sort_type = value.strip().lower()
+        if sort_type not in ("asc", "desc"):
+            raise serializers.ValidationError("'sortType' must be 'asc' or 'desc'")
+        return sort_type
+
+    def filters(self):
+        params = self.parse()
+        return VideoListFilters(
+            query=params.get("query", ""),
+            owner_id=params.get("userId"),
+            sort_by=params.get("sortBy"),
+            descending=params.get("sortType", "desc") == "desc",
+        )

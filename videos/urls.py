@@ -1,17 +1,25 @@
-from videos import views
+from videos.views import VideoViewSet, WatchHistoryViewSet
 from viztube.api.routes import route
 
 urlpatterns = [
-    route("videos", views.VideoListView.as_view(), name="video-list"),
+    route(
+        "videos",
+        VideoViewSet.as_view({"get": "list", "post": "create"}),
+        name="video-list",
+    ),
     route(
         "videos/toggle/publish/<uuid:video_id>",
-        views.VideoTogglePublishView.as_view(),
+        VideoViewSet.as_view({"patch": "toggle_publish"}),
         name="video-toggle-publish",
     ),
-    route("user/watch-history", views.WatchHistoryView.as_view(), name="watch-history"),
+    route(
+        "user/watch-history",
+        WatchHistoryViewSet.as_view({"get": "list", "delete": "clear"}),
+        name="watch-history",
+    ),
     route(
         "user/watch-history/<uuid:video_id>",
-        views.WatchHistoryEntryView.as_view(),
+        WatchHistoryViewSet.as_view({"delete": "destroy"}),
         name="watch-history-entry",
     ),
 ]

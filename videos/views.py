@@ -1,19 +1,25 @@
-"""Video and watch-history routes (api.md §3 "Videos", original-api.md §2.3).
+"""Video and watch-history routes.
 
-Each method parses input, calls one service or selector, and serializes the result.
-``GET /videos`` and ``GET /videos/:id`` are public; everything else needs a token.
+Each action parses input, calls one service or selector, and serializes the result.
+``GET /videos`` is public; everything else here needs a token. ``/videos/:videoId`` is bound by
+``ops`` (its detail shows the caller's like and subscription, and its delete cascades into
+every app), with ``VideoViewSet.partial_update`` from here.
 """
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework.decorators import action
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
-from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
 from videos import selectors, services
 from videos.serializers import (
+    VideoListQuerySerializer,
     VideoPublishInputSerializer,
     VideoSerializer,
+    VideoUpdateInputSerializer,
+    VideoUpdateJsonInputSerializer,
     WatchHistoryClearedSerializer,
     WatchHistoryVideoSerializer,
 )
@@ -54,12 +60,21 @@ LIST_PARAMETERS = [
 MULTIPART_ONLY = "Publishing a video needs a multipart/form-data body"
 
 
-class VideoListView(APIView):
-    """``GET /videos`` (public) and ``POST /videos`` (publish)."""
+class VideoViewSet(GenericViewSet):
+    """``GET /videos`` (public), ``POST /videos`` (publish), ``PATCH /videos/:videoId`` and
+    ``PATCH /videos/toggle/publish/:videoId`` (owner only)."""
 
     permission_classes = [IsAuthenticatedOrReadOnly]
     # Publishing stores media: its own (fail-closed) rate limit.
     throttle_scope = {"POST": "upload"}
+    # What the browsable API renders a form from; the documented bodies are in api_doc.
+    input_serializers = {
+        "create": VideoPublishInputSerializer,
+        "partial_update": VideoUpdateInputSerializer,
+    }
+
+    def get_serializer_class(self):
+        return self.input_serializers.get(self.action, VideoSerializer)
 
     @api_doc(
         name="VideoList",
@@ -69,9 +84,10 @@ class VideoListView(APIView):
         parameters=LIST_PARAMETERS,
         summary="List published videos, with search, sorting and an owner filter",
     )
-    def get(self, request):
+    def list(self, request):
+        """``GET /videos`` (public)."""
         page_request = PageRequest.from_request(request)
-        filters = selectors.VideoListFilters.from_query_params(request.query_params)
+        filters = VideoListQuerySerializer(request).filters()
 
         def build():
             videos = selectors.video_list_published(filters=filters)
@@ -91,7 +107,8 @@ class VideoListView(APIView):
         errors=(401, 413, 415, 422, 502),
         summary="Publish a video (multipart: title, description, videoFile, thumbnail)",
     )
-    def post(self, request):
+    def create(self, request):
+        """``POST /videos`` (publish)."""
         # Files only travel in multipart; any other body is refused before it is parsed.
         if not request.content_type.startswith("multipart/form-data"):
             raise UnsupportedMediaType(request.content_type, detail=MULTIPART_ONLY)
@@ -106,9 +123,25 @@ class VideoListView(APIView):
         )
         return created(VideoSerializer(video).data, "Video published successfully")
 
-
-class VideoTogglePublishView(APIView):
-    """``PATCH /videos/toggle/publish/:videoId``."""
+    @api_doc(
+        name="VideoUpdate",
+        response=VideoSerializer,
+        request={
+            "application/json": VideoUpdateJsonInputSerializer,
+            "multipart/form-data": VideoUpdateInputSerializer,
+        },
+        errors=(401, 403, 404, 413, 422, 502),
+        parameters=[VIDEO_ID],
+        summary="Update title, description and/or thumbnail (owner only)",
+    )
+    def partial_update(self, request, video_id):
+        """``PATCH /videos/:videoId``."""
+        data = VideoUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        video = services.video_update(
+            video_id=video_id, actor=request.user, fields=data.validated_data
+        )
+        return ok(VideoSerializer(video).data, "Video updated successfully")
 
     @api_doc(
         name="VideoTogglePublish",
@@ -117,13 +150,18 @@ class VideoTogglePublishView(APIView):
         parameters=[VIDEO_ID],
         summary="Publish or unpublish a video (owner only)",
     )
-    def patch(self, request, video_id):
+    @action(detail=True, methods=["patch"])
+    def toggle_publish(self, request, video_id):
+        """``PATCH /videos/toggle/publish/:videoId``."""
         video = services.video_toggle_publish(video_id=video_id, actor=request.user)
         return ok(VideoSerializer(video).data, "Video publish status toggled")
 
 
-class WatchHistoryView(APIView):
-    """``GET`` and ``DELETE`` ``/user/watch-history`` (the caller's own)."""
+class WatchHistoryViewSet(GenericViewSet):
+    """The caller's own watch history: ``GET`` and ``DELETE /user/watch-history``,
+    ``DELETE /user/watch-history/:videoId``."""
+
+    serializer_class = WatchHistoryVideoSerializer
 
     @api_doc(
         name="VideoWatchHistory",
@@ -132,7 +170,8 @@ class WatchHistoryView(APIView):
         errors=(400, 401),
         summary="The caller's watch history, most recent first (visible videos only)",
     )
-    def get(self, request):
+    def list(self, request):
+        """``GET /user/watch-history`` (the caller's own)."""
         page_request = PageRequest.from_request(request)
         rows, total = paginate(selectors.watch_history_for_user(user=request.user), page_request)
         docs = WatchHistoryVideoSerializer(rows, many=True).data
@@ -144,13 +183,11 @@ class WatchHistoryView(APIView):
         errors=(401,),
         summary="Clear the caller's whole watch history",
     )
-    def delete(self, request):
+    @action(detail=False, methods=["delete"])
+    def clear(self, request):
+        """``DELETE /user/watch-history`` (the caller's own)."""
         deleted = services.watch_history_clear(user=request.user)
         return ok({"deleted": deleted}, "Watch history cleared")
-
-
-class WatchHistoryEntryView(APIView):
-    """``DELETE /user/watch-history/:videoId``."""
 
     @api_doc(
         name="VideoWatchHistoryRemove",
@@ -159,6 +196,7 @@ class WatchHistoryEntryView(APIView):
         parameters=[VIDEO_ID],
         summary="Remove one video from the caller's watch history",
     )
-    def delete(self, request, video_id):
+    def destroy(self, request, video_id):
+        """``DELETE /user/watch-history/:videoId``."""
         services.watch_history_remove(user=request.user, video_id=video_id)
         return ok({}, "Video removed from watch history")

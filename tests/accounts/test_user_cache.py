@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts import user_cache
-from accounts.services import user_deactivate_many
+from accounts.services import user_deactivate_many, user_save_by_staff
+from ops.deletion import users_delete
 from tests.conftest import bearer_client, image_upload, tokens_for
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.foundation.test_throttling import _redis_cache
@@ -69,12 +70,12 @@ def test_deactivation_by_staff_stops_the_token_at_once(user):
     assert me(client).status_code == 401
 
 
-def test_deactivation_through_a_model_save_stops_the_token_at_once(user):
+def test_a_staff_edit_in_the_admin_retires_the_copy(user):
     client = bearer_client(user)
     assert me(client).status_code == 200
 
     user.is_active = False
-    user.save(update_fields=["is_active"])
+    user_save_by_staff(user=user, changed_fields=["is_active"])
 
     assert me(client).status_code == 401
 
@@ -83,9 +84,22 @@ def test_a_deleted_user_is_not_authenticated_from_a_stale_copy(user):
     client = bearer_client(user)
     assert me(client).status_code == 200
 
-    user.delete()
+    users_delete(users=type(user).objects.filter(pk=user.pk))
 
     assert me(client).status_code == 401
+
+
+def test_a_save_behind_the_services_back_is_seen_when_the_copy_expires(user, settings):
+    """No signal receivers: a raw model save (a shell) does not retire the copy; it lives at
+    most USER_CACHE_SECONDS, as documented."""
+    client = bearer_client(user)
+    assert me(client).status_code == 200
+
+    type(user).objects.filter(pk=user.pk).update(fullname="Changed In A Shell")
+    assert me(client).json()["data"]["fullname"] != "Changed In A Shell"
+
+    user_cache.forget(user.pk)  # what expiry does, USER_CACHE_SECONDS later
+    assert me(client).json()["data"]["fullname"] == "Changed In A Shell"
 
 
 def test_a_rename_and_a_new_avatar_show_on_the_next_request(user):

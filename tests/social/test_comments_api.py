@@ -3,7 +3,6 @@
 import uuid
 
 import pytest
-from rest_framework.exceptions import NotFound
 
 from social import services
 from social.models import Comment, Like
@@ -19,6 +18,7 @@ from tests.social.helpers import (
     person,
 )
 from videos.models import Video
+from viztube import errors
 
 pytestmark = pytest.mark.django_db
 
@@ -437,6 +437,6 @@ def test_comment_on_a_video_deleted_after_the_visibility_check_is_a_404(monkeypa
     video.delete()
     monkeypatch.setattr(services, "video_get_for_viewer", lambda video_id, viewer: stale)
 
-    with pytest.raises(NotFound, match="Video not found"):
+    with pytest.raises(errors.NotFound, match="Video not found"):
         services.comment_create(video_id=stale.pk, author=user, content="too late")
     assert not Comment.objects.exists()

@@ -98,7 +98,7 @@ def test_queries_do_not_grow_with_rows(django_assert_max_num_queries):
 
 
 def test_help_explains_the_command():
-    parser = load_command_class("social", "recount_counters").create_parser(
+    parser = load_command_class("ops", "recount_counters").create_parser(
         "manage.py", "recount_counters"
     )
     text = parser.format_help()

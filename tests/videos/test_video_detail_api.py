@@ -266,7 +266,7 @@ def test_rewatching_moves_the_entry_forward_without_a_second_row(other_client, o
 
 
 def test_detail_runs_a_fixed_number_of_queries(
-    auth_client, user, api_client, django_assert_max_num_queries
+    auth_client, user, api_client, django_assert_num_queries
 ):
     video = VideoFactory()
     for _ in range(3):
@@ -275,11 +275,11 @@ def test_detail_runs_a_fixed_number_of_queries(
 
     # 1. the authenticated user (until its copy is cached), 2. the video with its owner and
     # both Exists flags, 3. the F() view increment, 4. the watch-history upsert.
-    with django_assert_max_num_queries(4):
+    with django_assert_num_queries(4):
         assert auth_client.get(video_url(video)).status_code == 200
 
     # 1. the video with its owner, 2. the F() increment.
-    with django_assert_max_num_queries(2):
+    with django_assert_num_queries(2):
         assert api_client.get(video_url(video)).status_code == 200
 
 

@@ -285,17 +285,18 @@ def test_sqlite_fallback_is_a_substring_match(settings, catalogue):
 
 @pytest.mark.parametrize("limit", [3, 20])
 def test_list_runs_a_fixed_number_of_queries(
-    api_client, auth_client, django_assert_max_num_queries, limit
+    api_client, auth_client, django_assert_num_queries, limit
 ):
     for _ in range(20):
         VideoFactory()
 
-    # 1. COUNT of the published videos, 2. the page with owners joined.
-    with django_assert_max_num_queries(2):
+    # 1. the published-video total (the catalog row), 2. the page with owners joined.
+    with django_assert_num_queries(2):
         response = api_client.get(VIDEOS, {"limit": limit})
     assert len(response.json()["data"]["docs"]) == limit
 
-    # 1. the authenticated user, 2. COUNT, 3. the page (owners joined); search adds nothing.
-    with django_assert_max_num_queries(3):
+    # 1. the authenticated user, 2. COUNT of the matches (a search cannot use the catalog row),
+    # 3. the page (owners joined).
+    with django_assert_num_queries(3):
         response = auth_client.get(VIDEOS, {"limit": limit, "query": "video"})
     assert len(response.json()["data"]["docs"]) == limit

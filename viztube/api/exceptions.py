@@ -18,7 +18,6 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from media.errors import MediaStorageError
 from viztube import errors as domain
 
 from .envelope import error_body
@@ -34,22 +33,10 @@ class BadRequest(exceptions.APIException):
     default_code = "bad_request"
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict"
-    default_code = "conflict"
-
-
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body too large"
     default_code = "too_large"
-
-
-class UnprocessableEntity(exceptions.ValidationError):
-    """Field validation failed: 422. Raise with a ``{field: [messages]}`` dict or a message."""
-
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
 
 
 class FieldProblem(exceptions.APIException):
@@ -60,14 +47,6 @@ class FieldProblem(exceptions.APIException):
         super().__init__(message)
         self.status_code = status_code
         self.fields = fields
-
-
-class DependencyFailed(exceptions.APIException):
-    """A remote dependency (media storage) failed or timed out: 502."""
-
-    status_code = status.HTTP_502_BAD_GATEWAY
-    default_detail = "The media storage service failed; nothing was saved"
-    default_code = "bad_gateway"
 
 
 class DatabaseUnavailable(exceptions.APIException):
@@ -158,9 +137,6 @@ def envelope_exception_handler(exc, context):
         exc = BadRequest("Too many fields in one request")
     elif isinstance(exc, SuspiciousOperation):
         exc = BadRequest("Bad request")
-    elif isinstance(exc, MediaStorageError):
-        logger.warning("Media storage failed (request %s): %s", _request_id(context), exc)
-        exc = DependencyFailed()
     elif isinstance(exc, exceptions.NotAuthenticated):
         exc = exceptions.NotAuthenticated("Unauthorized request")
 

@@ -165,6 +165,12 @@ class ApiAutoSchema(AutoSchema):
         ]
         return "_".join([*words, self.method.lower()])
 
+    def _is_list_view(self, serializer=None):
+        """Lists document their page themselves, inside the envelope (``api_doc(paginated=True)``
+        and its page parameters): drf-spectacular's own wrapping of a viewset's ``list`` would
+        nest a second page shape around it."""
+        return False
+
     def _get_request_for_media_type(self, serializer, direction="request"):
         """drf-spectacular documents every PATCH body as partial (no field required), as DRF's
         ``partial=True`` validates it. An input serializer that its PATCH view validates in full

@@ -46,7 +46,7 @@ format: install
 migrations-check: install
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
-# The benchmark of docs/benchmark.md (issue 7): seeds the PostgreSQL database viztube_bench
+# The benchmark of docs/benchmark.md: seeds the PostgreSQL database viztube_bench
 # (BENCH_DATABASE_URL), serves with gunicorn on CPU 0, loads with wrk on CPU 1, prints the table.
 # Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick --endpoints videos_page1".
 bench: install

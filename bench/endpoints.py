@@ -1,4 +1,4 @@
-"""What the benchmark measures: the eight endpoints of issue 7 and the original's figures.
+"""What the benchmark measures: the eight endpoints and the original's figures.
 
 ``path`` is a template filled from the data-set facts (``bench/run.py`` ``Facts``); an endpoint whose
 template names ``{video_ids}`` or ``{like_ids}`` rotates over one path per id.
@@ -18,7 +18,7 @@ RSS_LIMIT_MB = 250.0
 
 @dataclass(frozen=True)
 class Original:
-    """The original backend on this machine type with this data (issue 7)."""
+    """The original backend on this machine type with this data."""
 
     requests_per_sec: float
     p50_ms: float

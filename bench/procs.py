@@ -1,6 +1,6 @@
 """Memory of the server under test, read from /proc (Linux only, stdlib only).
 
-RSS is what issue 7 asks for: the sum of VmRSS of the gunicorn master and its workers. That sum
+RSS is the figure reported: the sum of VmRSS of the gunicorn master and its workers. That sum
 counts pages shared after fork() once per process, so it over-states the real footprint; PSS
 (from smaps_rollup, shared pages split between their sharers) is recorded beside it.
 """

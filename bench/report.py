@@ -92,7 +92,7 @@ def _percent(share):
 
 
 def render_table(results, rss, meta):
-    """The markdown table of issue 7: ours beside the original, ratio, SQL/request, failures."""
+    """The markdown table: ours beside the original, ratio, SQL/request, failures."""
     judged = verdicts(results)
     lines = [
         "| Endpoint | req/s | orig | x | p50 ms (orig) | p99 ms (orig) | 1-conn p50 ms (orig) "

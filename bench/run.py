@@ -1,6 +1,6 @@
 """`make bench`: VizTube against the original's figures, on this machine, with the standard data.
 
-Protocol (issue 7): the standard data set (``seed_demo --scale 1``) in a dedicated PostgreSQL
+Protocol: the standard data set (``seed_demo --scale 1``) in a dedicated PostgreSQL
 database; gunicorn as in production (DEBUG off, gunicorn.conf.py) pinned to CPU 0; wrk pinned to
 CPU 1 with 16 connections; per endpoint a 3 s warm-up, three measured 15 s passes (medians
 reported) and a single-connection run; SQL statements per request counted in-process; the

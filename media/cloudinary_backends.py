@@ -2,7 +2,7 @@
 ``CLOUDINARY_URL`` is set).
 
 They subclass django-cloudinary-storage 0.3.0 and change what it gets wrong for us
-(security-notes.md, finding 1):
+(measured):
 
 - its save calls ``cloudinary.uploader.upload``, whose file handling reads the whole file into
   memory; here every upload is sent in fixed-size parts (the requests of the SDK's

@@ -1,5 +1,5 @@
 """Checks every uploaded file passes before anything is stored: decided by its bytes, never by
-the name or the declared Content-Type (api.md §3, security-notes §5).
+the name or the declared Content-Type.
 
 Images are decoded with Pillow and re-encoded, which drops trailing payloads (a script appended
 to a PNG), metadata (EXIF, GPS) and anything but the pixels. Videos are sniffed by magic bytes

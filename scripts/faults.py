@@ -1,4 +1,4 @@
-"""Fault tests against a real gunicorn (issue 8): loopback only, every loop bounded.
+"""Fault tests against a real gunicorn: loopback only, every loop bounded.
 
     .venv/bin/python scripts/faults.py [--scenario db-restart|worker-kill|cloudinary|all]
 

@@ -17,7 +17,7 @@ from viztube import errors
 
 VIDEO_NOT_FOUND = "Video not found"
 QUERY_MAX_LENGTH = 200
-# Public sort keys (api.md §3) -> model fields. Anything else is a 400.
+# Public sort keys -> model fields. Anything else is a 400.
 SORT_FIELDS = {
     "createdAt": "created_at",
     "views": "views",

@@ -10,7 +10,7 @@ from viztube.api.query import QueryParamsSerializer
 
 
 class VideoSerializer(serializers.Serializer):
-    """The video shape of every list (api.md §3 "Videos"); storage keys are never exposed.
+    """The video shape of every list (docs/api.md, "Videos"); storage keys are never exposed.
 
     Querysets must ``select_related("owner")``.
     """

@@ -1,6 +1,6 @@
 """Writes on videos and watch history.
 
-Media rules (api.md §3, issue 3): every file is validated before anything is stored; files are
+Media rules (``media.services``): every file is validated before anything is stored; files are
 stored before the database transaction opens (a remote upload never holds a transaction open);
 whatever was stored is deleted again if a later step fails; files that a committed change made
 useless (a deleted video, a replaced thumbnail) are deleted only after the commit, and a failed
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 NOT_AUTHORIZED_TO_UPDATE = "You are not authorized to update this video"
 NOT_AUTHORIZED_TO_DELETE = "You are not authorized to delete this video"
-# The original's message for a toggle by someone else (original-api.md §2.3).
+# The original VizTube API's message for a toggle by someone else.
 NOT_AUTHORIZED_TO_TOGGLE = "Unauthorized"
 NOT_IN_WATCH_HISTORY = "Video not found in watch history"
 VIEW_KEY_PREFIX = "video-view"

@@ -1,4 +1,4 @@
-"""Cloudinary (the fake) slow or failing, through the API (issue 8, "Faults").
+"""Cloudinary (the fake) slow or failing, through the API (docs/faults.md).
 
 Every request that needs Cloudinary must end within a bounded time with a 502 in the error
 envelope, and nothing may be stored: no row, no changed row, no temp file, no local file, no asset

@@ -1,5 +1,5 @@
 """Every log line of a failed request carries that request's id, the one its response carries in
-``X-Request-ID`` (api.md §1), including the lines Django's ``django.request`` logger writes after
+``X-Request-ID``, including the lines Django's ``django.request`` logger writes after
 the middleware chain has returned."""
 
 import logging

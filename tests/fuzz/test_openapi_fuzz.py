@@ -1,4 +1,4 @@
-"""Schemathesis against our own OpenAPI document, in-process (issue 8).
+"""Schemathesis against our own OpenAPI document, in-process.
 
 Every operation of ``/api/schema/`` is fuzzed through Django's WSGI application (no server, no
 network) twice: as the owner of a small realistic data set (Bearer token) and anonymously.

@@ -28,7 +28,8 @@ def videos(fake_cloudinary):
 
 
 def test_storages_are_cloudinary_and_nothing_lands_in_media_root(fake_cloudinary, settings):
-    """Canary for security-notes finding 1: a model field really goes to Cloudinary."""
+    """Canary: a model field really goes to Cloudinary (configuring storage through the
+    settings Django ignores would silently keep files on the local disk)."""
     video = Video()
     video.video_file.save("clip.mp4", ContentFile(VIDEO), save=False)
     video.thumbnail.save("thumb.png", ContentFile(image_bytes()), save=False)

@@ -1,5 +1,5 @@
-"""The authorization matrix (issue 8; security-notes.md §1 BOLA-1..5, FUNC-2): every API route
-x {owner, other, anon, staff}, with the status api.md prescribes.
+"""The authorization matrix (object- and function-level authorization): every API route
+x {owner, other, anon, staff}, with the status docs/api.md prescribes.
 
 - ``MATRIX`` holds one entry per (path template, method) that the URL resolver serves under
   ``/api/v1``; ``test_matrix_covers_every_route`` fails, naming it, for a route without one.
@@ -8,7 +8,7 @@ x {owner, other, anon, staff}, with the status api.md prescribes.
 - Every request carries a valid body, so the status is about authorization, not validation.
 - A denied request (any 4xx) must change nothing: every table the API writes and every media
   file are compared before and after (on-commit callbacks run, so a file deletion would show).
-- Expected statuses (api.md §1-3): 401 anonymous on protected routes; 403 another user's
+- Expected statuses: 401 anonymous on protected routes; 403 another user's
   *visible* object; 404 missing or invisible (another user's unpublished video, and everything
   hanging off it); staff have no special API powers, so they answer like ``other``.
 """

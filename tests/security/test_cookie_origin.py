@@ -1,4 +1,4 @@
-"""The matrix again, for browsers (api.md §2 "Cross-site request forgery"): every unsafe route
+"""The matrix again, for browsers (docs/api.md, "Cross-site requests"): every unsafe route
 that needs a token, called by the owner with the ``accessToken`` cookie instead of a Bearer
 header. Without an ``Origin``/``Referer``, or with a foreign one, it is a 403 that changes
 nothing; from a trusted origin it answers exactly as the Bearer matrix says.

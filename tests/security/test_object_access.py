@@ -1,4 +1,4 @@
-"""Object-level checks beyond the matrix (security-notes.md §1):
+"""Object-level checks beyond the matrix:
 
 - unknown and malformed ids are JSON 404s on every route that takes one (BOLA-8);
 - lists, their totals and query-parameter filters never show someone else's unpublished video

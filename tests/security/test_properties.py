@@ -1,4 +1,4 @@
-"""Object properties (security-notes.md §1 API3, PROP-1..4).
+"""Object properties: what a client may read and write of each object.
 
 Mass assignment: every body-taking write gets, beside one legitimate change, every field a
 client may not set (counters, owners, ids, timestamps, flags); the row is re-read from the

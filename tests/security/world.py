@@ -1,4 +1,4 @@
-"""The cast and objects every security test works with (security-notes.md §1 conventions).
+"""The cast and objects every security test works with .
 
 ``owner`` (A) owns a published and an unpublished video (with real media files), a comment on
 each, a tweet and a playlist holding the published video; ``other`` (B) and ``staff``

@@ -1,4 +1,4 @@
-"""The response envelope every API answer travels in (api.md §1)."""
+"""The response envelope every API answer travels in."""
 
 from rest_framework import status as http_status
 from rest_framework.response import Response

@@ -1,4 +1,4 @@
-"""One exception handler: every error leaves in the error envelope (api.md §1)."""
+"""One exception handler: every error leaves in the error envelope."""
 
 import logging
 import math

@@ -1,4 +1,4 @@
-"""Page/limit pagination with the original ``GET /videos`` shape, used by every list (api.md §1)."""
+"""Page/limit pagination with the original ``GET /videos`` shape, used by every list."""
 
 import math
 from dataclasses import dataclass

@@ -1,6 +1,6 @@
 """JSON out: orjson, with the API's date format (UTC to the millisecond, ``Z``).
 
-Encoding is a measurable share of a cheap request (issue 7): orjson does it in C, and its
+Encoding is a measurable share of a cheap request (docs/benchmark.md): orjson does it in C, and its
 ``Fragment`` lets a cached page body (already JSON) travel inside a new envelope unparsed.
 """
 

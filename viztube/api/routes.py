@@ -1,4 +1,4 @@
-"""URL patterns that answer with and without a trailing slash, without redirecting (api.md §1)."""
+"""URL patterns that answer with and without a trailing slash, without redirecting."""
 
 import re
 

@@ -1,7 +1,7 @@
 """Rate limits per scope, exact under concurrency.
 
 DRF's ``SimpleRateThrottle`` reads a history list from the cache and writes it back, so 30
-simultaneous requests against a limit of 5 let 12-15 through (security-notes finding 4). This
+simultaneous requests against a limit of 5 let 12-15 through (measured). This
 throttle counts in a fixed window with an atomic increment, so at most N requests pass per
 window whatever the concurrency. On Redis (production) that is one round trip: ``SET NX EX``
 and ``INCR`` in one pipeline; on other caches (local runs) the cache's ``add`` + ``incr``.

@@ -2,7 +2,7 @@
 
 Django streams a large upload to a temp file in ``FILE_UPLOAD_TEMP_DIR`` and deletes it when the
 request ends, but a worker that is killed mid-upload (gunicorn's timeout, the OOM killer) leaves
-it there forever (security-notes §3). This command removes those leftovers.
+it there forever. This command removes those leftovers.
 
 Decisions (the issue only says "older than --older-than minutes"):
 - Only the names VizTube's uploads create are touched: Django's ``*.upload*`` temp files and our

@@ -1,4 +1,4 @@
-"""The row of a token's user, cached in Redis for the authentication of API requests (issue 7).
+"""The row of a token's user, cached in Redis for the authentication of API requests.
 
 Every authenticated request needs its user: to check that the account is still active and that
 the token predates no password change (simplejwt's ``CHECK_USER_IS_ACTIVE`` and
@@ -6,13 +6,12 @@ the token predates no password change (simplejwt's ``CHECK_USER_IS_ACTIVE`` and
 single cost of a cheap request; a cached copy costs one Redis GET.
 
 Exactness, decided:
-- each user has a generation number in Redis. Every save or delete of a user raises it, now and
-  again after the commit; a copy is only used while it carries the current generation, and a
+- each user has a generation number in Redis. Every service that saves or deletes a user raises
+  it (``forget()``), now and again after the commit; staff edits in the admin go through those
+  services; a copy is only used while it carries the current generation, and a
   copy is tagged with the generation read *before* the row was read from PostgreSQL. So a
   reader that loaded the row just before a password change commits can store its copy, but
   nobody will use it: the change revokes tokens on the very next request;
-- services that write users with ``QuerySet.update()`` call ``forget()`` themselves (avatar and
-  cover changes, mass deactivation);
 - the denormalised counters (``subscribers_count``, ``subscriptions_count``) are updated with
   ``F()`` and do not retire the copy: nothing reads them from ``request.user`` (the dashboard
   reads the channel's count in its own query);
@@ -20,8 +19,8 @@ Exactness, decided:
   (what the token carries, to detect a password change). ``request.user.password`` is loaded
   from PostgreSQL when something needs it (a password check);
 - a copy lives ``USER_CACHE_SECONDS`` at most (300 s by default), which also bounds the
-  staleness of a row changed behind the application's back (raw SQL, ``update()`` elsewhere)
-  or while Redis was failing (a failed retirement is logged);
+  staleness of a row changed behind the services' back (a shell, raw SQL, ``manage.py
+  changepassword``) or while Redis was failing (a failed retirement is logged);
 - Redis down: the row is read from PostgreSQL, as if nothing were cached;
 - without Redis the cache must stay off (settings refuse it): a per-process copy could not be
   retired in the other workers.
@@ -158,8 +157,3 @@ def forget(*user_ids):
     if settings.USER_CACHE_SECONDS and user_ids:
         retire_copies(user_ids)
         transaction.on_commit(functools.partial(retire_copies, user_ids), robust=True)
-
-
-def forget_on_change(sender, instance, **kwargs):
-    """Signal receiver (post_save / post_delete of the user model, see accounts.apps)."""
-    forget(instance.pk)

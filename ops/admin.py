@@ -12,41 +12,23 @@ from videos.admin import VideoAdmin
 from videos.models import Video
 
 
-def _only(obj):
-    return type(obj).objects.filter(pk=obj.pk)
+def _cascading(admin_class, delete_many):
+    """``admin_class`` whose single and bulk deletes go through ``delete_many(queryset)``."""
+
+    class CascadingAdmin(admin_class):
+        def delete_model(self, request, obj):
+            delete_many(type(obj).objects.filter(pk=obj.pk))
+
+        def delete_queryset(self, request, queryset):
+            delete_many(queryset)
+
+    CascadingAdmin.__name__ = CascadingAdmin.__qualname__ = f"Cascading{admin_class.__name__}"
+    return CascadingAdmin
 
 
-@admin.register(User)
-class CascadingUserAdmin(UserAdmin):
-    def delete_model(self, request, obj):
-        deletion.users_delete(users=_only(obj))
-
-    def delete_queryset(self, request, queryset):
-        deletion.users_delete(users=queryset)
-
-
-@admin.register(Video)
-class CascadingVideoAdmin(VideoAdmin):
-    def delete_model(self, request, obj):
-        deletion.videos_delete(videos=_only(obj))
-
-    def delete_queryset(self, request, queryset):
-        deletion.videos_delete(videos=queryset)
-
-
-@admin.register(Comment)
-class CascadingCommentAdmin(CommentAdmin):
-    def delete_model(self, request, obj):
-        deletion.comments_delete(comments=_only(obj))
-
-    def delete_queryset(self, request, queryset):
-        deletion.comments_delete(comments=queryset)
-
-
-@admin.register(Tweet)
-class CascadingTweetAdmin(TweetAdmin):
-    def delete_model(self, request, obj):
-        deletion.tweets_delete(tweets=_only(obj))
-
-    def delete_queryset(self, request, queryset):
-        deletion.tweets_delete(tweets=queryset)
+admin.site.register(User, _cascading(UserAdmin, lambda rows: deletion.users_delete(users=rows)))
+admin.site.register(Video, _cascading(VideoAdmin, lambda rows: deletion.videos_delete(videos=rows)))
+admin.site.register(
+    Comment, _cascading(CommentAdmin, lambda rows: deletion.comments_delete(comments=rows))
+)
+admin.site.register(Tweet, _cascading(TweetAdmin, lambda rows: deletion.tweets_delete(tweets=rows)))

@@ -19,6 +19,10 @@ max_requests_jitter = 10_000
 preload_app = True
 # Heartbeat files in memory, not on a possibly slow disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+# Request lines up to gunicorn's own maximum reach the application, which answers a URI over
+# viztube.middleware.MAX_URI_BYTES with a 414 in the JSON envelope; only a line over 8190 bytes
+# gets gunicorn's plain 414.
+limit_request_line = 8190
 accesslog = "-"
 errorlog = "-"
 

@@ -62,6 +62,28 @@ class RequestIdMiddleware:
         return response
 
 
+# The longest request URI (path and query) the API answers. Nothing legitimate comes near it
+# (ids are UUIDs, a search is at most 200 characters); gunicorn refuses request lines over
+# ``limit_request_line`` itself (see gunicorn.conf.py), so this is below that limit and a long
+# URI gets a 414 in the envelope rather than gunicorn's HTML page.
+MAX_URI_BYTES = 4096
+
+
+class UriLengthLimitMiddleware:
+    """Answers 414 in the error envelope for a request URI over ``MAX_URI_BYTES``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.META.get("PATH_INFO", "")
+        query = request.META.get("QUERY_STRING", "")
+        # PATH_INFO is decoded text; its UTF-8 length is what travelled (at least).
+        if len(path.encode("utf-8", "surrogateescape")) + len(query) + 1 > MAX_URI_BYTES:
+            return json_error(414, f"Request URI too long (at most {MAX_URI_BYTES} bytes)")
+        return self.get_response(request)
+
+
 class BodySizeLimitMiddleware:
     """Answers 413 from the declared ``Content-Length`` before any byte of the body is read.
 

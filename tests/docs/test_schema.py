@@ -97,3 +97,73 @@ def test_docs_pages_are_served(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+
+
+def _view_classes():
+    """``{(path, method): view class}`` of every API route, from the URL resolver."""
+    classes = {}
+    for regex, callback in _walk(get_resolver().url_patterns):
+        view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+        if not regex.startswith(API_PREFIX) or view_class is None:
+            continue
+        for method in _HTTP_METHODS:
+            if hasattr(view_class, method) or method in getattr(callback, "actions", {}):
+                classes[(_template(regex), method)] = view_class
+    return classes
+
+
+def test_every_throttled_operation_documents_429(schema):
+    views = _view_classes()
+    throttled = [route for route, view in views.items() if view.throttle_classes]
+    assert len(throttled) > 30
+    missing = [
+        route
+        for route in throttled
+        if "429" not in schema["paths"][route[0]][route[1]]["responses"]
+    ]
+    assert missing == []
+    # The health check is the one route without a throttle: it must not promise a 429.
+    assert "429" not in schema["paths"]["/api/v1/healthcheck/"]["get"]["responses"]
+
+
+def test_every_operation_that_reads_a_credential_documents_401_and_503(schema):
+    views = _view_classes()
+    for (path, method), view in views.items():
+        responses = schema["paths"][path][method]["responses"]
+        assert "503" in responses, (path, method)
+        if view.authentication_classes:
+            assert "401" in responses, (path, method)
+    # A public list still reads a Bearer token when one is sent: a bad one is a 401.
+    assert "401" in schema["paths"]["/api/v1/videos/"]["get"]["responses"]
+
+
+def test_unsafe_operations_document_the_cross_site_403(schema):
+    for path, operations in schema["paths"].items():
+        for method in ("post", "patch", "put", "delete"):
+            if method in operations and path != "/api/v1/healthcheck/":
+                assert "403" in operations[method]["responses"], (path, method)
+
+
+def _schemas(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schemas(value)
+
+
+def test_no_text_is_described_ambiguously(schema):
+    """``oneOf: [text, ""]`` where the text admits "" makes "" invalid by the document while the
+    server accepts it: no ``oneOf`` with an empty-string branch may remain."""
+    empty = {"type": "string", "maxLength": 0}
+    assert [s for s in _schemas(schema) if empty in s.get("oneOf", [])] == []
+
+
+def test_trimmed_required_text_refuses_blanks_in_the_document(schema):
+    components = schema["components"]["schemas"]
+    pattern = re.compile(components["TweetCreateInputRequest"]["properties"]["content"]["pattern"])
+    assert pattern.search("hello") and pattern.search("  a ")
+    assert not pattern.search("\r") and not pattern.search("   ") and not pattern.search("")
+    assert not pattern.search("a\x00b")

@@ -152,3 +152,21 @@ def test_the_encoder_writes_what_drf_s_did():
     # UTF-8 as it is, but the two line separators escaped (safe inside a <script>).
     assert "café".encode() in encoded
     assert b"\\u2028" in encoded and b"\\u2029" in encoded
+
+
+def test_a_request_uri_over_the_limit_is_a_414_in_the_envelope(api_client):
+    from viztube.middleware import MAX_URI_BYTES
+
+    response = api_client.get("/api/v1/videos", {"query": "a" * MAX_URI_BYTES})
+
+    assert response.status_code == 414
+    body = response.json()
+    assert body["success"] is False
+    assert body["message"] == f"Request URI too long (at most {MAX_URI_BYTES} bytes)"
+
+
+def test_a_long_but_allowed_uri_reaches_the_view(api_client):
+    # Just under the limit: the view answers (here a 400 for an over-long search text).
+    response = api_client.get("/api/v1/videos", {"query": "a" * 3000})
+    assert response.status_code == 400
+    assert response.json()["message"] == "'query' must be at most 200 characters"

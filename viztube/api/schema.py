@@ -6,6 +6,8 @@ Usage on a view method::
     @api_doc(response=VideoSerializer, name="VideoPage", paginated=True)
 """
 
+import re
+
 from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -27,11 +29,20 @@ _ERROR_DESCRIPTIONS = {
     404: "Missing, or not visible to the caller",
     409: "Conflict",
     413: "Upload too large",
+    414: "Request URI too long",
     415: "Unsupported media type",
     422: "Field validation failed",
     429: "Throttled (see Retry-After)",
     502: "The media storage service failed",
+    503: "The database is unavailable (see Retry-After)",
 }
+_UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _error_response(code):
+    return OpenApiResponse(
+        ErrorEnvelopeSerializer, description=_ERROR_DESCRIPTIONS.get(code, "Error")
+    )
 
 
 class ErrorEnvelopeSerializer(serializers.Serializer):
@@ -99,12 +110,7 @@ def api_doc(
     """``extend_schema`` with the success envelope and the listed error responses (plus 500)."""
     responses = {status: envelope(response, name=name, many=many, paginated=paginated)}
     for code in (*errors, 400, 500):
-        responses.setdefault(
-            code,
-            OpenApiResponse(
-                ErrorEnvelopeSerializer, description=_ERROR_DESCRIPTIONS.get(code, "Error")
-            ),
-        )
+        responses.setdefault(code, _error_response(code))
     if paginated:
         kwargs.setdefault("parameters", []).extend(PAGE_PARAMETERS)
     return extend_schema(request=request, responses=responses, **kwargs)
@@ -151,6 +157,10 @@ class JWTCookieOrHeaderScheme(OpenApiAuthenticationExtension):
 
 
 NO_NUL_PATTERN = "^[^\\u0000]*$"
+# A text the server trims before checking it must keep a character after trimming: a string of
+# blanks only ("\r", "  ") is refused like an empty one (422), and the document says so.
+NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+_EMPTY_STRING = {"type": "string", "maxLength": 0}
 
 
 class ApiAutoSchema(AutoSchema):
@@ -164,6 +174,29 @@ class ApiAutoSchema(AutoSchema):
             for token in tokens
         ]
         return "_".join([*words, self.method.lower()])
+
+    def _get_response_bodies(self, direction="response"):
+        """Every operation also lists the errors that its view's plumbing can answer, whatever
+        the operation: 401 where a credential is read (a bad token fails even on a public
+        route), 403 on unsafe methods where the cookie's cross-site check applies, 429 where a
+        throttle counts, 414 for a URI over the limit, 503 when the database is down. One
+        place, so no operation forgets.
+        (A hook here, not in ``get_response_serializers``: ``extend_schema`` overrides that.)"""
+        responses = super()._get_response_bodies(direction)
+        view = self.view
+        plumbing = [414, 503]
+        if view.authentication_classes:
+            plumbing.append(401)
+            if self.method in _UNSAFE_METHODS:
+                plumbing.append(403)
+        if view.throttle_classes:
+            plumbing.append(429)
+        for code in map(str, plumbing):
+            if code not in responses:
+                responses[code] = self._get_response_for_code(
+                    _error_response(int(code)), code, direction=direction
+                )
+        return dict(sorted(responses.items(), key=lambda item: int(item[0])))
 
     def _is_list_view(self, serializer=None):
         """Lists document their page themselves, inside the envelope (``api_doc(paginated=True)``
@@ -197,5 +230,27 @@ class ApiAutoSchema(AutoSchema):
             # A regex validator documents its own pattern (drf-spectacular adds it afterwards).
             and not any(isinstance(v, RegexValidator) for v in field.validators)
         ):
-            schema["pattern"] = NO_NUL_PATTERN
+            trimmed_and_required = field.trim_whitespace and not field.allow_blank
+            schema["pattern"] = NOT_BLANK_PATTERN if trimmed_and_required else NO_NUL_PATTERN
         return schema
+
+    def _insert_field_validators(self, field, schema):
+        """drf-spectacular describes a text that may be blank as ``oneOf: [text, ""]``; where
+        the text's own schema admits "" too, that is ambiguous ("" matches both, which
+        ``oneOf`` forbids) and refuses what the server accepts. One schema when it already
+        admits "", else ``anyOf``."""
+        super()._insert_field_validators(field, schema)
+        branches = schema.get("oneOf")
+        if not branches or len(branches) != 2 or branches[1] != _EMPTY_STRING:
+            return
+        text = branches[0]
+        admits_empty = (
+            "format" not in text
+            and not text.get("minLength")
+            and re.search(text.get("pattern", ""), "") is not None
+        )
+        if admits_empty:
+            del schema["oneOf"]
+            schema.update(text)
+        else:
+            schema["anyOf"] = schema.pop("oneOf")

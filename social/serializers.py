@@ -1,8 +1,8 @@
 """Input and output shapes of comments, likes, subscriptions, tweets and channel profiles.
 
 Input serializers hold only what a client may set (``content``); ids, authors, videos and counts
-come from the URL, the token and the database. Validation messages keep the original's wording
-(original-api.md §2.4, §2.8) where it had one; failures answer 422 through the shared handler.
+come from the URL, the token and the database. Validation messages keep the wording of the
+original VizTube API where it had one; failures answer 422 through the shared handler.
 """
 
 from rest_framework import serializers
@@ -170,6 +170,6 @@ class ChannelProfileOutputSerializer(serializers.Serializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if not instance.is_own:
-            # Another user's email is private (original-api.md §4 defect 1).
+            # Another user's email is private: only the channel's owner sees it.
             del data["email"]
         return data

@@ -1,37 +1,55 @@
 from social import views
 from viztube.api.routes import route
 
+comments = views.CommentViewSet
+likes = views.LikeViewSet
+subscriptions = views.SubscriptionViewSet
+tweets = views.TweetViewSet
+channels = views.ChannelViewSet
+
 urlpatterns = [
-    route("comments/c/<uuid:comment_id>", views.CommentDetailView.as_view(), name="comment-detail"),
-    route("comments/<uuid:video_id>", views.CommentListCreateView.as_view(), name="comment-list"),
+    route(
+        "comments/c/<uuid:comment_id>",
+        comments.as_view({"patch": "partial_update", "delete": "destroy"}),
+        name="comment-detail",
+    ),
+    route(
+        "comments/<uuid:video_id>",
+        comments.as_view({"get": "list", "post": "create"}),
+        name="comment-list",
+    ),
     route(
         "likes/toggle/v/<uuid:video_id>",
-        views.VideoLikeToggleView.as_view(),
+        likes.as_view({"post": "toggle_video"}),
         name="like-toggle-video",
     ),
     route(
         "likes/toggle/c/<uuid:comment_id>",
-        views.CommentLikeToggleView.as_view(),
+        likes.as_view({"post": "toggle_comment"}),
         name="like-toggle-comment",
     ),
     route(
         "likes/toggle/t/<uuid:tweet_id>",
-        views.TweetLikeToggleView.as_view(),
+        likes.as_view({"post": "toggle_tweet"}),
         name="like-toggle-tweet",
     ),
-    route("likes/videos", views.LikedVideoListView.as_view(), name="liked-videos"),
+    route("likes/videos", likes.as_view({"get": "list"}), name="liked-videos"),
     route(
         "subscriptions/c/<uuid:channel_id>",
-        views.ChannelSubscriptionView.as_view(),
+        subscriptions.as_view({"get": "list", "post": "toggle"}),
         name="channel-subscriptions",
     ),
     route(
         "subscriptions/u/<uuid:subscriber_id>",
-        views.SubscribedChannelListView.as_view(),
+        subscriptions.as_view({"get": "subscribed_channels"}),
         name="subscribed-channels",
     ),
-    route("tweets", views.TweetCreateView.as_view(), name="tweet-create"),
-    route("tweets/user/<uuid:user_id>", views.UserTweetListView.as_view(), name="user-tweets"),
-    route("tweets/<uuid:tweet_id>", views.TweetDetailView.as_view(), name="tweet-detail"),
-    route("user/c/<str:username>", views.ChannelProfileView.as_view(), name="channel-profile"),
+    route("tweets", tweets.as_view({"post": "create"}), name="tweet-create"),
+    route("tweets/user/<uuid:user_id>", tweets.as_view({"get": "list"}), name="user-tweets"),
+    route(
+        "tweets/<uuid:tweet_id>",
+        tweets.as_view({"patch": "partial_update", "delete": "destroy"}),
+        name="tweet-detail",
+    ),
+    route("user/c/<str:username>", channels.as_view({"get": "retrieve"}), name="channel-profile"),
 ]

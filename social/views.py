@@ -1,8 +1,8 @@
-"""Comments, likes, subscriptions, tweets and the channel profile.
+"""Comments, likes, subscriptions, tweets and the channel profile: one viewset per resource.
 
-Each view parses input, calls one service (writes) or selector (reads), and serializes the
-result. Public reads (api.md §2): the comments of a video, a user's tweets, a channel profile;
-everything else needs a token.
+Each action parses input, calls one service (writes) or selector (reads), and serializes the
+result. Public reads: the comments of a video, a user's tweets, a channel profile; everything
+else needs a token.
 
 Decisions where the specs are silent:
 - Staff have no special powers here; moderation is the admin's job (``social.admin``).
@@ -13,12 +13,16 @@ Decisions where the specs are silent:
 - Any signed-in user may list anyone's subscribers and subscriptions (as the original).
 - Deactivated users are not hidden: deactivation stops sign-in, it does not unpublish a channel.
 - Rate-limit scopes: toggles are ``toggle``; posting a comment or a tweet is ``comment``.
+
+Operation descriptions in the OpenAPI document come from ``api_doc(description=...)``. A
+docstring on a viewset (or on its base class) would become the description of every action
+without one, so the viewsets keep their notes in comments.
 """
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
-from rest_framework.views import APIView
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 
 from social import selectors, services
 from social.serializers import (
@@ -38,6 +42,7 @@ from social.serializers import (
 from viztube.api.envelope import created, ok
 from viztube.api.pagination import PageRequest, page_body, paginate
 from viztube.api.schema import api_doc
+from viztube.api.viewsets import ApiViewSet
 
 LIKE_ADDED = "Like added successfully"
 LIKE_REMOVED = "Like removed successfully"
@@ -53,23 +58,22 @@ def _page(request, queryset, serializer_class, count=None):
     return page_body(serializer_class(rows, many=True).data, total, page_request)
 
 
-def _content(request, serializer_class):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data["content"]
-
-
 # --- Comments ---------------------------------------------------------------------------------
 
 VIDEO_ID = _uuid_path("video_id", "The video's id.")
 COMMENT_ID = _uuid_path("comment_id", "The comment's id.")
+COMMENTS_OF_A_VIDEO = "``GET /comments/:videoId`` (public) and ``POST /comments/:videoId``."
+ONE_COMMENT = "``PATCH|DELETE /comments/c/:commentId``."
 
 
-class CommentListCreateView(APIView):
-    """``GET /comments/:videoId`` (public) and ``POST /comments/:videoId``."""
-
+# The comments of a video (public reads), commenting, and a comment's edit and deletion.
+class CommentViewSet(ApiViewSet):
     permission_classes = [IsAuthenticatedOrReadOnly]
     throttle_scope = {"POST": "comment"}
+    input_serializers = {
+        "create": CommentCreateInputSerializer,
+        "partial_update": CommentUpdateInputSerializer,
+    }
 
     @api_doc(
         name="CommentList",
@@ -78,8 +82,9 @@ class CommentListCreateView(APIView):
         errors=(404,),
         parameters=[VIDEO_ID],
         summary="Comments of a video, newest first",
+        description=COMMENTS_OF_A_VIDEO,
     )
-    def get(self, request, video_id):
+    def list(self, request, video_id):
         comments, total = selectors.comment_list_for_video(video_id=video_id, viewer=request.user)
         body = _page(request, comments, CommentOutputSerializer, count=total)
         return ok(body, "Comments fetched successfully")
@@ -92,17 +97,12 @@ class CommentListCreateView(APIView):
         errors=(401, 404, 422, 429),
         parameters=[VIDEO_ID],
         summary="Comment on a video",
+        description=COMMENTS_OF_A_VIDEO,
     )
-    def post(self, request, video_id):
-        content = _content(request, CommentCreateInputSerializer)
+    def create(self, request, video_id):
+        content = self.validated_input()["content"]
         comment = services.comment_create(video_id=video_id, author=request.user, content=content)
         return created(CommentOutputSerializer(comment).data, "Comment added successfully")
-
-
-class CommentDetailView(APIView):
-    """``PATCH|DELETE /comments/c/:commentId``."""
-
-    permission_classes = [IsAuthenticated]
 
     @api_doc(
         name="CommentUpdate",
@@ -111,9 +111,10 @@ class CommentDetailView(APIView):
         errors=(401, 403, 404, 422),
         parameters=[COMMENT_ID],
         summary="Edit one's own comment",
+        description=ONE_COMMENT,
     )
-    def patch(self, request, comment_id):
-        content = _content(request, CommentUpdateInputSerializer)
+    def partial_update(self, request, comment_id):
+        content = self.validated_input()["content"]
         comment = services.comment_update(comment_id=comment_id, user=request.user, content=content)
         return ok(CommentOutputSerializer(comment).data, "Comment updated successfully")
 
@@ -122,13 +123,16 @@ class CommentDetailView(APIView):
         errors=(401, 403, 404),
         parameters=[COMMENT_ID],
         summary="Delete a comment (its author, or the video's owner)",
+        description=ONE_COMMENT,
     )
-    def delete(self, request, comment_id):
+    def destroy(self, request, comment_id):
         services.comment_delete(comment_id=comment_id, user=request.user)
         return ok({}, "Comment deleted successfully")
 
 
 # --- Likes ------------------------------------------------------------------------------------
+
+TWEET_ID = _uuid_path("tweet_id", "The tweet's id.")
 
 
 def _like_answer(state):
@@ -136,8 +140,21 @@ def _like_answer(state):
     return ok(LikeToggleOutputSerializer(state).data, message)
 
 
-class VideoLikeToggleView(APIView):
-    throttle_scope = "toggle"
+# The caller's likes: toggles of a video, comment or tweet like, and the videos the caller likes.
+# Signed-in callers only.
+class LikeViewSet(ApiViewSet):
+    throttle_scope = {"POST": "toggle"}
+
+    @api_doc(
+        name="LikedVideoList",
+        response=LikedVideoOutputSerializer,
+        paginated=True,
+        summary="Videos the caller likes (and can still see), most recently liked first",
+    )
+    def list(self, request):
+        videos = selectors.liked_video_list(viewer=request.user)
+        body = _page(request, videos, LikedVideoOutputSerializer)
+        return ok(body, "Liked videos fetched successfully")
 
     @api_doc(
         name="VideoLikeToggle",
@@ -146,12 +163,9 @@ class VideoLikeToggleView(APIView):
         parameters=[VIDEO_ID],
         summary="Like or unlike a video",
     )
-    def post(self, request, video_id):
+    @action(detail=True, methods=["post"])
+    def toggle_video(self, request, video_id):
         return _like_answer(services.video_like_toggle(video_id=video_id, user=request.user))
-
-
-class CommentLikeToggleView(APIView):
-    throttle_scope = "toggle"
 
     @api_doc(
         name="CommentLikeToggle",
@@ -160,15 +174,9 @@ class CommentLikeToggleView(APIView):
         parameters=[COMMENT_ID],
         summary="Like or unlike a comment",
     )
-    def post(self, request, comment_id):
+    @action(detail=True, methods=["post"])
+    def toggle_comment(self, request, comment_id):
         return _like_answer(services.comment_like_toggle(comment_id=comment_id, user=request.user))
-
-
-TWEET_ID = _uuid_path("tweet_id", "The tweet's id.")
-
-
-class TweetLikeToggleView(APIView):
-    throttle_scope = "toggle"
 
     @api_doc(
         name="TweetLikeToggle",
@@ -177,47 +185,25 @@ class TweetLikeToggleView(APIView):
         parameters=[TWEET_ID],
         summary="Like or unlike a tweet",
     )
-    def post(self, request, tweet_id):
+    @action(detail=True, methods=["post"])
+    def toggle_tweet(self, request, tweet_id):
         return _like_answer(services.tweet_like_toggle(tweet_id=tweet_id, user=request.user))
-
-
-class LikedVideoListView(APIView):
-    @api_doc(
-        name="LikedVideoList",
-        response=LikedVideoOutputSerializer,
-        paginated=True,
-        summary="Videos the caller likes (and can still see), most recently liked first",
-    )
-    def get(self, request):
-        videos = selectors.liked_video_list(viewer=request.user)
-        body = _page(request, videos, LikedVideoOutputSerializer)
-        return ok(body, "Liked videos fetched successfully")
 
 
 # --- Subscriptions ----------------------------------------------------------------------------
 
 CHANNEL_ID = _uuid_path("channel_id", "The channel's (user's) id.")
 
+SUBSCRIPTIONS_OF_A_CHANNEL = (
+    "``POST /subscriptions/c/:channelId`` (toggle) and ``GET`` (the channel's subscribers).\n\n"
+    "Any signed-in user may list anyone's subscribers and subscriptions, as in the original."
+)
 
-class ChannelSubscriptionView(APIView):
-    """``POST /subscriptions/c/:channelId`` (toggle) and ``GET`` (the channel's subscribers).
 
-    Any signed-in user may list anyone's subscribers and subscriptions, as in the original.
-    """
-
+# Subscriptions, from either end: a channel's subscribers (``list``) and the caller's toggle of
+# a subscription to it, or the channels a user subscribes to. Signed-in callers only.
+class SubscriptionViewSet(ApiViewSet):
     throttle_scope = {"POST": "toggle"}
-
-    @api_doc(
-        name="SubscriptionToggle",
-        response=SubscriptionToggleOutputSerializer,
-        errors=(401, 404, 429),
-        parameters=[CHANNEL_ID],
-        summary="Subscribe to a channel, or unsubscribe",
-    )
-    def post(self, request, channel_id):
-        state = services.subscription_toggle(subscriber=request.user, channel_id=channel_id)
-        message = "Subscribed successfully" if state.subscribed else "Unsubscribed successfully"
-        return ok(SubscriptionToggleOutputSerializer(state).data, message)
 
     @api_doc(
         name="SubscriberList",
@@ -226,14 +212,27 @@ class ChannelSubscriptionView(APIView):
         errors=(401, 404),
         parameters=[CHANNEL_ID],
         summary="Subscribers of a channel, newest first",
+        description=SUBSCRIPTIONS_OF_A_CHANNEL,
     )
-    def get(self, request, channel_id):
+    def list(self, request, channel_id):
         subscribers = selectors.subscriber_list(channel_id=channel_id)
         body = _page(request, subscribers, SubscriberOutputSerializer)
         return ok(body, "Subscribers fetched successfully")
 
+    @api_doc(
+        name="SubscriptionToggle",
+        response=SubscriptionToggleOutputSerializer,
+        errors=(401, 404, 429),
+        parameters=[CHANNEL_ID],
+        summary="Subscribe to a channel, or unsubscribe",
+        description=SUBSCRIPTIONS_OF_A_CHANNEL,
+    )
+    @action(detail=True, methods=["post"])
+    def toggle(self, request, channel_id):
+        state = services.subscription_toggle(subscriber=request.user, channel_id=channel_id)
+        message = "Subscribed successfully" if state.subscribed else "Unsubscribed successfully"
+        return ok(SubscriptionToggleOutputSerializer(state).data, message)
 
-class SubscribedChannelListView(APIView):
     @api_doc(
         name="SubscribedChannelList",
         response=SubscribedChannelOutputSerializer,
@@ -242,7 +241,8 @@ class SubscribedChannelListView(APIView):
         parameters=[_uuid_path("subscriber_id", "The subscribing user's id.")],
         summary="Channels a user subscribes to, newest first",
     )
-    def get(self, request, subscriber_id):
+    @action(detail=True, methods=["get"])
+    def subscribed_channels(self, request, subscriber_id):
         channels = selectors.subscribed_channel_list(subscriber_id=subscriber_id)
         body = _page(request, channels, SubscribedChannelOutputSerializer)
         return ok(body, "Subscribed channels fetched successfully")
@@ -251,25 +251,14 @@ class SubscribedChannelListView(APIView):
 # --- Tweets -----------------------------------------------------------------------------------
 
 
-class TweetCreateView(APIView):
-    throttle_scope = "comment"
-
-    @api_doc(
-        name="TweetCreate",
-        response=TweetOutputSerializer,
-        request=TweetCreateInputSerializer,
-        status=201,
-        errors=(401, 422, 429),
-        summary="Post a tweet",
-    )
-    def post(self, request):
-        content = _content(request, TweetCreateInputSerializer)
-        tweet = services.tweet_create(author=request.user, content=content)
-        return created(TweetOutputSerializer(tweet).data, "Tweet created successfully!")
-
-
-class UserTweetListView(APIView):
-    permission_classes = [AllowAny]
+# Tweets: a user's tweets (public), posting one, and its author's edit and deletion.
+class TweetViewSet(ApiViewSet):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    throttle_scope = {"POST": "comment"}
+    input_serializers = {
+        "create": TweetCreateInputSerializer,
+        "partial_update": TweetUpdateInputSerializer,
+    }
 
     @api_doc(
         name="TweetList",
@@ -279,13 +268,24 @@ class UserTweetListView(APIView):
         parameters=[_uuid_path("user_id", "The author's id.")],
         summary="A user's tweets, newest first",
     )
-    def get(self, request, user_id):
+    def list(self, request, user_id):
         tweets = selectors.tweet_list_for_user(user_id=user_id, viewer=request.user)
         body = _page(request, tweets, TweetOutputSerializer)
         return ok(body, "Tweets fetched successfully")
 
+    @api_doc(
+        name="TweetCreate",
+        response=TweetOutputSerializer,
+        request=TweetCreateInputSerializer,
+        status=201,
+        errors=(401, 422, 429),
+        summary="Post a tweet",
+    )
+    def create(self, request):
+        content = self.validated_input()["content"]
+        tweet = services.tweet_create(author=request.user, content=content)
+        return created(TweetOutputSerializer(tweet).data, "Tweet created successfully!")
 
-class TweetDetailView(APIView):
     @api_doc(
         name="TweetUpdate",
         response=TweetOutputSerializer,
@@ -294,8 +294,8 @@ class TweetDetailView(APIView):
         parameters=[TWEET_ID],
         summary="Edit one's own tweet",
     )
-    def patch(self, request, tweet_id):
-        content = _content(request, TweetUpdateInputSerializer)
+    def partial_update(self, request, tweet_id):
+        content = self.validated_input()["content"]
         tweet = services.tweet_update(tweet_id=tweet_id, user=request.user, content=content)
         return ok(TweetOutputSerializer(tweet).data, "Tweet updated successfully")
 
@@ -305,7 +305,7 @@ class TweetDetailView(APIView):
         parameters=[TWEET_ID],
         summary="Delete one's own tweet",
     )
-    def delete(self, request, tweet_id):
+    def destroy(self, request, tweet_id):
         services.tweet_delete(tweet_id=tweet_id, user=request.user)
         return ok({}, "Tweet deleted successfully")
 
@@ -313,7 +313,8 @@ class TweetDetailView(APIView):
 # --- Channel profile --------------------------------------------------------------------------
 
 
-class ChannelProfileView(APIView):
+# A channel's public profile, by username (public).
+class ChannelViewSet(ApiViewSet):
     permission_classes = [AllowAny]
 
     @api_doc(
@@ -330,6 +331,6 @@ class ChannelProfileView(APIView):
         ],
         summary="A channel's profile with its subscription counts",
     )
-    def get(self, request, username):
+    def retrieve(self, request, username):
         channel = selectors.channel_profile_get(username=username, viewer=request.user)
         return ok(ChannelProfileOutputSerializer(channel).data, "Channel profile fetched")

@@ -11,7 +11,6 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.decorators import action
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
-from rest_framework.viewsets import GenericViewSet
 
 from videos import selectors, services
 from videos.serializers import (
@@ -27,6 +26,7 @@ from viztube.api import page_cache
 from viztube.api.envelope import created, ok
 from viztube.api.pagination import PageRequest, page_body, paginate
 from viztube.api.schema import api_doc
+from viztube.api.viewsets import ApiViewSet
 
 VIDEO_ID = OpenApiParameter(
     "video_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The video's id."
@@ -60,21 +60,17 @@ LIST_PARAMETERS = [
 MULTIPART_ONLY = "Publishing a video needs a multipart/form-data body"
 
 
-class VideoViewSet(GenericViewSet):
+class VideoViewSet(ApiViewSet):
     """``GET /videos`` (public), ``POST /videos`` (publish), ``PATCH /videos/:videoId`` and
     ``PATCH /videos/toggle/publish/:videoId`` (owner only)."""
 
     permission_classes = [IsAuthenticatedOrReadOnly]
     # Publishing stores media: its own (fail-closed) rate limit.
     throttle_scope = {"POST": "upload"}
-    # What the browsable API renders a form from; the documented bodies are in api_doc.
     input_serializers = {
         "create": VideoPublishInputSerializer,
         "partial_update": VideoUpdateInputSerializer,
     }
-
-    def get_serializer_class(self):
-        return self.input_serializers.get(self.action, VideoSerializer)
 
     @api_doc(
         name="VideoList",
@@ -112,14 +108,13 @@ class VideoViewSet(GenericViewSet):
         # Files only travel in multipart; any other body is refused before it is parsed.
         if not request.content_type.startswith("multipart/form-data"):
             raise UnsupportedMediaType(request.content_type, detail=MULTIPART_ONLY)
-        data = VideoPublishInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.validated_input()
         video = services.video_publish(
             owner=request.user,
-            title=data.validated_data["title"],
-            description=data.validated_data["description"],
-            video_file=data.validated_data["videoFile"],
-            thumbnail=data.validated_data["thumbnail"],
+            title=data["title"],
+            description=data["description"],
+            video_file=data["videoFile"],
+            thumbnail=data["thumbnail"],
         )
         return created(VideoSerializer(video).data, "Video published successfully")
 
@@ -136,10 +131,8 @@ class VideoViewSet(GenericViewSet):
     )
     def partial_update(self, request, video_id):
         """``PATCH /videos/:videoId``."""
-        data = VideoUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         video = services.video_update(
-            video_id=video_id, actor=request.user, fields=data.validated_data
+            video_id=video_id, actor=request.user, fields=self.validated_input()
         )
         return ok(VideoSerializer(video).data, "Video updated successfully")
 
@@ -157,11 +150,9 @@ class VideoViewSet(GenericViewSet):
         return ok(VideoSerializer(video).data, "Video publish status toggled")
 
 
-class WatchHistoryViewSet(GenericViewSet):
+class WatchHistoryViewSet(ApiViewSet):
     """The caller's own watch history: ``GET`` and ``DELETE /user/watch-history``,
     ``DELETE /user/watch-history/:videoId``."""
-
-    serializer_class = WatchHistoryVideoSerializer
 
     @api_doc(
         name="VideoWatchHistory",

@@ -140,17 +140,30 @@ def test_tweets_are_paginated(api_client, user):
     assert [doc["id"] for doc in assert_page(data, total=3, page=2, limit=2)] == [str(tweets[0].pk)]
 
 
-def test_tweet_list_query_budget(other_client, other_user, user, django_assert_max_num_queries):
+def test_tweet_list_query_budget(other_client, other_user, user, django_assert_num_queries):
     for _ in range(4):
         tweet = TweetFactory(author=user)
         add_like(other_user, tweet)
-    # 1 auth user, 2 user exists, 3 COUNT of tweets,
-    # 4 page of tweets with the author joined, likes_count and an isLiked Exists.
-    with django_assert_max_num_queries(4):
+    # 1 the caller's user row (this request caches its copy), 2 the author exists, 3 COUNT of
+    # the author's tweets, 4 the page of tweets with the author joined, likes_count and an
+    # isLiked EXISTS.
+    with django_assert_num_queries(4):
         response = other_client.get(f"/api/v1/tweets/user/{user.pk}")
     docs = response.json()["data"]["docs"]
     assert len(docs) == 4
     assert all(doc["isLiked"] and doc["likesCount"] == 1 for doc in docs)
+
+
+def test_anonymous_tweet_list_query_budget(api_client, other_user, user, django_assert_num_queries):
+    for _ in range(3):
+        add_like(other_user, TweetFactory(author=user))
+    # 1 the author exists, 2 COUNT of the author's tweets, 3 the page of tweets with the author
+    # joined (no user row to read; isLiked is a constant false).
+    with django_assert_num_queries(3):
+        response = api_client.get(f"/api/v1/tweets/user/{user.pk}")
+    docs = response.json()["data"]["docs"]
+    assert len(docs) == 3
+    assert all(not doc["isLiked"] and doc["likesCount"] == 1 for doc in docs)
 
 
 # --- PATCH /tweets/:tweetId -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The row of a token's user, cached in Redis for the authentication of API requests (issue 7).
+"""The row of a token's user, cached in Redis for the authentication of API requests.
 
 Every authenticated request needs its user: to check that the account is still active and that
 the token predates no password change (simplejwt's ``CHECK_USER_IS_ACTIVE`` and

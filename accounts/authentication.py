@@ -1,7 +1,7 @@
 """JWT authentication from the ``Authorization`` header, else from the ``accessToken`` cookie.
 
 A cookie is ambient (the browser attaches it to cross-site requests), so an unsafe request
-authenticated by it must come from a trusted origin (api.md §2). A Bearer header is not ambient
+authenticated by it must come from a trusted origin. A Bearer header is not ambient
 and needs no such check.
 """
 

@@ -91,8 +91,8 @@ DOCUMENTED_USERNAME_PATTERN = r"^\s*[A-Za-z0-9_.]{3,30}\s*$"
 
 
 class AccountFieldsSerializer(serializers.Serializer):
-    """``fullname``, ``email`` and ``username`` with the register rules (api.md §3 "Users"):
-    all trimmed; the username and email lower-cased. Used with ``partial=True`` for updates."""
+    """``fullname``, ``email`` and ``username`` with the rules of registration: all trimmed; the
+    username and email lower-cased. Used with ``partial=True`` for updates."""
 
     fullname = _StrictCharField(
         max_length=100,

@@ -1,6 +1,6 @@
 """Every write about accounts: registration, login, passwords, profile, images, deactivation.
 
-Media rules (api.md §3 "Users"): image files reach storage only after every check passed, and
+Media rules: image files reach storage only after every check passed, and
 never while a database transaction is open (a remote upload can be slow). A file that reached
 storage is deleted again when the database write fails; a replaced file is deleted only once the
 change committed (``transaction.on_commit``).

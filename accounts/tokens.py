@@ -1,10 +1,10 @@
-"""Issuing, rotating and revoking JWTs, and the auth cookies that carry them (api.md §2).
+"""Issuing, rotating and revoking JWTs, and the auth cookies that carry them.
 
 simplejwt signs and verifies the tokens and keeps the outstanding/blacklisted tables. What it does
 not do is make rotation atomic: it checks the blacklist when a token is parsed and writes it later,
-so N simultaneous refreshes of one token can all succeed (security-notes §0.2). Here the jti is
-*claimed* by inserting its blacklist row: the row's token column is unique (a OneToOne), so exactly
-one request creates it, and only that request receives a new pair.
+so N simultaneous refreshes of one token can all succeed. Here the jti is *claimed* by inserting
+its blacklist row: the row's token column is unique (a OneToOne), so exactly one request creates
+it, and only that request receives a new pair.
 """
 
 from dataclasses import dataclass

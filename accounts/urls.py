@@ -1,20 +1,32 @@
-from accounts import views
+from accounts.views import LoginView, LogoutView, RefreshTokenView, RegisterView, UserViewSet
 from viztube.api.routes import route
 
 urlpatterns = [
-    route("user/register", views.RegisterView.as_view(), name="user-register"),
-    route("user/login", views.LoginView.as_view(), name="user-login"),
-    route("user/refresh-token", views.RefreshTokenView.as_view(), name="user-refresh-token"),
-    route("user/logout", views.LogoutView.as_view(), name="user-logout"),
-    route("user/change-password", views.ChangePasswordView.as_view(), name="user-change-password"),
+    route("user/register", RegisterView.as_view(), name="user-register"),
+    route("user/login", LoginView.as_view(), name="user-login"),
+    route("user/refresh-token", RefreshTokenView.as_view(), name="user-refresh-token"),
+    route("user/logout", LogoutView.as_view(), name="user-logout"),
     route(
-        "user/current-user-details", views.CurrentUserView.as_view(), name="user-current-details"
+        "user/change-password",
+        UserViewSet.as_view({"post": "change_password"}),
+        name="user-change-password",
     ),
-    route("user/update-account", views.UpdateAccountView.as_view(), name="user-update-account"),
-    route("user/update-avatar", views.UpdateAvatarView.as_view(), name="user-update-avatar"),
+    route(
+        "user/current-user-details",
+        UserViewSet.as_view({"get": "retrieve"}),
+        name="user-current-details",
+    ),
+    route(
+        "user/update-account",
+        UserViewSet.as_view({"patch": "partial_update"}),
+        name="user-update-account",
+    ),
+    route(
+        "user/update-avatar", UserViewSet.as_view({"patch": "avatar"}), name="user-update-avatar"
+    ),
     route(
         "user/update-cover-image",
-        views.UpdateCoverImageView.as_view(),
+        UserViewSet.as_view({"patch": "cover_image"}),
         name="user-update-cover-image",
     ),
 ]

@@ -1,14 +1,24 @@
-"""The accounts API under ``/api/v1/user`` (original-api.md §2.2 as amended by api.md §2-3).
+"""The accounts API under ``/api/v1/user``.
 
 Each view parses input with an input serializer, calls one service, and answers through the
-envelope with an output serializer. Login, refresh and register take credentials instead of an
-access token, so a stale ``accessToken`` cookie never blocks them.
+envelope with an output serializer.
+
+The caller's own account is one resource, ``UserViewSet`` (current-user-details, update-account,
+update-avatar, update-cover-image, change-password). Register, login, refresh-token and logout
+stay plain ``APIView``s: each is a one-off route about a sign-in (not about the account
+resource) whose policy is its own. Register, login and refresh take credentials instead of an
+access token (``CredentialsEndpointAuthentication``, so a stale ``accessToken`` cookie never
+blocks them) and each has its own throttle scope and parsers; logout takes a token but acts on a
+refresh token. In one viewset they would need per-action authentication as well as per-action
+throttles and parsers, for no shared code.
 """
 
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
 from accounts.authentication import (
     REFRESH_COOKIE,
@@ -115,8 +125,8 @@ class RefreshTokenView(CredentialsAPIView):
 
     When both are present the cookie wins, as in the original. A cookie refresh with an
     untrusted ``Origin`` (or ``Referer``) is refused; one with neither header is allowed, like
-    login (api.md §2 asks for the check "whenever they carry an untrusted Origin"), because the
-    cookie is ``SameSite`` and the answer is unreadable to a foreign page anyway.
+    login (the check is for requests that carry an untrusted Origin), because the cookie is
+    ``SameSite`` and the answer is unreadable to a foreign page anyway.
     """
 
     parser_classes = [JSONParser, FormParser]
@@ -171,12 +181,89 @@ class LogoutView(APIView):
         return auth_cookies_clear(ok({}, "User logged out successfully"))
 
 
-class ChangePasswordView(APIView):
-    """``POST /user/change-password``: earlier tokens stop working; fresh ones come back."""
+class UserViewSet(GenericViewSet):
+    """The caller's own account."""
 
-    # The old-password check is a password oracle: limited like login.
-    throttle_scope = "login"
+    # By default an action reads JSON or a form and counts in the caller's general rate limit;
+    # an @action may say otherwise (the image uploads, change-password).
     parser_classes = [JSONParser, FormParser]
+    throttle_scope = None
+    # What each write action reads from the body (the browsable API's forms and OPTIONS show it).
+    input_serializers = {
+        "partial_update": AccountFieldsSerializer,
+        "avatar": AvatarInputSerializer,
+        "cover_image": CoverImageInputSerializer,
+        "change_password": ChangePasswordInputSerializer,
+    }
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        """Give the view of a route the settings that its ``@action`` declares (parsers, throttle
+        scope), as DRF's routers do: urls.py binds each route by hand, without a router."""
+        declared = {}
+        for name in (actions or {}).values():
+            declared.update(getattr(getattr(cls, name, None), "kwargs", {}))
+        return super().as_view(actions, **{**declared, **initkwargs})
+
+    def get_serializer_class(self):
+        action_name = self.action_map.get(self.request.method.lower())
+        return self.input_serializers.get(action_name, serializers.Serializer)
+
+    @api_doc(name="UserCurrent", response=UserSerializer, summary="The caller's account.")
+    def retrieve(self, request):
+        """``GET /user/current-user-details``."""
+        # The authentication class already loaded the user: no further query.
+        return ok(UserSerializer(request.user).data, "Current user details")
+
+    @api_doc(
+        name="UserAccountUpdate",
+        response=UserSerializer,
+        request=AccountFieldsSerializer,
+        errors=(401, 403, 409, 415, 422),
+        summary="Partial update of fullname, email, username (other fields are ignored).",
+    )
+    def partial_update(self, request):
+        """``PATCH /user/update-account``: partial; unknown fields are ignored."""
+        serializer = AccountFieldsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = user_update_account(user=request.user, **serializer.validated_data)
+        return ok(UserSerializer(user).data, "Account updated successfully")
+
+    @api_doc(
+        name="UserAvatarUpdate",
+        response=UserSerializer,
+        request=AvatarInputSerializer,
+        errors=(401, 403, 413, 415, 422, 502),
+        summary="Replace the avatar; the old file is deleted once the change committed.",
+    )
+    @action(
+        detail=False, methods=["patch"], parser_classes=[MultiPartParser], throttle_scope="upload"
+    )
+    def avatar(self, request):
+        """``PATCH /user/update-avatar``: multipart ``avatar``."""
+        serializer = AvatarInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_update_avatar(user=request.user, avatar=serializer.validated_data["avatar"])
+        return ok(UserSerializer(user).data, "Avatar updated")
+
+    @api_doc(
+        name="UserCoverImageUpdate",
+        response=UserSerializer,
+        request=CoverImageInputSerializer,
+        errors=(401, 403, 413, 415, 422, 502),
+        summary="Replace the cover image; the old file is deleted once the change committed.",
+    )
+    @action(
+        detail=False, methods=["patch"], parser_classes=[MultiPartParser], throttle_scope="upload"
+    )
+    def cover_image(self, request):
+        """``PATCH /user/update-cover-image``: multipart ``coverImage``."""
+        serializer = CoverImageInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_update_cover_image(
+            user=request.user, cover_image=serializer.validated_data["coverImage"]
+        )
+        return ok(UserSerializer(user).data, "Cover updated")
 
     @api_doc(
         name="UserPasswordChange",
@@ -185,7 +272,10 @@ class ChangePasswordView(APIView):
         errors=(400, 401, 403, 415, 422),
         summary="Change the password; every earlier token stops working; returns fresh tokens.",
     )
-    def post(self, request):
+    # The old-password check is a password oracle: limited like login.
+    @action(detail=False, methods=["post"], throttle_scope="login")
+    def change_password(self, request):
+        """``POST /user/change-password``: earlier tokens stop working; fresh ones come back."""
         serializer = ChangePasswordInputSerializer(
             data=request.data, context={"user": request.user}
         )
@@ -197,73 +287,3 @@ class ChangePasswordView(APIView):
         )
         body = TokenPairSerializer(pair.as_data()).data
         return auth_cookies_set(ok(body, "Password changed successfully"), pair)
-
-
-class CurrentUserView(APIView):
-    """``GET /user/current-user-details``."""
-
-    @api_doc(name="UserCurrent", response=UserSerializer, summary="The caller's account.")
-    def get(self, request):
-        # The authentication class already loaded the user: no further query.
-        return ok(UserSerializer(request.user).data, "Current user details")
-
-
-class UpdateAccountView(APIView):
-    """``PATCH /user/update-account``: partial; unknown fields are ignored."""
-
-    parser_classes = [JSONParser, FormParser]
-
-    @api_doc(
-        name="UserAccountUpdate",
-        response=UserSerializer,
-        request=AccountFieldsSerializer,
-        errors=(401, 403, 409, 415, 422),
-        summary="Partial update of fullname, email, username (other fields are ignored).",
-    )
-    def patch(self, request):
-        serializer = AccountFieldsSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        user = user_update_account(user=request.user, **serializer.validated_data)
-        return ok(UserSerializer(user).data, "Account updated successfully")
-
-
-class UpdateAvatarView(APIView):
-    """``PATCH /user/update-avatar``: multipart ``avatar``."""
-
-    throttle_scope = "upload"
-    parser_classes = [MultiPartParser]
-
-    @api_doc(
-        name="UserAvatarUpdate",
-        response=UserSerializer,
-        request=AvatarInputSerializer,
-        errors=(401, 403, 413, 415, 422, 502),
-        summary="Replace the avatar; the old file is deleted once the change committed.",
-    )
-    def patch(self, request):
-        serializer = AvatarInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = user_update_avatar(user=request.user, avatar=serializer.validated_data["avatar"])
-        return ok(UserSerializer(user).data, "Avatar updated")
-
-
-class UpdateCoverImageView(APIView):
-    """``PATCH /user/update-cover-image``: multipart ``coverImage``."""
-
-    throttle_scope = "upload"
-    parser_classes = [MultiPartParser]
-
-    @api_doc(
-        name="UserCoverImageUpdate",
-        response=UserSerializer,
-        request=CoverImageInputSerializer,
-        errors=(401, 403, 413, 415, 422, 502),
-        summary="Replace the cover image; the old file is deleted once the change committed.",
-    )
-    def patch(self, request):
-        serializer = CoverImageInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = user_update_cover_image(
-            user=request.user, cover_image=serializer.validated_data["coverImage"]
-        )
-        return ok(UserSerializer(user).data, "Cover updated")

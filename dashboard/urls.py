@@ -1,7 +1,7 @@
-from dashboard import views
+from dashboard.views import DashboardViewSet
 from viztube.api.routes import route
 
 urlpatterns = [
-    route("dashboard/stats", views.ChannelStatsView.as_view(), name="dashboard-stats"),
-    route("dashboard/videos", views.ChannelVideoListView.as_view(), name="dashboard-videos"),
+    route("dashboard/stats", DashboardViewSet.as_view({"get": "stats"}), name="dashboard-stats"),
+    route("dashboard/videos", DashboardViewSet.as_view({"get": "videos"}), name="dashboard-videos"),
 ]

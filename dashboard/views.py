@@ -1,6 +1,10 @@
-"""The creator dashboard: read-only numbers about the caller's own channel (token required)."""
+"""The creator dashboard: read-only numbers about the caller's own channel (token required).
 
-from rest_framework.views import APIView
+One viewset, bound route by route in dashboard/urls.py; it has no class docstring because
+drf-spectacular would show it as the description of both operations."""
+
+from rest_framework.decorators import action
+from rest_framework.viewsets import GenericViewSet
 
 from dashboard.selectors import channel_stats, channel_videos
 from dashboard.serializers import ChannelStatsSerializer, ChannelVideoSerializer
@@ -9,25 +13,25 @@ from viztube.api.pagination import PageRequest, page_body, paginate
 from viztube.api.schema import api_doc
 
 
-class ChannelStatsView(APIView):
+class DashboardViewSet(GenericViewSet):
     @api_doc(
         name="DashboardStats",
         response=ChannelStatsSerializer,
         summary="Totals of the caller's channel",
     )
-    def get(self, request):
+    @action(detail=False, methods=["get"])
+    def stats(self, request):
         stats = channel_stats(user=request.user)
         return ok(ChannelStatsSerializer(stats).data, "Channel stats fetched successfully")
 
-
-class ChannelVideoListView(APIView):
     @api_doc(
         name="DashboardVideoList",
         response=ChannelVideoSerializer,
         paginated=True,
         summary="The caller's videos, newest first, unpublished included",
     )
-    def get(self, request):
+    @action(detail=False, methods=["get"])
+    def videos(self, request):
         page_request = PageRequest.from_request(request)
         videos, total = paginate(channel_videos(user=request.user), page_request)
         docs = ChannelVideoSerializer(videos, many=True).data

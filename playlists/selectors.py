@@ -1,10 +1,10 @@
 """Reads of playlists.
 
-Playlists themselves are public (api.md §2: anyone may read them), but the videos inside them are
-not: every count, thumbnail and list here goes through ``videos.selectors.visible_videos_q``, so an
+Playlists themselves are public (anyone may read them), but the videos inside them are not:
+every count, thumbnail and list here goes through ``videos.selectors.visible_videos_q``, so an
 entry whose video the viewer cannot see (someone else's unpublished video) is invisible here too.
 ``totalVideos`` therefore counts the *visible* entries only: counting hidden ones would tell the
-caller that a private video exists (and would disagree with the list the detail shows).
+caller that a private video exists (and would disagree with the lists of its videos).
 """
 
 from django.contrib.auth import get_user_model
@@ -18,6 +18,9 @@ from viztube.api.pagination import paginate
 
 PLAYLIST_NOT_FOUND = "Playlist not found"
 USER_NOT_FOUND = "User not found"
+# The detail embeds this many videos, as an array (as the original VizTube API embedded its
+# playlist's videos); the whole list is paginated at GET /playlist/:playlistId/videos.
+PLAYLIST_DETAIL_VIDEOS = 100
 
 
 def _visible_entries(viewer):
@@ -70,13 +73,27 @@ def playlist_get_summary(*, playlist_id, viewer):
         raise errors.NotFound(PLAYLIST_NOT_FOUND) from None
 
 
-def playlist_detail_get(*, playlist_id, viewer, page_request):
-    """The playlist (with owner, ``total_videos``, ``total_views`` and ``thumbnail_name``) and one
-    page of its visible videos, in the order they were added, each with ``added_at``.
+def _videos_of(playlist_id, viewer):
+    """The videos of the playlist that ``viewer`` may see, in the order they were added, each
+    with ``added_at`` and its owner joined.
 
-    The page of videos is paginated like every list (``page``/``limit`` of the request). Its
-    total is the playlist's ``total_videos``, counted by the same visibility rule, so no second
-    COUNT query is needed: 2 queries in all."""
+    One row per video: (playlist, video) is unique. The F() reuses the join of the filter, so
+    ``added_at`` is this playlist's entry; the entry id breaks ties (UUIDv7 is time-ordered)."""
+    return (
+        with_owner(visible_videos(viewer))
+        .filter(playlist_entries__playlist_id=playlist_id)
+        .annotate(added_at=F("playlist_entries__added_at"))
+        .order_by("added_at", "playlist_entries__id")
+    )
+
+
+def playlist_detail_get(*, playlist_id, viewer):
+    """The playlist (with owner, ``total_videos``, ``total_views`` and ``thumbnail_name``) and, in
+    ``first_videos``, its first ``PLAYLIST_DETAIL_VIDEOS`` visible videos in the order they were
+    added, each with ``added_at``; 404 ``Playlist not found``. Two queries (one when the playlist
+    shows no video).
+
+    The whole list, paginated, is ``playlist_videos_list``."""
     playlists = with_summary(Playlist.objects.select_related("owner"), viewer).annotate(
         total_views=_per_playlist(_visible_entries(viewer), Sum("video__views"))
     )
@@ -84,14 +101,26 @@ def playlist_detail_get(*, playlist_id, viewer, page_request):
         playlist = playlists.get(pk=playlist_id)
     except Playlist.DoesNotExist:
         raise errors.NotFound(PLAYLIST_NOT_FOUND) from None
-
-    # One row per video: (playlist, video) is unique. The F() reuses the join of the filter, so
-    # added_at is this playlist's entry; the entry id breaks ties (UUIDv7 is time-ordered).
-    videos = (
-        with_owner(visible_videos(viewer))
-        .filter(playlist_entries__playlist=playlist)
-        .annotate(added_at=F("playlist_entries__added_at"))
-        .order_by("added_at", "playlist_entries__id")
+    playlist.first_videos = (
+        list(_videos_of(playlist.pk, viewer)[:PLAYLIST_DETAIL_VIDEOS])
+        if playlist.total_videos
+        else []
     )
-    rows, _ = paginate(videos, page_request, count=playlist.total_videos)
-    return playlist, rows
+    return playlist
+
+
+def playlist_videos_list(*, playlist_id, viewer, page_request):
+    """One page of the playlist's visible videos, in the order they were added (each with
+    ``added_at``), and their number; 404 ``Playlist not found`` as the detail.
+
+    The number is counted with the playlist's existence check, by the same rule as its
+    ``totalVideos``: one query for both, then one for the page (two on deep pages, none past
+    the end)."""
+    counts = list(
+        Playlist.objects.filter(pk=playlist_id)
+        .annotate(total_videos=_per_playlist(_visible_entries(viewer), Count("pk")))
+        .values_list("total_videos", flat=True)
+    )
+    if not counts:
+        raise errors.NotFound(PLAYLIST_NOT_FOUND)
+    return paginate(_videos_of(playlist_id, viewer), page_request, count=counts[0])

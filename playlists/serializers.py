@@ -1,11 +1,10 @@
-from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
+from playlists.selectors import PLAYLIST_DETAIL_VIDEOS
 from videos.models import Video
 from videos.serializers import VideoSerializer
-from viztube.api.pagination import page_body
 
 NAME_REQUIRED = "Playlist name is required"
 NAME_TOO_LONG = "Playlist name must be at most 150 characters"
@@ -100,36 +99,21 @@ class PlaylistVideoSerializer(VideoSerializer):
     addedAt = serializers.DateTimeField(source="added_at", read_only=True)
 
 
-PlaylistVideoPageSerializer = inline_serializer(
-    name="PlaylistVideoPage",
-    fields={
-        "docs": PlaylistVideoSerializer(many=True),
-        "totalDocs": serializers.IntegerField(),
-        "limit": serializers.IntegerField(),
-        "page": serializers.IntegerField(),
-        "totalPages": serializers.IntegerField(),
-        "hasNextPage": serializers.BooleanField(),
-        "hasPrevPage": serializers.BooleanField(),
-    },
-)
-
-
 class PlaylistDetailSerializer(PlaylistSerializer):
-    """The detail: list shape + owner, total views and one page of videos (in the order added).
-
-    Context: ``videos`` (the page's rows) and ``page_request``, from
-    ``playlists.selectors.playlist_detail_get``."""
+    """A playlist with its owner, the total views of its videos and the first of its videos, in
+    the order they were added (``videos``, an array). ``totalVideos`` says how many there are in
+    all; the whole list, paginated, is ``GET /playlist/{playlistId}/videos``."""
 
     user = PersonSerializer(source="owner", read_only=True)
     totalViews = serializers.IntegerField(
-        source="total_views", read_only=True, help_text="Sum of views of the videos shown."
+        source="total_views",
+        read_only=True,
+        help_text="Sum of the views of the videos the caller can see (all of them).",
     )
-    videos = serializers.SerializerMethodField(
-        help_text="The videos the caller can see, oldest addition first, paginated by the "
-        "request's page and limit."
+    videos = PlaylistVideoSerializer(
+        source="first_videos",
+        many=True,
+        read_only=True,
+        help_text=f"The first {PLAYLIST_DETAIL_VIDEOS} videos the caller can see, oldest addition "
+        "first.",
     )
-
-    @extend_schema_field(PlaylistVideoPageSerializer)
-    def get_videos(self, playlist):
-        docs = PlaylistVideoSerializer(self.context["videos"], many=True).data
-        return page_body(docs, playlist.total_videos, self.context["page_request"])

@@ -1,29 +1,65 @@
-"""Playlist routes (api.md §3 "Playlists"; messages of original-api.md §2.7).
+"""Playlist routes, one viewset bound route by route in playlists/urls.py.
 
 Reads are public (anonymous callers see published videos only); writes need a token and the
 caller must own the playlist. The write endpoints that answer with a playlist re-read it through
 the same selector as ``GET``, so the answer shows exactly what a ``GET`` would (its
 ``totalVideos`` and ``thumbnail`` as the caller sees them). ``DELETE`` answers ``data: {}``,
-as the original does.
+as the original VizTube API did.
 """
 
+from rest_framework import serializers
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
-from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
 from playlists import selectors, services
+from playlists.selectors import PLAYLIST_DETAIL_VIDEOS
 from playlists.serializers import (
     PlaylistCreateInputSerializer,
     PlaylistDetailSerializer,
     PlaylistSerializer,
     PlaylistUpdateInputSerializer,
+    PlaylistVideoSerializer,
 )
 from viztube.api.envelope import created, ok
 from viztube.api.pagination import PageRequest, page_body
-from viztube.api.schema import PAGE_PARAMETERS, api_doc
+from viztube.api.schema import ApiAutoSchema, api_doc
 
 
-class PlaylistCreateView(APIView):
-    permission_classes = [IsAuthenticated]
+class EnvelopedListSchema(ApiAutoSchema):
+    """``api_doc`` describes a list's whole answer, the envelope around its page. drf-spectacular
+    takes a viewset's ``list`` action for one that answers bare items, and would wrap that
+    envelope in an array and a page of its own: here no action is such a list."""
+
+    def _is_list_view(self, serializer=None):
+        return False
+
+
+# No class docstring: drf-spectacular would show it as the description of every operation
+# that has none of its own.
+class PlaylistViewSet(GenericViewSet):
+    schema = EnvelopedListSchema()
+    # What each write action reads from the body (the browsable API's forms and OPTIONS show it).
+    input_serializers = {
+        "create": PlaylistCreateInputSerializer,
+        "partial_update": PlaylistUpdateInputSerializer,
+    }
+
+    def get_permissions(self):
+        # Reads are public and writes need a token, decided per route (``action_map`` holds the
+        # route's methods; ``self.action`` is "metadata" for every OPTIONS): a route that only
+        # reads is public for any method, one that only writes needs a token for any method
+        # (OPTIONS included), and the playlist's own route reads publicly and writes with one.
+        methods = set(self.action_map) - {"head"}
+        if methods == {"get"}:
+            return [AllowAny()]
+        if "get" in methods:
+            return [IsAuthenticatedOrReadOnly()]
+        return [IsAuthenticated()]
+
+    def get_serializer_class(self):
+        action_name = self.action_map.get(self.request.method.lower())
+        return self.input_serializers.get(action_name, serializers.Serializer)
 
     @api_doc(
         name="PlaylistCreate",
@@ -33,16 +69,12 @@ class PlaylistCreateView(APIView):
         errors=(401, 422),
         summary="Create a playlist",
     )
-    def post(self, request):
+    def create(self, request):
         params = PlaylistCreateInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         playlist = services.playlist_create(owner=request.user, **params.validated_data)
         summary = selectors.playlist_get_summary(playlist_id=playlist.pk, viewer=request.user)
         return created(PlaylistSerializer(summary).data, "Playlist created successfully")
-
-
-class UserPlaylistListView(APIView):
-    permission_classes = [AllowAny]
 
     @api_doc(
         name="PlaylistUserList",
@@ -51,7 +83,7 @@ class UserPlaylistListView(APIView):
         errors=(404,),
         summary="A user's playlists, newest first",
     )
-    def get(self, request, user_id):
+    def list(self, request, user_id):
         page_request = PageRequest.from_request(request)
         playlists, total = selectors.playlist_list_for_user(
             user_id=user_id, viewer=request.user, page_request=page_request
@@ -59,25 +91,40 @@ class UserPlaylistListView(APIView):
         docs = PlaylistSerializer(playlists, many=True).data
         return ok(page_body(docs, total, page_request), "User playlists fetched successfully")
 
-
-class PlaylistDetailView(APIView):
-    permission_classes = [IsAuthenticatedOrReadOnly]
-
     @api_doc(
         name="PlaylistDetail",
         response=PlaylistDetailSerializer,
         errors=(404,),
-        summary="A playlist with one page of its videos (page/limit page the videos)",
-        parameters=[*PAGE_PARAMETERS],
+        summary=f"A playlist with its first {PLAYLIST_DETAIL_VIDEOS} videos",
+        description=(
+            "``videos`` is an array: the first videos the caller can see, in the order they "
+            "were added; ``totalVideos`` counts them all. The whole list, paginated, is "
+            "``GET /playlist/{playlistId}/videos``."
+        ),
     )
-    def get(self, request, playlist_id):
+    def retrieve(self, request, playlist_id):
+        playlist = selectors.playlist_detail_get(playlist_id=playlist_id, viewer=request.user)
+        return ok(PlaylistDetailSerializer(playlist).data, "Playlist fetched successfully")
+
+    @api_doc(
+        name="PlaylistVideoList",
+        response=PlaylistVideoSerializer,
+        paginated=True,
+        errors=(404,),
+        summary="A playlist's videos, oldest addition first",
+        description=(
+            "The videos of the playlist that the caller can see (anonymous callers: published "
+            "ones), as in the playlist's detail, one page at a time."
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def videos(self, request, playlist_id):
         page_request = PageRequest.from_request(request)
-        playlist, videos = selectors.playlist_detail_get(
+        videos, total = selectors.playlist_videos_list(
             playlist_id=playlist_id, viewer=request.user, page_request=page_request
         )
-        context = {"videos": videos, "page_request": page_request}
-        data = PlaylistDetailSerializer(playlist, context=context).data
-        return ok(data, "Playlist fetched successfully")
+        docs = PlaylistVideoSerializer(videos, many=True).data
+        return ok(page_body(docs, total, page_request), "Playlist videos fetched successfully")
 
     @api_doc(
         name="PlaylistUpdate",
@@ -86,7 +133,7 @@ class PlaylistDetailView(APIView):
         errors=(401, 403, 404, 422),
         summary="Change a playlist's name and/or description (partial)",
     )
-    def patch(self, request, playlist_id):
+    def partial_update(self, request, playlist_id):
         params = PlaylistUpdateInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         services.playlist_update(
@@ -100,13 +147,9 @@ class PlaylistDetailView(APIView):
         errors=(401, 403, 404),
         summary="Delete a playlist (its videos stay)",
     )
-    def delete(self, request, playlist_id):
+    def destroy(self, request, playlist_id):
         services.playlist_delete(playlist_id=playlist_id, user=request.user)
         return ok({}, "Playlist deleted successfully")
-
-
-class PlaylistVideoView(APIView):
-    permission_classes = [IsAuthenticated]
 
     @api_doc(
         name="PlaylistVideoAdd",
@@ -114,7 +157,8 @@ class PlaylistVideoView(APIView):
         errors=(401, 403, 404, 409),
         summary="Add a video to a playlist",
     )
-    def post(self, request, playlist_id, video_id):
+    @action(detail=True, methods=["post"])
+    def add_video(self, request, playlist_id, video_id):
         services.playlist_video_add(playlist_id=playlist_id, video_id=video_id, user=request.user)
         summary = selectors.playlist_get_summary(playlist_id=playlist_id, viewer=request.user)
         return ok(PlaylistSerializer(summary).data, "Video added to playlist")
@@ -124,7 +168,8 @@ class PlaylistVideoView(APIView):
         errors=(401, 403, 404),
         summary="Remove a video from a playlist",
     )
-    def delete(self, request, playlist_id, video_id):
+    @action(detail=True, methods=["delete"])
+    def remove_video(self, request, playlist_id, video_id):
         services.playlist_video_remove(
             playlist_id=playlist_id, video_id=video_id, user=request.user
         )

@@ -84,10 +84,10 @@ def test_anonymous_is_401(api_client, channel):
     assert response.json() == error(401, "Unauthorized request")
 
 
-def test_query_budget(auth_client, channel, django_assert_max_num_queries):
-    # 1: the caller (authentication), 2: COUNT of the caller's videos,
-    # 3: the page of videos with their owner (counters are columns of the video rows).
-    with django_assert_max_num_queries(3):
+def test_query_budget(auth_client, channel, django_assert_num_queries):
+    # 1 the caller (authentication)  2 COUNT of the caller's videos
+    # 3 the page of videos with their owner (counters are columns of the video rows)
+    with django_assert_num_queries(3):
         response = auth_client.get(URL)
 
     assert len(response.json()["data"]["docs"]) == 3

@@ -1,55 +1,18 @@
-"""GET /playlist/:playlistId: public; visible videos only, in the order they were added."""
-
-from datetime import UTC, datetime, timedelta
+"""GET /playlist/:playlistId: public; ``videos`` is an array of the first 100 visible videos,
+in the order they were added, with ``totalVideos`` (all visible videos) beside it."""
 
 import pytest
 
-from playlists.models import PlaylistVideo
 from tests.conftest import bearer_client
-from tests.factories import PlaylistFactory, PlaylistVideoFactory, UserFactory, VideoFactory
-from tests.playlists.shapes import error, iso, page, person, success, video_doc
+from tests.factories import PlaylistFactory
+from tests.playlists.entries import entry_doc
+from tests.playlists.shapes import error, iso, person, success
 
 pytestmark = pytest.mark.django_db
-
-T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def url(playlist_id):
     return f"/api/v1/playlist/{playlist_id}"
-
-
-def add(playlist, video, minutes):
-    entry = PlaylistVideoFactory(playlist=playlist, video=video)
-    PlaylistVideo.objects.filter(pk=entry.pk).update(added_at=T0 + timedelta(minutes=minutes))
-    entry.refresh_from_db()
-    return entry
-
-
-def entry_doc(entry):
-    return {**video_doc(entry.video), "addedAt": iso(entry.added_at)}
-
-
-@pytest.fixture
-def owner():
-    return UserFactory(fullname="Pat Owner")
-
-
-@pytest.fixture
-def filled(owner):
-    """Three published videos added in an order unlike their creation order, plus the owner's
-    own unpublished video and another channel's unpublished video."""
-    playlist = PlaylistFactory(owner=owner, name="Favourites", description="The best")
-    first, second, third = (VideoFactory(views=v) for v in (10, 20, 30))
-    own_private = VideoFactory(owner=owner, is_published=False, views=1000)
-    foreign_private = VideoFactory(is_published=False, views=5000)
-    entries = [
-        add(playlist, third, 1),
-        add(playlist, foreign_private, 2),
-        add(playlist, first, 3),
-        add(playlist, own_private, 4),
-        add(playlist, second, 5),
-    ]
-    return playlist, entries
 
 
 def test_anonymous_gets_the_visible_videos_in_the_order_added(api_client, owner, filled):
@@ -72,7 +35,7 @@ def test_anonymous_gets_the_visible_videos_in_the_order_added(api_client, owner,
             "thumbnail": "/media/" + second.video.thumbnail.name,
             "user": person(owner),
             "totalViews": 60,
-            "videos": page([entry_doc(e) for e in (third, first, second)], total=3),
+            "videos": [entry_doc(e) for e in (third, first, second)],
         },
         "Playlist fetched successfully",
     )
@@ -84,10 +47,10 @@ def test_owner_also_sees_their_own_unpublished_video(owner, filled):
 
     data = bearer_client(owner).get(url(playlist.id)).json()["data"]
 
-    assert [d["id"] for d in data["videos"]["docs"]] == [
+    assert [d["id"] for d in data["videos"]] == [
         str(e.video.id) for e in (third, first, own_private, second)
     ]
-    assert data["videos"]["docs"][2]["isPublished"] is False
+    assert data["videos"][2]["isPublished"] is False
     assert (data["totalVideos"], data["totalViews"]) == (4, 1060)
 
 
@@ -97,7 +60,7 @@ def test_a_private_videos_owner_sees_it_in_someone_elses_playlist(filled):
 
     data = bearer_client(foreign_private.owner).get(url(playlist.id)).json()["data"]
 
-    assert str(foreign_private.id) in [d["id"] for d in data["videos"]["docs"]]
+    assert str(foreign_private.id) in [d["id"] for d in data["videos"]]
     assert (data["totalVideos"], data["totalViews"]) == (4, 5060)
 
 
@@ -107,26 +70,31 @@ def test_other_users_and_staff_see_only_published_videos(request, filled, client
 
     data = request.getfixturevalue(client_name).get(url(playlist.id)).json()["data"]
 
-    assert all(d["isPublished"] for d in data["videos"]["docs"])
+    assert len(data["videos"]) == 3
+    assert all(d["isPublished"] for d in data["videos"])
     assert (data["totalVideos"], data["totalViews"]) == (3, 60)
 
 
-def test_videos_are_paginated_by_page_and_limit(api_client, filled):
-    playlist, entries = filled
+def test_the_first_100_visible_videos_and_the_count_of_all(api_client, long_playlist):
+    playlist, published = long_playlist  # 101 published videos, 2 hidden ones among them
 
-    data = api_client.get(url(playlist.id), {"page": 2, "limit": 2}).json()["data"]
+    data = api_client.get(url(playlist.id)).json()["data"]
 
-    assert data["videos"] == page([entry_doc(entries[4])], total=3, limit=2, page_number=2)
-    assert data["totalVideos"] == 3
+    assert isinstance(data["videos"], list)
+    assert data["videos"] == [entry_doc(e) for e in published[:100]]
+    assert data["totalVideos"] == 101
+    assert str(published[100].video.id) not in {d["id"] for d in data["videos"]}
 
 
-def test_page_past_the_end_is_empty_but_keeps_totals(api_client, filled):
+def test_page_and_limit_are_not_parameters_of_the_detail(api_client, filled):
     playlist, _ = filled
+    whole = api_client.get(url(playlist.id)).json()
 
-    data = api_client.get(url(playlist.id), {"page": 9}).json()["data"]
+    for query in ({"page": 2, "limit": 1}, {"page": "-1"}, {"limit": "x"}):
+        response = api_client.get(url(playlist.id), query)
 
-    assert data["videos"] == page([], total=3, page_number=9)
-    assert data["totalViews"] == 60
+        assert response.status_code == 200, query
+        assert response.json() == whole, query
 
 
 def test_empty_playlist(api_client, owner):
@@ -135,7 +103,7 @@ def test_empty_playlist(api_client, owner):
     data = api_client.get(url(playlist.id)).json()["data"]
 
     assert (data["totalVideos"], data["totalViews"], data["thumbnail"]) == (0, 0, None)
-    assert data["videos"] == page([], total=0)
+    assert data["videos"] == []
 
 
 def test_unknown_playlist_is_404(api_client):
@@ -149,32 +117,42 @@ def test_malformed_playlist_id_is_404(api_client):
     assert api_client.get(url("1234")).status_code == 404
 
 
-@pytest.mark.parametrize("query", [{"page": "-1"}, {"limit": "0"}, {"limit": "1.5"}])
-def test_bad_page_parameters_are_400(api_client, filled, query):
+def test_query_budget(api_client, filled, django_assert_num_queries):
     playlist, _ = filled
 
-    response = api_client.get(url(playlist.id), query)
-
-    assert response.status_code == 400
-    assert response.json()["success"] is False
-
-
-def test_query_budget(api_client, filled, django_assert_max_num_queries):
-    playlist, _ = filled
-
-    # 1: the playlist with its owner, totalVideos, totalViews and thumbnail (subqueries),
-    # 2: the page of videos with their owners. No COUNT: totalVideos is the page's total.
-    with django_assert_max_num_queries(2):
+    # 1 the playlist with its owner, totalVideos, totalViews and thumbnail (subqueries)
+    # 2 its first 100 visible videos with their owners. No COUNT: totalVideos is the count.
+    with django_assert_num_queries(2):
         response = api_client.get(url(playlist.id))
 
-    assert len(response.json()["data"]["videos"]["docs"]) == 3
+    assert len(response.json()["data"]["videos"]) == 3
 
 
-def test_query_budget_signed_in(auth_client, filled, django_assert_max_num_queries):
+def test_query_budget_signed_in(auth_client, filled, django_assert_num_queries):
     playlist, _ = filled
 
-    # 1: the caller (authentication), 2: the playlist, 3: the page of videos.
-    with django_assert_max_num_queries(3):
+    # 1 the caller (authentication)  2 the playlist  3 its first 100 visible videos
+    with django_assert_num_queries(3):
         response = auth_client.get(url(playlist.id))
 
-    assert len(response.json()["data"]["videos"]["docs"]) == 3
+    assert len(response.json()["data"]["videos"]) == 3
+
+
+def test_query_budget_of_101_videos(api_client, long_playlist, django_assert_num_queries):
+    playlist, _ = long_playlist
+
+    # 1 the playlist  2 its first 100 visible videos (one LIMIT query, however long the list)
+    with django_assert_num_queries(2):
+        response = api_client.get(url(playlist.id))
+
+    assert len(response.json()["data"]["videos"]) == 100
+
+
+def test_query_budget_of_an_empty_playlist(api_client, owner, django_assert_num_queries):
+    playlist = PlaylistFactory(owner=owner)
+
+    # 1 the playlist; its totalVideos is 0, so no videos are read
+    with django_assert_num_queries(1):
+        response = api_client.get(url(playlist.id))
+
+    assert response.json()["data"]["videos"] == []

@@ -60,7 +60,7 @@ def test_owner_adds_their_own_unpublished_video_which_others_do_not_see(
     assert response.status_code == 200
     assert entries(playlist) == [video.id]
     public = api_client.get(f"/api/v1/playlist/{playlist.id}").json()["data"]
-    assert (public["totalVideos"], public["videos"]["docs"]) == (0, [])
+    assert (public["totalVideos"], public["videos"]) == (0, [])
 
 
 def test_someone_elses_unpublished_video_is_404(auth_client, playlist):

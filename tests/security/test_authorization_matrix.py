@@ -107,6 +107,9 @@ MATRIX = {
     (V + "videos/{video_id}/", "get"): everyone(200, params=VIDEO),
     (V + "comments/{video_id}/", "get"): everyone(200, params=VIDEO),
     (V + "playlist/{playlist_id}/", "get"): everyone(200, params={"playlist_id": "playlist"}),
+    (V + "playlist/{playlist_id}/videos/", "get"): everyone(
+        200, params={"playlist_id": "playlist"}
+    ),
     (V + "playlist/user/{user_id}/", "get"): everyone(200, params={"user_id": "owner"}),
     (V + "tweets/user/{user_id}/", "get"): everyone(200, params={"user_id": "owner"}),
     # --- the caller's own account ---------------------------------------------------------------

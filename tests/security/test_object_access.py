@@ -97,6 +97,8 @@ def _list_urls(world, role):
         f"/api/v1/videos?owner={owner.pk}&includeUnpublished=true&status=draft",
         f"/api/v1/playlist/{world['playlist'].pk}",
         f"/api/v1/playlist/{world[f'playlist_of_{caller}'].pk}",
+        f"/api/v1/playlist/{world['playlist'].pk}/videos",
+        f"/api/v1/playlist/{world[f'playlist_of_{caller}'].pk}/videos",
         f"/api/v1/playlist/user/{owner.pk}",
         f"/api/v1/user/c/{owner.username}",
         f"/api/v1/comments/{world['published'].pk}",
@@ -145,7 +147,9 @@ def test_lists_never_show_someone_elses_unpublished_video(draft_everywhere, role
             assert client.get(f"{url}?{trying}").json() == client.get(url).json(), url
         own_playlist = world[f"playlist_of_{role}"].pk
         detail = client.get(f"/api/v1/playlist/{own_playlist}").json()["data"]
-        assert (detail["totalVideos"], detail["videos"]["totalDocs"]) == (0, 0)
+        assert (detail["totalVideos"], detail["videos"]) == (0, [])
+        listed = client.get(f"/api/v1/playlist/{own_playlist}/videos").json()["data"]
+        assert (listed["totalDocs"], listed["docs"]) == (0, [])
 
 
 def test_the_owner_still_sees_the_draft_where_it_belongs(draft_everywhere):
@@ -156,7 +160,9 @@ def test_the_owner_still_sees_the_draft_where_it_belongs(draft_everywhere):
     playlist = client.get(f"/api/v1/playlist/{world['playlist'].pk}").json()["data"]
 
     assert str(world["unpublished"].pk) in {video["id"] for video in dashboard}
-    assert str(world["unpublished"].pk) in {video["id"] for video in playlist["videos"]["docs"]}
+    assert str(world["unpublished"].pk) in {video["id"] for video in playlist["videos"]}
+    listed = client.get(f"/api/v1/playlist/{world['playlist'].pk}/videos").json()["data"]
+    assert str(world["unpublished"].pk) in {video["id"] for video in listed["docs"]}
 
 
 ACTOR_FIELDS = (

@@ -6,8 +6,8 @@ import datetime
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts import authentication
 from tests.conftest import tokens_for
-from viztube.api import authentication
 
 pytestmark = pytest.mark.django_db
 

@@ -1,13 +1,19 @@
 # VizTube: `make run` serves the API locally; `make test` runs the whole suite against PostgreSQL.
+# Any CPython 3.11 to 3.13: `make test PYTHON=python3.13`. The default interpreter keeps .venv;
+# another one gets a virtualenv of its own, e.g. var/venv-python3.13.
 PYTHON ?= python3
+ifeq ($(PYTHON),python3)
 VENV := .venv
+else
+VENV := var/venv-$(notdir $(PYTHON))
+endif
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/viztube
 # Tests run with DEBUG off, as production does; this key signs test tokens only.
 TEST_SECRET_KEY := test-only-secret-key-not-for-production-0123456789abcdef
 
-.PHONY: install run demo test lint format migrations-check bench
+.PHONY: install run demo test test-fast lint format migrations-check bench
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +39,10 @@ test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} DEBUG=0 \
 	SECRET_KEY=$${SECRET_KEY:-$(TEST_SECRET_KEY)} \
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# `make test` without the tests marked slow (the fuzz, subprocesses and servers, races).
+test-fast:
+	$(MAKE) test PYTEST_ARGS='-m "not slow" $(PYTEST_ARGS)'
 
 lint: install
 	$(BIN)/ruff check .

@@ -74,6 +74,11 @@ def _clear_cache():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "real_hasher: use the production password hashers")
+    config.addinivalue_line(
+        "markers",
+        "slow: fuzzing, a subprocess or server, or a race between threads; "
+        'make test-fast skips them (-m "not slow")',
+    )
     # Production settings otherwise (DEBUG off), but plain HTTP and no collectstatic manifest.
     # Through override_settings, so that storages already built are reset by its signal.
     override_settings(

@@ -323,11 +323,14 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTCookieOrHeaderAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": _renderers,
+    # A JSON body must be an object (400 otherwise); the negotiation applies that rule to views
+    # that list DRF's own JSONParser as well.
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "viztube.api.parsers.JSONObjectParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "viztube.api.parsers.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "viztube.api.pagination.PagePagination",
     "DEFAULT_THROTTLE_CLASSES": ["viztube.api.throttling.ScopedRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "viztube.api.schema.ApiAutoSchema",

@@ -16,6 +16,8 @@ from tests.factories import UserFactory
 
 from .support import API, STRONG_PASSWORD
 
+pytestmark = pytest.mark.slow
+
 User = get_user_model()
 
 

@@ -24,7 +24,7 @@ from tests.conftest import bearer_client, files_under, image_upload, video_uploa
 from tests.factories import UserFactory, VideoFactory
 from videos.models import Video
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 VIDEOS = "/api/v1/videos"
 REGISTER = "/api/v1/user/register"

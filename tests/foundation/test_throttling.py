@@ -1,8 +1,12 @@
 """Rate limits: exact under bursts, not reset by spoofed headers, a chosen policy when Redis is down."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -17,6 +21,7 @@ from viztube.api.rates import parse_rate
 from viztube.api.throttling import RateLimiterUnavailable, ScopedRateThrottle
 
 factory = APIRequestFactory()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class LoginLikeView(APIView):
@@ -50,16 +55,95 @@ def _redis_cache(settings, location="redis://127.0.0.1:6379/1"):
         ("3/s", (3, 1)),
         ("10/2h", (10, 7200)),
         ("1/d", (1, 86400)),
+        # DRF's spellings: long and short names, singular and plural.
+        ("100/minute", (100, 60)),
+        ("1000/hour", (1000, 3600)),
+        ("50/day", (50, 86400)),
+        ("10/second", (10, 1)),
+        ("100/min", (100, 60)),
+        ("5/s", (5, 1)),
+        ("3/h", (3, 3600)),
+        ("2/d", (2, 86400)),
+        ("100/sec", (100, 1)),
+        ("10/hours", (10, 3600)),
+        ("10/minutes", (10, 60)),
+        ("10/mins", (10, 60)),
+        ("10/seconds", (10, 1)),
+        ("10/secs", (10, 1)),
+        ("10/days", (10, 86400)),
+        # A count of units with either spelling, and spaces around the whole.
+        ("15/5min", (15, 300)),
+        ("4/2hours", (4, 7200)),
+        (" 30/h ", (30, 3600)),
     ],
 )
 def test_parse_rate(rate, parsed):
     assert parse_rate(rate) == parsed
 
 
-@pytest.mark.parametrize("rate", ["0/m", "5/0m", "five/m", "5/w", "5", "5/m/s", ""])
-def test_parse_rate_refuses_nonsense(rate):
-    with pytest.raises(ValueError, match="expected N/<period>"):
+@pytest.mark.parametrize(
+    "rate",
+    [
+        "0/m",
+        "5/0m",
+        "5/00minutes",
+        "0/minute",
+        "five/m",
+        "5/w",
+        "5/week",
+        "5/fortnight",
+        "5/mon",
+        "5/minutely",
+        "5/Minute",
+        "5/M",
+        "5/hr",
+        "5/ minute",
+        "5/5 m",
+        "-5/m",
+        "5.5/m",
+        "5/1.5h",
+        "5/\u0665m",
+        "5",
+        "5/m/s",
+        "/m",
+        "5/",
+        "",
+    ],
+)
+def test_parse_rate_refuses_nonsense_naming_the_accepted_forms(rate):
+    with pytest.raises(ValueError) as refused:
         parse_rate(rate)
+
+    message = str(refused.value)
+    assert message.startswith("expected N/<period>")
+    for form in ("100/m", "15/5m", "100/minute", "second(s)", "hour(s)", "day(s)"):
+        assert form in message
+    assert message.endswith(f"got {rate!r}")
+
+
+@pytest.mark.parametrize(
+    ("rate", "starts"), [("100/minute", True), ("15/5min", True), ("100/fortnight", False)]
+)
+def test_a_rate_variable_is_checked_at_start_up(rate, starts):
+    """The settings refuse a bad RATE_LIMIT_<SCOPE> at import, naming the variable."""
+    environment = {**os.environ, "DEBUG": "1", "RATE_LIMIT_LOGIN": rate}
+    result = subprocess.run(
+        [sys.executable, "-c", "import viztube.settings"],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    if starts:
+        assert result.returncode == 0, result.stderr[-2000:]
+    else:
+        assert result.returncode != 0
+        assert "ImproperlyConfigured: Environment variable RATE_LIMIT_LOGIN: expected" in (
+            result.stderr
+        )
+        assert "100/minute" in result.stderr
 
 
 def test_thirty_simultaneous_requests_against_a_limit_of_five_let_five_through(settings):

@@ -50,6 +50,8 @@ from tests.factories import (
     WatchHistoryFactory,
 )
 
+pytestmark = pytest.mark.slow
+
 SEED = 20261125
 MAX_EXAMPLES = 10
 UPLOAD_EXAMPLES = 4

@@ -27,7 +27,7 @@ from tests.conftest import files_under
 from tests.factories import UserFactory, VideoFactory
 from videos.models import Video, WatchHistory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 # What scale 0.001 gives: the sizes / 1000, minimums for users, the unique-pair tables

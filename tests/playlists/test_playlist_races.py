@@ -12,7 +12,7 @@ from playlists.models import PlaylistVideo
 from tests.conftest import tokens_for
 from tests.factories import PlaylistFactory, UserFactory, VideoFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def burst(requests_to_send):

@@ -16,7 +16,7 @@ from tests.security.world import with_media
 from tests.social.test_races import fire
 from videos.models import Video
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 TRIALS = 5
 
 

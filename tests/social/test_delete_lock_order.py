@@ -16,7 +16,7 @@ from social.models import Comment, Like, Tweet
 from tests.factories import CommentFactory, TweetFactory, UserFactory, VideoFactory
 from tests.social.helpers import add_like, assert_counters_match_rows
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 User = get_user_model()
 PAUSE_SECONDS = 1.5  # longer than PostgreSQL's deadlock_timeout (1 s): a cycle would be found
 

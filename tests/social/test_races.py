@@ -23,7 +23,7 @@ from tests.social.helpers import assert_counters_match_rows
 from videos.models import Video
 
 TRIALS = 20
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def fire(live_server, requests):

@@ -11,7 +11,7 @@ from tests.conftest import tokens_for
 from tests.factories import UserFactory, VideoFactory
 from videos.models import Video, WatchHistory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def get_all_at_once(url, headers_per_request):

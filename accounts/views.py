@@ -13,12 +13,11 @@ refresh token. In one viewset they would need per-action authentication as well 
 throttles and parsers, for no shared code.
 """
 
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
-from rest_framework.viewsets import GenericViewSet
 
 from accounts.authentication import (
     REFRESH_COOKIE,
@@ -54,6 +53,7 @@ from accounts.tokens import (
 )
 from viztube.api.envelope import created, ok
 from viztube.api.schema import api_doc
+from viztube.api.viewsets import ApiViewSet
 
 
 class CredentialsAPIView(APIView):
@@ -181,7 +181,7 @@ class LogoutView(APIView):
         return auth_cookies_clear(ok({}, "User logged out successfully"))
 
 
-class UserViewSet(GenericViewSet):
+class UserViewSet(ApiViewSet):
     """The caller's own account."""
 
     # By default an action reads JSON or a form and counts in the caller's general rate limit;
@@ -195,19 +195,6 @@ class UserViewSet(GenericViewSet):
         "cover_image": CoverImageInputSerializer,
         "change_password": ChangePasswordInputSerializer,
     }
-
-    @classmethod
-    def as_view(cls, actions=None, **initkwargs):
-        """Give the view of a route the settings that its ``@action`` declares (parsers, throttle
-        scope), as DRF's routers do: urls.py binds each route by hand, without a router."""
-        declared = {}
-        for name in (actions or {}).values():
-            declared.update(getattr(getattr(cls, name, None), "kwargs", {}))
-        return super().as_view(actions, **{**declared, **initkwargs})
-
-    def get_serializer_class(self):
-        action_name = self.action_map.get(self.request.method.lower())
-        return self.input_serializers.get(action_name, serializers.Serializer)
 
     @api_doc(name="UserCurrent", response=UserSerializer, summary="The caller's account.")
     def retrieve(self, request):
@@ -224,9 +211,7 @@ class UserViewSet(GenericViewSet):
     )
     def partial_update(self, request):
         """``PATCH /user/update-account``: partial; unknown fields are ignored."""
-        serializer = AccountFieldsSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        user = user_update_account(user=request.user, **serializer.validated_data)
+        user = user_update_account(user=request.user, **self.validated_input(partial=True))
         return ok(UserSerializer(user).data, "Account updated successfully")
 
     @api_doc(
@@ -241,9 +226,7 @@ class UserViewSet(GenericViewSet):
     )
     def avatar(self, request):
         """``PATCH /user/update-avatar``: multipart ``avatar``."""
-        serializer = AvatarInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = user_update_avatar(user=request.user, avatar=serializer.validated_data["avatar"])
+        user = user_update_avatar(user=request.user, avatar=self.validated_input()["avatar"])
         return ok(UserSerializer(user).data, "Avatar updated")
 
     @api_doc(
@@ -258,10 +241,8 @@ class UserViewSet(GenericViewSet):
     )
     def cover_image(self, request):
         """``PATCH /user/update-cover-image``: multipart ``coverImage``."""
-        serializer = CoverImageInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         user = user_update_cover_image(
-            user=request.user, cover_image=serializer.validated_data["coverImage"]
+            user=request.user, cover_image=self.validated_input()["coverImage"]
         )
         return ok(UserSerializer(user).data, "Cover updated")
 
@@ -276,14 +257,11 @@ class UserViewSet(GenericViewSet):
     @action(detail=False, methods=["post"], throttle_scope="login")
     def change_password(self, request):
         """``POST /user/change-password``: earlier tokens stop working; fresh ones come back."""
-        serializer = ChangePasswordInputSerializer(
-            data=request.data, context={"user": request.user}
-        )
-        serializer.is_valid(raise_exception=True)
+        data = self.validated_input(context={"user": request.user})
         pair = user_change_password(
             user=request.user,
-            old_password=serializer.validated_data["oldPassword"],
-            new_password=serializer.validated_data["newPassword"],
+            old_password=data["oldPassword"],
+            new_password=data["newPassword"],
         )
         body = TokenPairSerializer(pair.as_data()).data
         return auth_cookies_set(ok(body, "Password changed successfully"), pair)

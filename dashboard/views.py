@@ -4,16 +4,16 @@ One viewset, bound route by route in dashboard/urls.py; it has no class docstrin
 drf-spectacular would show it as the description of both operations."""
 
 from rest_framework.decorators import action
-from rest_framework.viewsets import GenericViewSet
 
 from dashboard.selectors import channel_stats, channel_videos
 from dashboard.serializers import ChannelStatsSerializer, ChannelVideoSerializer
 from viztube.api.envelope import ok
 from viztube.api.pagination import PageRequest, page_body, paginate
 from viztube.api.schema import api_doc
+from viztube.api.viewsets import ApiViewSet
 
 
-class DashboardViewSet(GenericViewSet):
+class DashboardViewSet(ApiViewSet):
     @api_doc(
         name="DashboardStats",
         response=ChannelStatsSerializer,

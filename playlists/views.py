@@ -7,10 +7,8 @@ the same selector as ``GET``, so the answer shows exactly what a ``GET`` would (
 as the original VizTube API did.
 """
 
-from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
-from rest_framework.viewsets import GenericViewSet
 
 from playlists import selectors, services
 from playlists.selectors import PLAYLIST_DETAIL_VIDEOS
@@ -23,22 +21,13 @@ from playlists.serializers import (
 )
 from viztube.api.envelope import created, ok
 from viztube.api.pagination import PageRequest, page_body
-from viztube.api.schema import ApiAutoSchema, api_doc
-
-
-class EnvelopedListSchema(ApiAutoSchema):
-    """``api_doc`` describes a list's whole answer, the envelope around its page. drf-spectacular
-    takes a viewset's ``list`` action for one that answers bare items, and would wrap that
-    envelope in an array and a page of its own: here no action is such a list."""
-
-    def _is_list_view(self, serializer=None):
-        return False
+from viztube.api.schema import api_doc
+from viztube.api.viewsets import ApiViewSet
 
 
 # No class docstring: drf-spectacular would show it as the description of every operation
 # that has none of its own.
-class PlaylistViewSet(GenericViewSet):
-    schema = EnvelopedListSchema()
+class PlaylistViewSet(ApiViewSet):
     # What each write action reads from the body (the browsable API's forms and OPTIONS show it).
     input_serializers = {
         "create": PlaylistCreateInputSerializer,
@@ -57,10 +46,6 @@ class PlaylistViewSet(GenericViewSet):
             return [IsAuthenticatedOrReadOnly()]
         return [IsAuthenticated()]
 
-    def get_serializer_class(self):
-        action_name = self.action_map.get(self.request.method.lower())
-        return self.input_serializers.get(action_name, serializers.Serializer)
-
     @api_doc(
         name="PlaylistCreate",
         request=PlaylistCreateInputSerializer,
@@ -70,9 +55,7 @@ class PlaylistViewSet(GenericViewSet):
         summary="Create a playlist",
     )
     def create(self, request):
-        params = PlaylistCreateInputSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        playlist = services.playlist_create(owner=request.user, **params.validated_data)
+        playlist = services.playlist_create(owner=request.user, **self.validated_input())
         summary = selectors.playlist_get_summary(playlist_id=playlist.pk, viewer=request.user)
         return created(PlaylistSerializer(summary).data, "Playlist created successfully")
 
@@ -134,10 +117,8 @@ class PlaylistViewSet(GenericViewSet):
         summary="Change a playlist's name and/or description (partial)",
     )
     def partial_update(self, request, playlist_id):
-        params = PlaylistUpdateInputSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
         services.playlist_update(
-            playlist_id=playlist_id, user=request.user, **params.validated_data
+            playlist_id=playlist_id, user=request.user, **self.validated_input()
         )
         summary = selectors.playlist_get_summary(playlist_id=playlist_id, viewer=request.user)
         return ok(PlaylistSerializer(summary).data, "Playlist updated successfully")

@@ -84,10 +84,11 @@ def test_malformed_json_is_400_and_creates_nothing(auth_client):
     assert not Playlist.objects.exists()
 
 
-def test_a_body_that_is_not_an_object_is_422(auth_client):
+def test_a_body_that_is_not_an_object_is_a_malformed_request(auth_client):
     response = auth_client.post(URL, ["name"], format="json")
 
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json()["message"] == "The JSON body must be an object"
     assert not Playlist.objects.exists()
 
 

@@ -7,17 +7,33 @@ from rest_framework.viewsets import GenericViewSet
 class ApiViewSet(GenericViewSet):
     """A viewset whose actions parse their input with the serializer of ``input_serializers``
     (by action name) and serialize their output themselves, from what their service or selector
-    returns, into the envelope (``viztube.api.envelope``)."""
+    returns, into the envelope (``viztube.api.envelope``).
+
+    Routes are bound by hand in each app's urls.py (``ViewSet.as_view({...})`` inside
+    ``viztube.api.routes.route``), not by a router.
+    """
 
     input_serializers = {}
 
-    def get_serializer_class(self):
-        # The browsable API and OPTIONS ask for the serializer of any action (a POST form on a
-        # GET page): an action without a body has an empty one.
-        return self.input_serializers.get(self.action, serializers.Serializer)
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        """Give a route's view the settings its ``@action`` declares (parsers, throttle scope,
+        permissions), as DRF's routers do."""
+        declared = {}
+        for name in (actions or {}).values():
+            declared.update(getattr(getattr(cls, name, None), "kwargs", {}))
+        return super().as_view(actions, **{**declared, **initkwargs})
 
-    def validated_input(self):
-        """The request body, validated by the action's input serializer (422 otherwise)."""
-        serializer = self.get_serializer(data=self.request.data)
+    def get_serializer_class(self):
+        # The browsable API and OPTIONS ask for the serializer of each method of the route (a
+        # POST form on a GET page, OPTIONS with ``self.action == "metadata"``): the action bound
+        # to that method decides; one without a body has an empty serializer.
+        action = self.action_map.get(self.request.method.lower(), self.action)
+        return self.input_serializers.get(action, serializers.Serializer)
+
+    def validated_input(self, **kwargs):
+        """The request body, validated by the action's input serializer (422 otherwise);
+        ``kwargs`` go to the serializer (``partial``, ``context``)."""
+        serializer = self.get_serializer(data=self.request.data, **kwargs)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data

@@ -5,7 +5,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from rest_framework import serializers
-from rest_framework.settings import api_settings
 
 from accounts.models import USERNAME_PATTERN
 from media.storage import file_url
@@ -177,11 +176,22 @@ class LoginInputSerializer(serializers.Serializer):
     password = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=1024
     )
+    # What validate() requires, for the document: a password, and an email or a username that is
+    # not blank after trimming.
+    openapi_request_schema = {
+        "required": ["password"],
+        "properties": {"password": {"minLength": 1}},
+        "anyOf": [
+            {"required": ["email"], "properties": {"email": {"pattern": "\\S"}}},
+            {"required": ["username"], "properties": {"username": {"pattern": "\\S"}}},
+        ],
+    }
 
     def validate(self, attrs):
         errors = {}
         if not attrs.get("email") and not attrs.get("username"):
-            errors[api_settings.NON_FIELD_ERRORS_KEY] = ["Email or username is required"]
+            # Both fields are named: either one fixes it.
+            errors["email"] = errors["username"] = ["Email or username is required"]
         if not attrs.get("password"):
             errors["password"] = ["Password is required"]
         if errors:
@@ -232,6 +242,12 @@ class _ImageInputSerializer(serializers.Serializer):
 
     image_field = ""
     required_message = ""
+
+    @property
+    def openapi_request_schema(self):
+        # Required, though the field says otherwise: validate() gives a missing file its own
+        # message.
+        return {"required": [self.image_field]}
 
     def validate(self, attrs):
         upload = attrs.get(self.image_field)

@@ -193,9 +193,20 @@ def test_login_of_an_unknown_user_runs_the_hasher_like_a_wrong_password(
         (
             {},
             ["Email or username is required", "Password is required"],
-            {"password": ["Password is required"]},
+            {
+                "email": ["Email or username is required"],
+                "username": ["Email or username is required"],
+                "password": ["Password is required"],
+            },
         ),
-        ({"email": "  ", "username": "", "password": "x"}, ["Email or username is required"], None),
+        (
+            {"email": "  ", "username": "", "password": "x"},
+            ["Email or username is required"],
+            {
+                "email": ["Email or username is required"],
+                "username": ["Email or username is required"],
+            },
+        ),
         (
             {"username": "member.one"},
             ["Password is required"],

@@ -115,7 +115,8 @@ def validation_error_response(detail, status_code=status.HTTP_422_UNPROCESSABLE_
         detail = [detail]
     fields, errors = {}, []
     for field, message in _flatten(detail):
-        errors.append(message)
+        if message not in errors:  # one problem named by two fields is one error
+            errors.append(message)
         if field and field != api_settings.NON_FIELD_ERRORS_KEY:
             fields.setdefault(field, []).append(message)
     message = VALIDATION_MESSAGE if fields or len(errors) != 1 else errors[0]

@@ -198,6 +198,23 @@ class ApiAutoSchema(AutoSchema):
                 )
         return dict(sorted(responses.items(), key=lambda item: int(item[0])))
 
+    def _map_basic_serializer(self, serializer, direction):
+        """A request serializer may add to its component what its fields cannot say, as
+        ``openapi_request_schema`` (e.g. "one of these two fields is required"): the rules its
+        ``validate()`` enforces, so that the document requires what the server requires."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        extra = getattr(serializer, "openapi_request_schema", None)
+        if direction == "request" and extra:
+            extra = dict(extra)
+            properties = {
+                name: {**schema.get("properties", {}).get(name, {}), **rules}
+                for name, rules in extra.pop("properties", {}).items()
+            }
+            required = {*schema.get("required", []), *extra.pop("required", [])}
+            schema = {**schema, **extra, "required": sorted(required)}
+            schema["properties"] = {**schema.get("properties", {}), **properties}
+        return schema
+
     def _is_list_view(self, serializer=None):
         """Lists document their page themselves, inside the envelope (``api_doc(paginated=True)``
         and its page parameters): drf-spectacular's own wrapping of a viewset's ``list`` would

@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from tests.conftest import bearer_client, tokens_for
@@ -13,13 +12,6 @@ from .support import API, STRONG_PASSWORD, assert_error
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 CHANGELIST = "/admin/accounts/user/"
-
-
-@pytest.fixture
-def admin_client(db):
-    client = Client()
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
 
 
 def _changelist_queries(admin_client, django_assert_num_queries, count):

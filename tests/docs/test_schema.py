@@ -26,17 +26,22 @@ def _template(regex):
     return "/" + path.rstrip("/") + "/"
 
 
-def api_routes():
-    """Every (path, method) the URL resolver serves under /api/v1, from the views themselves."""
-    routes = set()
+def _view_classes():
+    """``{(path, method): view class}`` of every API route, from the URL resolver."""
+    classes = {}
     for regex, callback in _walk(get_resolver().url_patterns):
         view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
         if not regex.startswith(API_PREFIX) or view_class is None:
             continue
         for method in _HTTP_METHODS:
             if hasattr(view_class, method) or method in getattr(callback, "actions", {}):
-                routes.add((_template(regex), method))
-    return routes
+                classes[(_template(regex), method)] = view_class
+    return classes
+
+
+def api_routes():
+    """Every (path, method) the URL resolver serves under /api/v1, from the views themselves."""
+    return set(_view_classes())
 
 
 @pytest.fixture(scope="module")
@@ -97,19 +102,6 @@ def test_docs_pages_are_served(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
-
-
-def _view_classes():
-    """``{(path, method): view class}`` of every API route, from the URL resolver."""
-    classes = {}
-    for regex, callback in _walk(get_resolver().url_patterns):
-        view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
-        if not regex.startswith(API_PREFIX) or view_class is None:
-            continue
-        for method in _HTTP_METHODS:
-            if hasattr(view_class, method) or method in getattr(callback, "actions", {}):
-                classes[(_template(regex), method)] = view_class
-    return classes
 
 
 def test_every_throttled_operation_documents_429(schema):

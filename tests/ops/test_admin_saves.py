@@ -1,22 +1,13 @@
 """Staff edits in the admin go through the services, so every cache follows at once: the cached
 GET /videos pages and the authentication's copy of the user (there are no signal receivers)."""
 
-import pytest
 from django import forms
-from django.test import Client
 
 from tests.conftest import bearer_client
 from tests.factories import UserFactory, VideoFactory
 
 VIDEOS = "/api/v1/videos"
 ME = "/api/v1/user/current-user-details"
-
-
-@pytest.fixture
-def admin_client(db):
-    client = Client()
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
 
 
 def _change(admin_client, url, **changes):

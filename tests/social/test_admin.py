@@ -22,13 +22,6 @@ from videos.models import Video
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(db):
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 def counted_comments(video, count, **kwargs):
     comments = CommentFactory.create_batch(count, video=video, **kwargs)
     Video.objects.filter(pk=video.pk).update(

@@ -14,6 +14,7 @@ from playlists.selectors import PLAYLIST_NOT_FOUND
 from videos.models import Video
 from videos.selectors import video_get_for_viewer
 from viztube import errors
+from viztube.db import violated_unique_constraint
 
 VIDEO_ALREADY_IN_PLAYLIST = "Video already in playlist"
 VIDEO_NOT_IN_PLAYLIST = "Video not in playlist"
@@ -81,7 +82,7 @@ def playlist_video_add(*, playlist_id, video_id, user) -> Playlist:
         with transaction.atomic():
             PlaylistVideo.objects.create(playlist=playlist, video=video)
     except IntegrityError as exc:
-        if _constraint_of(exc) != ENTRY_UNIQUE_CONSTRAINT:
+        if violated_unique_constraint(exc, PlaylistVideo) != ENTRY_UNIQUE_CONSTRAINT:
             raise
         raise errors.Conflict(VIDEO_ALREADY_IN_PLAYLIST) from None
     _touch(playlist)
@@ -100,9 +101,3 @@ def playlist_video_remove(*, playlist_id, video_id, user) -> None:
     if not removed:
         raise errors.NotFound(VIDEO_NOT_IN_PLAYLIST)
     _touch(playlist)
-
-
-def _constraint_of(exc):
-    """Name of the constraint behind a PostgreSQL IntegrityError (psycopg's diagnostics)."""
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)

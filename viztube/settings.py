@@ -143,6 +143,16 @@ except Exception as exc:  # django-environ raises several types for a bad URL
     _fail("DATABASE_URL", str(exc))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
+    # The local run serves a frontend that fires a few requests at once. SQLite allows one
+    # writer at a time: a write transaction takes the write lock when it begins (IMMEDIATE), so
+    # it waits at BEGIN (up to the busy timeout) instead of failing half-way with "database is
+    # locked"; WAL lets readers go on while one writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 else:
     # Persistent connections, pinged before reuse so a database restart leaves no dead ones.
     DATABASES["default"]["CONN_MAX_AGE"] = 60

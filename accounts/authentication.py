@@ -77,7 +77,16 @@ class JWTCookieOrHeaderAuthentication(JWTAuthentication):
         raw_token = request.COOKIES.get(ACCESS_COOKIE)
         if not raw_token:
             return None
-        return self._authenticate_token(raw_token.encode(), request, cookie=True)
+        try:
+            return self._authenticate_token(raw_token.encode(), request, cookie=True)
+        except exceptions.AuthenticationFailed:
+            if request.method not in SAFE_METHODS:
+                raise
+            # A browser whose session lapsed still reads public pages: a stale or invalid
+            # cookie on a read is no credential at all (a Bearer header is the client's own
+            # choice, and fails). Should the route need a token, its 401 says why.
+            request.anonymous_because = INVALID_ACCESS_TOKEN
+            return None
 
     def _authenticate_token(self, raw_token, request, *, cookie):
         try:

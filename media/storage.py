@@ -5,10 +5,13 @@ Model fields reach the video storage through a lazy object so that a change of `
 (tests switch between local files and the fake Cloudinary) takes effect without re-importing models.
 """
 
+from django.conf import settings
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
+
+from viztube.middleware import current_origin
 
 
 class _VideoStorage(LazyObject):
@@ -32,4 +35,19 @@ def _reset_video_storage(*, setting, **kwargs):
 
 def file_url(field_file):
     """The public URL of a stored file, or "" when the field is empty."""
-    return field_file.url if field_file else ""
+    return absolute_media_url(field_file.url) if field_file else ""
+
+
+def stored_url(storage, name):
+    """The public URL of the file ``name`` in ``storage``, or "" when there is none."""
+    return absolute_media_url(storage.url(name)) if name else ""
+
+
+def absolute_media_url(url):
+    """Local media URLs (``/media/...``) made absolute, as Cloudinary's already are, so that a
+    frontend on another origin can use them as they come: prefixed with ``MEDIA_BASE_URL``
+    (a proxy or CDN in front), else with the origin the request came to."""
+    if not url.startswith("/"):
+        return url
+    base = settings.MEDIA_BASE_URL or current_origin()
+    return f"{base}{url}" if base else url

@@ -2,6 +2,7 @@ from rest_framework import serializers
 from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
+from media.storage import stored_url
 from playlists.selectors import PLAYLIST_DETAIL_VIDEOS
 from videos.models import Video
 from videos.serializers import VideoSerializer
@@ -70,7 +71,7 @@ def playlist_thumbnail_url(thumbnail_name):
     """URL of a video thumbnail known by its storage name (from a subquery), or None."""
     if not thumbnail_name:
         return None
-    return Video._meta.get_field("thumbnail").storage.url(thumbnail_name)
+    return stored_url(Video._meta.get_field("thumbnail").storage, thumbnail_name)
 
 
 class PlaylistSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 """Expected JSON shapes, written out field by field (never derived from the serializers under
 test), and envelope assertions shared by every test package. Media URLs are those of the local
-storage (``/media/<name>``)."""
+storage, absolute from the test client's origin (``http://testserver/media/<name>``)."""
 
 import datetime
 
@@ -13,8 +13,11 @@ def iso(moment):
     )
 
 
+TEST_ORIGIN = "http://testserver"
+
+
 def media_url(name):
-    return f"/media/{name}" if name else ""
+    return f"{TEST_ORIGIN}/media/{name}" if name else ""
 
 
 def person(user):

@@ -12,11 +12,21 @@ from viztube.api.envelope import error_body
 from viztube.api.renderers import dumps
 
 _request_id = contextvars.ContextVar("request_id", default="-")
+_request = contextvars.ContextVar("request", default=None)
 _VALID_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def current_request_id():
     return _request_id.get()
+
+
+def current_origin():
+    """``scheme://host[:port]`` of the request being served (its ``Host`` checked against
+    ``ALLOWED_HOSTS``), or "" outside a request."""
+    request = _request.get()
+    if request is None:
+        return ""
+    return f"{request.scheme}://{request.get_host()}"
 
 
 class RequestIdLogFilter(logging.Filter):
@@ -44,7 +54,8 @@ def json_error(status, message, **headers):
 
 
 class RequestIdMiddleware:
-    """Tags each request with an id (a sane incoming ``X-Request-ID``, else a new one)."""
+    """Tags each request with an id (a sane incoming ``X-Request-ID``, else a new one), and
+    makes the request the current one (``current_origin``) while it is served."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -53,11 +64,12 @@ class RequestIdMiddleware:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _VALID_INCOMING_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = _request_id.set(request_id)
+        token, request_token = _request_id.set(request_id), _request.set(request)
         try:
             response = self.get_response(request)
         finally:
             _request_id.reset(token)
+            _request.reset(request_token)
         response["X-Request-ID"] = request_id
         return response
 

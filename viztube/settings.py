@@ -258,6 +258,11 @@ FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "up
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"
+# Local media URLs in API answers are absolute: this base when set (a proxy or CDN in front,
+# e.g. https://media.example.com), else the origin each request came to.
+MEDIA_BASE_URL = env.str("MEDIA_BASE_URL", default="").rstrip("/")
+if MEDIA_BASE_URL and not MEDIA_BASE_URL.startswith(("http://", "https://")):
+    _fail("MEDIA_BASE_URL", "expected an absolute http(s):// URL")
 
 CLOUDINARY_URL = env.str("CLOUDINARY_URL", default="")
 # A remote upload or delete that takes longer ends with a 502 and nothing stored.

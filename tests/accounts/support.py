@@ -69,8 +69,8 @@ def safe_user(user):
         "username": user.username,
         "email": user.email,
         "fullname": user.fullname,
-        "avatar": f"/media/{user.avatar.name}" if user.avatar else "",
-        "coverImage": f"/media/{user.cover_image.name}" if user.cover_image else "",
+        "avatar": f"http://testserver/media/{user.avatar.name}" if user.avatar else "",
+        "coverImage": f"http://testserver/media/{user.cover_image.name}" if user.cover_image else "",
         "createdAt": iso_ms(user.created_at),
         "updatedAt": iso_ms(user.updated_at),
     }

@@ -39,8 +39,8 @@ def test_register_creates_the_user_and_answers_201_with_the_safe_user(api_client
     assert data["username"] == "newviewer"
     assert data["email"] == "new.viewer@example.com"
     assert data["fullname"] == "New Viewer"
-    assert data["avatar"] == f"/media/{user.avatar.name}"
-    assert data["coverImage"] == f"/media/{user.cover_image.name}"
+    assert data["avatar"] == f"http://testserver/media/{user.avatar.name}"
+    assert data["coverImage"] == f"http://testserver/media/{user.cover_image.name}"
     assert data == safe_user(user)
     assert (user.username, user.email, user.fullname) == (
         "newviewer",

@@ -32,8 +32,8 @@ def test_publish_stores_both_files_and_answers_201_with_the_video(
             "id": str(video.pk),
             "title": "My first video",  # trimmed
             "description": "All about things.",
-            "videoFileUrl": f"/media/{video.video_file.name}",
-            "thumbnailUrl": f"/media/{video.thumbnail.name}",
+            "videoFileUrl": f"http://testserver/media/{video.video_file.name}",
+            "thumbnailUrl": f"http://testserver/media/{video.thumbnail.name}",
             "duration": video.duration,
             "views": 0,
             "isPublished": True,

@@ -139,7 +139,11 @@ def envelope_exception_handler(exc, context):
     elif isinstance(exc, SuspiciousOperation):
         exc = BadRequest("Bad request")
     elif isinstance(exc, exceptions.NotAuthenticated):
-        exc = exceptions.NotAuthenticated("Unauthorized request")
+        # The authentication may say why the caller is anonymous (a stale session cookie).
+        request = context.get("request")
+        exc = exceptions.NotAuthenticated(
+            getattr(request, "anonymous_because", None) or "Unauthorized request"
+        )
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found")

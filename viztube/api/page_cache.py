@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from viztube.api.renderers import dumps, fragment
+from viztube.middleware import current_origin
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,9 @@ def page_body(parts, build):
     """
     if not _ttl():
         return build()
-    key = _page_key(parts)
+    # Pages hold absolute media URLs built from the request's origin (no MEDIA_BASE_URL): one
+    # origin's page must not answer another's.
+    key = _page_key((*parts, settings.MEDIA_BASE_URL or current_origin()))
     try:
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY)

@@ -25,14 +25,14 @@ install: $(INSTALLED)
 
 run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$${PORT:-8000}
 
 # Like `run`, with a small deterministic demo data set loaded once (DEMO_SCALE=0.01 by default;
 # demo users' password: demo-password-123, channel `bigchannel`).
 demo: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo --scale $${DEMO_SCALE:-0.01} --if-empty
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$${PORT:-8000}
 
 test: install
 	$(BIN)/lint-imports --no-cache

@@ -96,3 +96,9 @@ def test_another_python_gets_a_virtualenv_of_its_own():
 
     by_path = _make("test", "PYTHON=/opt/cpython/bin/python3.12")
     assert "/opt/cpython/bin/python3.12 -m venv var/venv-python3.12\n" in by_path
+
+
+@needs_make
+@pytest.mark.parametrize("target", ["run", "demo"])
+def test_the_local_server_listens_on_port_or_8000(target):
+    assert "runserver 127.0.0.1:${PORT:-8000}" in _make(target)

@@ -70,7 +70,9 @@ def safe_user(user):
         "email": user.email,
         "fullname": user.fullname,
         "avatar": f"http://testserver/media/{user.avatar.name}" if user.avatar else "",
-        "coverImage": f"http://testserver/media/{user.cover_image.name}" if user.cover_image else "",
+        "coverImage": f"http://testserver/media/{user.cover_image.name}"
+        if user.cover_image
+        else "",
         "createdAt": iso_ms(user.created_at),
         "updatedAt": iso_ms(user.updated_at),
     }

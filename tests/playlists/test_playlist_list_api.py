@@ -58,7 +58,9 @@ def test_anonymous_sees_published_videos_only(api_client, owner, mixed_playlist)
         page(
             [
                 playlist_summary(
-                    playlist, total_videos=1, thumbnail="http://testserver/media/thumbnails/published.png"
+                    playlist,
+                    total_videos=1,
+                    thumbnail="http://testserver/media/thumbnails/published.png",
                 )
             ],
             total=1,
@@ -71,7 +73,10 @@ def test_owner_sees_own_unpublished_video_but_not_someone_elses(owner, mixed_pla
     response = bearer_client(owner).get(url(owner.id))
 
     doc = response.json()["data"]["docs"][0]
-    assert (doc["totalVideos"], doc["thumbnail"]) == (2, "http://testserver/media/thumbnails/own.png")
+    assert (doc["totalVideos"], doc["thumbnail"]) == (
+        2,
+        "http://testserver/media/thumbnails/own.png",
+    )
 
 
 def test_the_private_videos_owner_sees_it_in_anyones_playlist(owner, mixed_playlist):
@@ -80,7 +85,10 @@ def test_the_private_videos_owner_sees_it_in_anyones_playlist(owner, mixed_playl
     response = bearer_client(foreign_private.owner).get(url(owner.id))
 
     doc = response.json()["data"]["docs"][0]
-    assert (doc["totalVideos"], doc["thumbnail"]) == (2, "http://testserver/media/thumbnails/foreign.png")
+    assert (doc["totalVideos"], doc["thumbnail"]) == (
+        2,
+        "http://testserver/media/thumbnails/foreign.png",
+    )
 
 
 @pytest.mark.parametrize("client_name", ["other_client", "staff_client"])
@@ -90,7 +98,10 @@ def test_other_users_and_staff_see_what_anonymous_sees(request, owner, mixed_pla
     response = client.get(url(owner.id))
 
     doc = response.json()["data"]["docs"][0]
-    assert (doc["totalVideos"], doc["thumbnail"]) == (1, "http://testserver/media/thumbnails/published.png")
+    assert (doc["totalVideos"], doc["thumbnail"]) == (
+        1,
+        "http://testserver/media/thumbnails/published.png",
+    )
 
 
 def test_thumbnail_is_the_most_recently_added_visible_video(api_client, owner):
@@ -103,7 +114,10 @@ def test_thumbnail_is_the_most_recently_added_visible_video(api_client, owner):
 
     response = api_client.get(url(owner.id))
 
-    assert response.json()["data"]["docs"][0]["thumbnail"] == "http://testserver/media/thumbnails/older-video.png"
+    assert (
+        response.json()["data"]["docs"][0]["thumbnail"]
+        == "http://testserver/media/thumbnails/older-video.png"
+    )
 
 
 def test_empty_playlist_has_no_thumbnail(api_client, owner):

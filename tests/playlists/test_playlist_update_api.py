@@ -46,7 +46,9 @@ def test_owner_renames_and_keeps_the_omitted_description(auth_client, playlist):
     assert (playlist.name, playlist.description) == ("New name", "Old description")
     assert playlist.updated_at > LONG_AGO
     assert response.json() == success(
-        playlist_summary(playlist, total_videos=1, thumbnail="http://testserver/media/thumbnails/in-it.png"),
+        playlist_summary(
+            playlist, total_videos=1, thumbnail="http://testserver/media/thumbnails/in-it.png"
+        ),
         "Playlist updated successfully",
     )
 

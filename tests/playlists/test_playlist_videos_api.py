@@ -45,7 +45,9 @@ def test_owner_adds_a_published_video(auth_client, playlist):
     assert entries(playlist) == [video.id]
     assert updated_at(playlist) > LONG_AGO
     assert response.json() == success(
-        playlist_summary(playlist, total_videos=1, thumbnail="http://testserver/media/thumbnails/added.png"),
+        playlist_summary(
+            playlist, total_videos=1, thumbnail="http://testserver/media/thumbnails/added.png"
+        ),
         "Video added to playlist",
     )
 

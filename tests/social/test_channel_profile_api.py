@@ -26,7 +26,9 @@ def profile_body(channel, *, subscribed=False):
         "username": channel.username,
         "fullname": channel.fullname,
         "avatar": f"http://testserver/media/{channel.avatar.name}",
-        "coverImage": f"http://testserver/media/{channel.cover_image.name}" if channel.cover_image else "",
+        "coverImage": f"http://testserver/media/{channel.cover_image.name}"
+        if channel.cover_image
+        else "",
         "createdAt": iso(channel.created_at),
         "subscriberCount": 3,
         "channelsSubscribedToCount": 1,

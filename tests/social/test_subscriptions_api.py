@@ -88,10 +88,12 @@ def test_subscribing_to_an_unknown_channel_is_a_404(auth_client, user):
     assert user.subscriptions_count == 0
 
 
-def test_malformed_channel_id_is_an_unknown_route(auth_client):
+def test_malformed_channel_id_is_the_channels_404(auth_client, user):
     response = auth_client.post("/api/v1/subscriptions/c/12345")
     assert response.status_code == 404
-    assert response.json()["message"].startswith("Route not found")
+    assert response.json()["message"] == "Channel not found"
+    user.refresh_from_db()
+    assert user.subscriptions_count == 0
 
 
 def test_anonymous_cannot_subscribe(api_client, other_user):

@@ -148,7 +148,10 @@ def test_owner_replaces_the_thumbnail_and_the_old_file_is_deleted_after_commit(
     assert stored_video.thumbnail.name != old_thumbnail
     assert stored_video.thumbnail.name.endswith(".jpg")
     assert stored_video.title == "With a thumb"
-    assert response.json()["data"]["thumbnailUrl"] == f"http://testserver/media/{stored_video.thumbnail.name}"
+    assert (
+        response.json()["data"]["thumbnailUrl"]
+        == f"http://testserver/media/{stored_video.thumbnail.name}"
+    )
     assert files_under(media_root) == sorted(
         [stored_video.video_file.name, stored_video.thumbnail.name]
     )

@@ -1,6 +1,6 @@
 """The base of every resource's viewset."""
 
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.viewsets import GenericViewSet
 
 
@@ -23,6 +23,13 @@ class ApiViewSet(GenericViewSet):
         for name in (actions or {}).values():
             declared.update(getattr(getattr(cls, name, None), "kwargs", {}))
         return super().as_view(actions, **{**declared, **initkwargs})
+
+    def initial(self, request, *args, **kwargs):
+        # A method the route does not have is a 405 before anything else: telling an anonymous
+        # caller to sign in for a method that does not exist would send them the wrong way.
+        if getattr(self, request.method.lower(), None) is None:
+            raise exceptions.MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
 
     def get_serializer_class(self):
         # The browsable API and OPTIONS ask for the serializer of each method of the route (a

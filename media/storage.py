@@ -5,13 +5,12 @@ Model fields reach the video storage through a lazy object so that a change of `
 (tests switch between local files and the fake Cloudinary) takes effect without re-importing models.
 """
 
-from django.conf import settings
 from django.core.files.storage import storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
 
-from viztube.middleware import current_origin
+from viztube.middleware import media_base_url
 
 
 class _VideoStorage(LazyObject):
@@ -47,7 +46,4 @@ def absolute_media_url(url):
     """Local media URLs (``/media/...``) made absolute, as Cloudinary's already are, so that a
     frontend on another origin can use them as they come: prefixed with ``MEDIA_BASE_URL``
     (a proxy or CDN in front), else with the origin the request came to."""
-    if not url.startswith("/"):
-        return url
-    base = settings.MEDIA_BASE_URL or current_origin()
-    return f"{base}{url}" if base else url
+    return media_base_url() + url if url.startswith("/") else url

@@ -74,15 +74,6 @@ class VideoListFilters:
     sort_by: str | None = None  # a model field name from SORT_FIELDS, or None
     descending: bool = True
 
-    def cache_key_parts(self):
-        """What identifies these filters in the page cache."""
-        return (
-            self.query,
-            str(self.owner_id or ""),
-            self.sort_by or "",
-            "desc" if self.descending else "asc",
-        )
-
 
 def prefix_tsquery(text):
     """A safe ``to_tsquery`` text: the words of ``text`` joined by ``&``, the last one a prefix.
@@ -160,12 +151,12 @@ def video_detail_for_viewer(*, video_id, viewer, viewer_state=None):
     copied onto ``owner`` as ``is_subscribed`` (false for the owner looking at their own
     channel), where the detail serializer reads it.
     """
-    state = {
-        "viewer_liked": Value(False, output_field=BooleanField()),
-        "viewer_subscribed": Value(False, output_field=BooleanField()),
-        **(viewer_state or {}),
-    }
-    queryset = with_owner(Video.objects.all()).annotate(**state)
+    if viewer_state is None:
+        viewer_state = {
+            "viewer_liked": Value(False, output_field=BooleanField()),
+            "viewer_subscribed": Value(False, output_field=BooleanField()),
+        }
+    queryset = with_owner(Video.objects.all()).annotate(**viewer_state)
     video = video_get_for_viewer(video_id, viewer, queryset=queryset)
     video.owner.is_subscribed = video.viewer_subscribed and video.owner_id != viewer.pk
     return video

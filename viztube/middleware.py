@@ -12,7 +12,7 @@ from viztube.api.envelope import error_body
 from viztube.api.renderers import dumps
 
 _request_id = contextvars.ContextVar("request_id", default="-")
-_request = contextvars.ContextVar("request", default=None)
+_media_base_url = contextvars.ContextVar("media_base_url", default="")
 _VALID_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -20,13 +20,10 @@ def current_request_id():
     return _request_id.get()
 
 
-def current_origin():
-    """``scheme://host[:port]`` of the request being served (its ``Host`` checked against
-    ``ALLOWED_HOSTS``), or "" outside a request."""
-    request = _request.get()
-    if request is None:
-        return ""
-    return f"{request.scheme}://{request.get_host()}"
+def media_base_url():
+    """What local media URLs start with while a request is served: ``MEDIA_BASE_URL``, else
+    ``scheme://host[:port]`` of the request; "" outside a request."""
+    return _media_base_url.get()
 
 
 class RequestIdLogFilter(logging.Filter):
@@ -55,7 +52,7 @@ def json_error(status, message, **headers):
 
 class RequestIdMiddleware:
     """Tags each request with an id (a sane incoming ``X-Request-ID``, else a new one), and
-    makes the request the current one (``current_origin``) while it is served."""
+    says what local media URLs start with while it is served (``media_base_url``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -64,12 +61,15 @@ class RequestIdMiddleware:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _VALID_INCOMING_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token, request_token = _request_id.set(request_id), _request.set(request)
+        # The raw host: CommonMiddleware checks it against ALLOWED_HOSTS before any view runs
+        # (get_host() would check it again).
+        base = settings.MEDIA_BASE_URL or f"{request.scheme}://{request._get_raw_host()}"
+        token, base_token = _request_id.set(request_id), _media_base_url.set(base)
         try:
             response = self.get_response(request)
         finally:
             _request_id.reset(token)
-            _request.reset(request_token)
+            _media_base_url.reset(base_token)
         response["X-Request-ID"] = request_id
         return response
 
@@ -81,23 +81,9 @@ class RequestIdMiddleware:
 MAX_URI_BYTES = 4096
 
 
-class UriLengthLimitMiddleware:
-    """Answers 414 in the error envelope for a request URI over ``MAX_URI_BYTES``."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        path = request.META.get("PATH_INFO", "")
-        query = request.META.get("QUERY_STRING", "")
-        # PATH_INFO is decoded text; its UTF-8 length is what travelled (at least).
-        if len(path.encode("utf-8", "surrogateescape")) + len(query) + 1 > MAX_URI_BYTES:
-            return json_error(414, f"Request URI too long (at most {MAX_URI_BYTES} bytes)")
-        return self.get_response(request)
-
-
-class BodySizeLimitMiddleware:
-    """Answers 413 from the declared ``Content-Length`` before any byte of the body is read.
+class RequestSizeLimitMiddleware:
+    """Answers 414 for a request URI over ``MAX_URI_BYTES``, and 413 from the declared
+    ``Content-Length`` before any byte of the body is read.
 
     DRF's JSON parser reads the raw stream and so bypasses ``DATA_UPLOAD_MAX_MEMORY_SIZE``;
     multipart bodies are capped at what the largest legitimate upload (a video plus a
@@ -113,8 +99,13 @@ class BodySizeLimitMiddleware:
         self.other_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
     def __call__(self, request):
+        meta = request.META
+        # PATH_INFO is decoded text; its UTF-8 length is what travelled (at least).
+        uri_bytes = len(meta.get("PATH_INFO", "").encode("utf-8", "surrogateescape"))
+        if uri_bytes + len(meta.get("QUERY_STRING", "")) + 1 > MAX_URI_BYTES:
+            return json_error(414, f"Request URI too long (at most {MAX_URI_BYTES} bytes)")
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            length = int(meta.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return json_error(400, "Invalid Content-Length header")
         content_type = request.META.get("CONTENT_TYPE", "")

@@ -9,6 +9,8 @@ api_v1 = [
     route("healthcheck", views.HealthcheckView.as_view(), name="healthcheck"),
     path("", include("accounts.urls")),
     path("", include("videos.urls")),
+    # Right after the videos app's: the video detail is the busiest route with an id, and every
+    # pattern before it is tried first.
     path("", include("ops.urls")),
     path("", include("social.urls")),
     path("", include("playlists.urls")),

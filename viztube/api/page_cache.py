@@ -28,7 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from viztube.api.renderers import dumps, fragment
-from viztube.middleware import current_origin
+from viztube.middleware import media_base_url
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def page_body(parts, build):
         return build()
     # Pages hold absolute media URLs built from the request's origin (no MEDIA_BASE_URL): one
     # origin's page must not answer another's.
-    key = _page_key((*parts, settings.MEDIA_BASE_URL or current_origin()))
+    key = _page_key((*parts, media_base_url()))
     try:
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY)

@@ -13,6 +13,16 @@ class QueryParamsSerializer(serializers.Serializer):
     def __init__(self, request, **kwargs):
         super().__init__(data=request.query_params, **kwargs)
 
+    @classmethod
+    def raw_key_parts(cls, request):
+        """This route's parameters exactly as sent (every value of each), as strings: a key for
+        what the parameters will parse to, without parsing them."""
+        params = request.query_params
+        return tuple(
+            "\x1e".join(params.getlist(name)) if name in params else "\x1f"
+            for name in cls._declared_fields
+        )
+
     def parse(self):
         """The validated parameters, or ``BadRequest``."""
         for name in self.fields:

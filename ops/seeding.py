@@ -24,8 +24,9 @@ What the data set looks like (``scale`` 1; every count is multiplied by ``scale`
 - Every user's password is ``DEMO_PASSWORD``. It is hashed once, with a fixed salt (hashing
   10,000 times with Argon2 would take a quarter of an hour; a fixed salt keeps runs identical).
 - Media: every row points at a handful of shared files (``videos/demo-1.mp4``,
-  ``thumbnails/demo-3.png``...), written once to the storages; not one file per row. Durations
-  are those of the pretend videos (lognormal, median ~5 minutes), not of the shared sample file.
+  ``thumbnails/demo-3.png``...), written once to the storages; not one file per row. A video's
+  ``duration`` is that of the clip it plays, read once per clip with the probe that uploads go
+  through (the shipped clips last one second), so a player and the API agree.
 
 How it loads: everything is generated in memory first (tuples of small ints), then written with
 PostgreSQL ``COPY ... FROM STDIN`` (psycopg 3), one table after the other, inside one
@@ -48,13 +49,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from PIL import Image, ImageDraw
 
 from accounts.models import User
 from media.storage import video_storage
+from media.validation import probe_video
 from playlists.models import Playlist, PlaylistVideo
 from social import counters
 from social.models import Comment, Like, Subscription, Tweet
@@ -200,6 +202,23 @@ class SeedResult:
 
 class DatabaseNotEmpty(Exception):
     """The database already holds VizTube rows and the caller did not ask to flush them."""
+
+
+class DemoMediaMissing(Exception):
+    """A sample clip the demo videos play is not in ``SAMPLE_MEDIA_DIR`` (a broken checkout)."""
+
+
+def probe_demo_clips():
+    """The duration in seconds of each demo clip (``DEMO_VIDEO_FILES`` name -> seconds), read
+    from its sample file by the same probe as an uploaded video's."""
+    durations = {}
+    for name, sample in DEMO_VIDEO_FILES:
+        source = SAMPLE_MEDIA_DIR / sample
+        if not source.is_file():
+            raise DemoMediaMissing(f"{source} is missing: the demo videos play copies of it")
+        with source.open("rb") as clip:
+            durations[name] = probe_video(File(clip, name=sample)).duration
+    return durations
 
 
 # Child tables first: the order in which rows can be deleted without breaking a foreign key.
@@ -368,6 +387,7 @@ class DemoSeeder:
         self.writer = _TableWriter(self.progress, self.log)
         self.write_media = write_media
         self.media_names = {}
+        self.clip_durations = {}
 
     # --- text ---------------------------------------------------------------------------------
 
@@ -496,19 +516,20 @@ class DemoSeeder:
 
     def _video_rows(self):
         rng = self.rng
-        video_files = [self.media_names.get(n, n) for n, _ in DEMO_VIDEO_FILES]
+        # (stored name, duration): a row's duration is that of the clip it points at.
+        clips = [(self.media_names.get(n, n), self.clip_durations[n]) for n, _ in DEMO_VIDEO_FILES]
         thumbnails = [self.media_names.get(n, n) for n in DEMO_THUMBNAILS]
         for i, video_id in enumerate(self.video_ids):
             created = _dt(self.video_ts[i])
             title = " ".join(self.video_titles[i])
             description = self._sentences(rng.randint(8, 60), 5000) if rng.random() < 0.9 else ""
-            duration = round(min(3 * 3600, max(5.0, rng.lognormvariate(math.log(300), 1.0))), 1)
+            video_file, duration = rng.choice(clips)
             yield (
                 video_id,
                 self.user_ids[self.video_owner[i]],
                 title[0].upper() + title[1:],
                 description,
-                rng.choice(video_files),
+                video_file,
                 rng.choice(thumbnails),
                 duration,
                 self.video_views[i],
@@ -760,9 +781,6 @@ class DemoSeeder:
         installed = []
         for name, sample in DEMO_VIDEO_FILES:
             source = SAMPLE_MEDIA_DIR / sample
-            if not source.exists():
-                self.log(f"{source} is missing: rows will point at {name}, which does not exist")
-                continue
             installed.append(self._store(video_storage, name, source.read_bytes()))
         images = [(n, (320, 180)) for n in DEMO_THUMBNAILS]
         images += [(n, (96, 96)) for n in DEMO_AVATARS]
@@ -782,6 +800,8 @@ class DemoSeeder:
 
     def run(self):
         started = time.monotonic()
+        # Before anything is written: a missing sample clip stops the run here.
+        self.clip_durations = probe_demo_clips()
         media = self._install_media() if self.write_media else []
         self._prepare_text()
         self.log("Generating rows in memory...")

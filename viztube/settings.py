@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and ReDoc served from our own static files (the docs work offline, pinned).
+    "drf_spectacular_sidecar",
     "axes",
     "viztube",
     "media",
@@ -366,6 +368,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # /api/docs/ and /api/redoc/ load their scripts from drf-spectacular-sidecar's static files,
+    # the version pinned in pyproject.toml, not from a CDN at @latest.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security ---------------------------------------------------------------------------------

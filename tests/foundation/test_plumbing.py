@@ -77,8 +77,10 @@ def test_landing_page_links_docs_health_and_admin(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    for link in ('href="/api/docs/"', 'href="/api/v1/healthcheck"', 'href="/admin/"'):
-        assert link in html
+    links = ("/api/docs/", "/api/redoc/", "/api/schema/", "/api/v1/healthcheck", "/admin/")
+    for link in links:
+        assert f'href="{link}"' in html
+        assert client.get(link).status_code in (200, 302), link  # the admin: to its login
 
 
 @pytest.mark.django_db

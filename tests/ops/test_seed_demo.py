@@ -14,12 +14,15 @@ import pytest
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
 from django.core.cache import cache
+from django.core.files import File
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count, Q
 
 from accounts.models import User
+from media.storage import video_storage
+from media.validation import probe_video
 from ops import seeding
 from playlists.models import Playlist, PlaylistVideo
 from social.models import Comment, Like, Subscription, Tweet
@@ -370,6 +373,32 @@ def test_media_rows_point_at_a_few_shared_files_that_storage_holds():
     assert "Missing (referenced by rows, not in storage): 0" in out.getvalue()
 
 
+def test_every_video_lasts_as_long_as_the_clip_it_plays():
+    seed("--scale", "0.001")
+
+    by_file = {}
+    for name, duration in Video.objects.values_list("video_file", "duration"):
+        by_file.setdefault(name, set()).add(duration)
+    assert len(by_file) == len(seeding.DEMO_VIDEO_FILES)
+    for name, durations in by_file.items():
+        # Probed from the stored file the row points at, as an upload of it would be.
+        with video_storage.open(name) as clip:
+            probed = probe_video(File(clip, name=name)).duration
+        assert durations == {probed}, name
+        assert 0 < probed < 10  # the shipped clips are short; not a pretend five minutes
+
+
+def test_a_missing_sample_clip_is_refused_before_anything_is_written(monkeypatch, tmp_path):
+    seed("--scale", "0.001")
+    first = checksum()
+    monkeypatch.setattr(seeding, "SAMPLE_MEDIA_DIR", tmp_path)
+
+    with pytest.raises(CommandError, match=r"sample\.mp4 is missing"):
+        seed("--scale", "0.001", "--flush", "--seed", "7")
+
+    assert checksum() == first  # the flush was rolled back with the rest
+
+
 def test_seeding_again_after_flush_reuses_the_media_files():
     seed("--scale", "0.001")
     before = {
@@ -388,6 +417,10 @@ def test_no_media_writes_no_file():
     seed("--scale", "0.001", "--no-media")
     assert files_under(settings.MEDIA_ROOT) == []
     assert Video.objects.filter(video_file__startswith="videos/demo-").count() == 100
+    # The rows still say how long the clips they name last.
+    durations = seeding.probe_demo_clips()
+    for name, duration in Video.objects.values_list("video_file", "duration"):
+        assert duration == durations[name]
 
 
 def test_on_cloudinary_the_rows_name_the_assets_the_storage_created(

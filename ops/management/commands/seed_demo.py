@@ -97,17 +97,20 @@ class Command(BaseCommand):
             # disable=None: tqdm shows the bar only when stderr is a terminal.
             progress_factory = functools.partial(tqdm, file=self.stderr, disable=None)
 
-        with transaction.atomic():
-            if existing:
-                self.stdout.write("Flushing existing rows (--flush)...")
-                seeding.flush_demo_tables()
-            result = seeding.seed_demo_data(
-                seed=options["seed"],
-                scale=scale,
-                progress_factory=progress_factory,
-                write_media=not options["no_media"],
-                log=self.stdout.write,
-            )
+        try:
+            with transaction.atomic():
+                if existing:
+                    self.stdout.write("Flushing existing rows (--flush)...")
+                    seeding.flush_demo_tables()
+                result = seeding.seed_demo_data(
+                    seed=options["seed"],
+                    scale=scale,
+                    progress_factory=progress_factory,
+                    write_media=not options["no_media"],
+                    log=self.stdout.write,
+                )
+        except seeding.DemoMediaMissing as error:
+            raise CommandError(str(error)) from None
         if existing:
             # The rows were replaced behind the ORM (TRUNCATE, COPY): no signal retired the cached
             # list pages or user rows of the old data, so the whole cache goes.

@@ -8,7 +8,6 @@ from rest_framework import serializers
 
 from accounts.models import USERNAME_PATTERN
 from media.storage import file_url
-from viztube.api.exceptions import FieldProblem
 
 
 class PersonSerializer(serializers.Serializer):
@@ -154,18 +153,37 @@ class RegisterInputSerializer(AccountFieldsSerializer):
         required=False, error_messages={"empty": "The file is empty."}
     )
 
-    def validate(self, attrs):
-        errors = {}
+    def to_internal_value(self, data):
+        """Every field problem at once: the password's rules are checked even when another
+        field already failed (DRF would run ``validate()`` only once the fields pass)."""
+        try:
+            attrs = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            problems = dict(exc.detail)
+            password = data.get("password")
+            if "password" not in problems and isinstance(password, str):
+                problems.update(self._password_problems(password, data))
+            raise serializers.ValidationError(problems) from None
+        problems = self._password_problems(attrs["password"], attrs)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
+
+    @staticmethod
+    def _password_problems(password, identity):
+        """The password rules' complaints (``{"password": [...]}`` or ``{}``), judged against
+        the account it would belong to (not too similar to its names)."""
         would_be_user = get_user_model()(
-            username=attrs["username"], email=attrs["email"], fullname=attrs["fullname"]
+            **{
+                name: str(identity.get(name) or "").strip().lower()
+                for name in ("username", "email", "fullname")
+            }
         )
         try:
-            _validate_password(attrs["password"], user=would_be_user, field="password")
+            _validate_password(password, user=would_be_user, field="password")
         except serializers.ValidationError as exc:
-            errors.update(exc.detail)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
+            return dict(exc.detail)
+        return {}
 
 
 class LoginInputSerializer(serializers.Serializer):
@@ -236,45 +254,19 @@ class ChangePasswordInputSerializer(serializers.Serializer):
         return attrs
 
 
-class _ImageInputSerializer(serializers.Serializer):
-    """One uploaded image; its content is checked by the service (``media.validation``).
-    A missing file is a 422 whose message names it, not "Validation failed"."""
-
-    image_field = ""
-    required_message = ""
-
-    @property
-    def openapi_request_schema(self):
-        # Required, though the field says otherwise: validate() gives a missing file its own
-        # message.
-        return {"required": [self.image_field]}
-
-    def validate(self, attrs):
-        upload = attrs.get(self.image_field)
-        if upload is None:
-            raise FieldProblem(
-                self.required_message, fields={self.image_field: [self.required_message]}
-            )
-        return {self.image_field: upload}
-
-
-class AvatarInputSerializer(_ImageInputSerializer):
-    image_field = "avatar"
-    required_message = "Avatar file is required"
+class AvatarInputSerializer(serializers.Serializer):
+    """One uploaded image; its content is checked by the service (``media.validation``)."""
 
     avatar = serializers.FileField(
-        required=False,
         help_text="JPEG, PNG or WebP image",
-        error_messages={"empty": "The file is empty."},
+        error_messages={"required": "Avatar file is required", "empty": "The file is empty."},
     )
 
 
-class CoverImageInputSerializer(_ImageInputSerializer):
-    image_field = "coverImage"
-    required_message = "Cover image file is required"
+class CoverImageInputSerializer(serializers.Serializer):
+    """One uploaded image; its content is checked by the service (``media.validation``)."""
 
     coverImage = serializers.FileField(
-        required=False,
         help_text="JPEG, PNG or WebP image",
-        error_messages={"empty": "The file is empty."},
+        error_messages={"required": "Cover image file is required", "empty": "The file is empty."},
     )

@@ -33,6 +33,7 @@ from viztube.api import page_cache
 logger = logging.getLogger(__name__)
 
 INVALID_CREDENTIALS = "Invalid credentials"
+INVALID_OLD_PASSWORD = "Invalid old password"  # noqa: S105 - a message, not a password
 DUPLICATE_USER = "User with email or username already exists"
 TAKEN_MESSAGES = {"username": "Username already exists", "email": "Email already exists"}
 
@@ -159,7 +160,9 @@ def user_change_password(*, user, old_password, new_password) -> TokenPair:
     blacklisted so that the token tables tell the truth.
     """
     if not user.check_password(old_password):
-        raise errors.InvalidRequest("Invalid old password")
+        raise errors.InvalidInput(
+            INVALID_OLD_PASSWORD, fields={"oldPassword": [INVALID_OLD_PASSWORD]}
+        )
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     _user_changed(user=user, fields=["password"])
@@ -203,6 +206,7 @@ def user_password_set_by_staff(*, user):
 # --- profile ----------------------------------------------------------------------------------
 
 ACCOUNT_FIELDS = ("fullname", "email", "username")
+NOTHING_TO_UPDATE = "Nothing to update: give fullname, email or username"
 
 
 def user_update_account(*, user, **changes):
@@ -210,13 +214,17 @@ def user_update_account(*, user, **changes):
 
     409 with the taken field named, from the pre-check or from the unique constraints.
     """
+    if not changes.keys() & set(ACCOUNT_FIELDS):
+        raise errors.InvalidInput(
+            NOTHING_TO_UPDATE, fields={name: [NOTHING_TO_UPDATE] for name in ACCOUNT_FIELDS}
+        )
     changes = {
         name: value
         for name, value in changes.items()
         if name in ACCOUNT_FIELDS and getattr(user, name) != value
     }
     if not changes:
-        return user
+        return user  # what was asked is already so
     taken = user_identity_taken(
         username=changes.get("username"), email=changes.get("email"), exclude_pk=user.pk
     )

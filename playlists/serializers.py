@@ -10,7 +10,8 @@ from videos.serializers import VideoSerializer
 NAME_REQUIRED = "Playlist name is required"
 NAME_TOO_LONG = "Playlist name must be at most 150 characters"
 DESCRIPTION_TOO_LONG = "Description must be at most 1000 characters"
-NOT_A_STRING = "Must be a string"
+# DRF's own wording, as every other text field of the API says it.
+NOT_A_STRING = "Not a valid string."
 
 
 class _StrictCharField(serializers.CharField):

@@ -155,7 +155,10 @@ class ChannelProfileOutputSerializer(serializers.Serializer):
     avatar = serializers.SerializerMethodField()
     coverImage = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    # The original API's spelling, kept for its clients; every other shape says
+    # subscribersCount, so the profile has both.
     subscriberCount = serializers.IntegerField(source="subscribers_count", read_only=True)
+    subscribersCount = serializers.IntegerField(source="subscribers_count", read_only=True)
     channelsSubscribedToCount = serializers.IntegerField(
         source="subscriptions_count", read_only=True
     )

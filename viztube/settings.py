@@ -354,6 +354,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "viztube.api.pagination.PagePagination",
     "DEFAULT_THROTTLE_CLASSES": ["viztube.api.throttling.ScopedRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "viztube.api.schema.ApiAutoSchema",
+    "VIEW_DESCRIPTION_FUNCTION": "viztube.api.descriptions.view_description",
     "EXCEPTION_HANDLER": "viztube.api.exceptions.envelope_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Dates leave as datetime objects; the renderer's encoder writes them (milliseconds, Z).

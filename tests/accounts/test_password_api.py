@@ -73,10 +73,11 @@ def test_change_password_then_login_with_the_new_password(auth_client, user, api
     assert new.status_code == 200
 
 
-def test_change_password_with_a_wrong_old_password_is_400_and_changes_nothing(auth_client, user):
+def test_change_password_with_a_wrong_old_password_is_422_and_changes_nothing(auth_client, user):
     response = change(auth_client, old="not-my-password")
 
-    assert_error(response, 400, "Invalid old password")
+    body = assert_error(response, 422, "Invalid old password")
+    assert body["fields"] == {"oldPassword": ["Invalid old password"]}
     user.refresh_from_db()
     assert user.check_password(DEFAULT_PASSWORD)
     assert auth_client.get(ME).status_code == 200

@@ -191,10 +191,23 @@ def test_update_account_ignores_fields_a_client_may_not_set(auth_client, user):
     assert after.created_at == before.created_at
 
 
-def test_update_account_with_an_empty_body_changes_nothing(auth_client, user):
+@pytest.mark.parametrize("body", [{}, {"avatar": "x", "isStaff": True}])
+def test_update_account_with_nothing_to_update_is_422_and_changes_nothing(auth_client, user, body):
     before = User.objects.get(pk=user.pk)
 
-    response = auth_client.patch(ACCOUNT, {}, format="json")
+    response = auth_client.patch(ACCOUNT, body, format="json")
+
+    message = "Nothing to update: give fullname, email or username"
+    payload = assert_error(response, 422, message)
+    assert set(payload["fields"]) == {"fullname", "email", "username"}
+    after = User.objects.get(pk=user.pk)
+    assert (after.updated_at, after.is_staff) == (before.updated_at, before.is_staff)
+
+
+def test_update_account_with_unchanged_values_answers_the_account(auth_client, user):
+    before = User.objects.get(pk=user.pk)
+
+    response = auth_client.patch(ACCOUNT, {"fullname": user.fullname}, format="json")
 
     assert response.status_code == 200
     assert response.json()["data"] == safe_user(before)
@@ -336,7 +349,7 @@ def test_a_first_cover_image_deletes_nothing(auth_client, user, settings):
 def test_update_image_without_a_file_is_422_naming_it(auth_client, url, field, message):
     response = auth_client.patch(url, {"other": "x"}, format="multipart")
 
-    body = assert_error(response, 422, message)
+    body = assert_error(response, 422, "Validation failed")
     assert body["fields"] == {field: [message]}
 
 

@@ -288,3 +288,15 @@ def test_register_as_an_authenticated_user_creates_another_account(auth_client, 
 
     assert response.status_code == 201
     assert User.objects.count() == 2
+
+
+def test_register_reports_every_field_problem_at_once(api_client, settings):
+    payload = register_payload(username="x", password="123")
+
+    response = api_client.post(URL, payload, format="multipart")
+
+    body = assert_error(response, 422, "Validation failed")
+    assert set(body["fields"]) == {"username", "password"}
+    assert "This password is entirely numeric." in body["fields"]["password"]
+    assert not User.objects.exists()
+    assert files_under(settings.MEDIA_ROOT) == []

@@ -170,3 +170,37 @@ def test_a_long_but_allowed_uri_reaches_the_view(api_client):
     response = api_client.get("/api/v1/videos", {"query": "a" * 3000})
     assert response.status_code == 400
     assert response.json()["message"] == "'query' must be at most 200 characters"
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs", "message"),
+    [
+        (
+            "/api/v1/user/register",
+            {"data": {"username": "a"}, "format": "json"},
+            'Unsupported media type "application/json": this route takes multipart/form-data',
+        ),
+        (
+            "/api/v1/user/login",
+            {"data": {"username": "a", "password": "b"}, "format": "multipart"},
+            'Unsupported media type "multipart/form-data": this route takes application/json, '
+            "application/x-www-form-urlencoded",
+        ),
+    ],
+)
+def test_a_body_of_the_wrong_type_is_a_415_that_says_what_the_route_takes(
+    api_client, path, kwargs, message
+):
+    response = api_client.post(path, **kwargs)
+
+    assert response.status_code == 415
+    assert response.json()["message"] == message
+    assert "boundary" not in response.json()["message"]
+
+
+@pytest.mark.django_db
+def test_a_view_that_explains_its_own_415_keeps_its_words(auth_client):
+    response = auth_client.post("/api/v1/videos", {"title": "x"}, format="json")
+
+    assert response.status_code == 415
+    assert response.json()["message"] == "Publishing a video needs a multipart/form-data body"

@@ -50,15 +50,15 @@ def test_limits_are_inclusive(auth_client):
         ({"name": "   "}, "name", "Playlist name is required"),
         ({"name": None}, "name", "Playlist name is required"),
         ({"name": "n" * 151}, "name", "Playlist name must be at most 150 characters"),
-        ({"name": 42}, "name", "Must be a string"),
-        ({"name": ["a"]}, "name", "Must be a string"),
+        ({"name": 42}, "name", "Not a valid string."),
+        ({"name": ["a"]}, "name", "Not a valid string."),
         (
             {"name": "ok", "description": "d" * 1001},
             "description",
             "Description must be at most 1000 characters",
         ),
         ({"name": "ok", "description": None}, "description", "This field may not be null."),
-        ({"name": "ok", "description": {"a": 1}}, "description", "Must be a string"),
+        ({"name": "ok", "description": {"a": 1}}, "description", "Not a valid string."),
     ],
 )
 def test_invalid_fields_are_422_and_create_nothing(auth_client, body, field, message):

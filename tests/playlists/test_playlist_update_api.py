@@ -84,7 +84,7 @@ def test_empty_patch_changes_nothing(auth_client, playlist):
         ({"name": "  "}, "name", "Playlist name is required"),
         ({"name": None}, "name", "Playlist name is required"),
         ({"name": "n" * 151}, "name", "Playlist name must be at most 150 characters"),
-        ({"name": True}, "name", "Must be a string"),
+        ({"name": True}, "name", "Not a valid string."),
         ({"description": "d" * 1001}, "description", "Description must be at most 1000 characters"),
     ],
 )

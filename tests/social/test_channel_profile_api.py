@@ -31,6 +31,7 @@ def profile_body(channel, *, subscribed=False):
         else "",
         "createdAt": iso(channel.created_at),
         "subscriberCount": 3,
+        "subscribersCount": 3,
         "channelsSubscribedToCount": 1,
         "isSubscribed": subscribed,
     }

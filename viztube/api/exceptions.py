@@ -39,16 +39,6 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-class FieldProblem(exceptions.APIException):
-    """An error about request fields with a message of its own instead of "Validation failed",
-    e.g. 409 "Username already exists" naming ``username``: rendered with ``fields``."""
-
-    def __init__(self, message, *, fields, status_code=status.HTTP_422_UNPROCESSABLE_ENTITY):
-        super().__init__(message)
-        self.status_code = status_code
-        self.fields = fields
-
-
 class DatabaseUnavailable(exceptions.APIException):
     """The database did not answer, or dropped the connection: 503, retry later."""
 
@@ -138,6 +128,8 @@ def envelope_exception_handler(exc, context):
         exc = BadRequest("Too many fields in one request")
     elif isinstance(exc, SuspiciousOperation):
         exc = BadRequest("Bad request")
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        exc = _unsupported_media_type(exc, context)
     elif isinstance(exc, exceptions.NotAuthenticated):
         # The authentication may say why the caller is anonymous (a stale session cookie).
         request = context.get("request")
@@ -152,11 +144,6 @@ def envelope_exception_handler(exc, context):
     elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return validation_error_response(detail)
-
-    if isinstance(exc, FieldProblem):
-        errors = [message for messages in exc.fields.values() for message in messages]
-        body = error_body(exc.status_code, str(exc.detail), errors or None, exc.fields)
-        return Response(body, status=exc.status_code)
 
     if isinstance(exc, exceptions.ValidationError):
         # DRF raises ValidationError with 400 from serializers; field problems are 422 here.
@@ -180,6 +167,22 @@ def envelope_exception_handler(exc, context):
     return Response(
         error_body(status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error"),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def _unsupported_media_type(exc, context):
+    """DRF says 'Unsupported media type "<the whole header>" in request.' (a multipart boundary
+    included); say which type was sent and which the route takes. A view's own message stays."""
+    default = exceptions.UnsupportedMediaType.default_detail
+    request, view = context.get("request"), context.get("view")
+    sent = (getattr(request, "content_type", "") or "").split(";")[0].strip() or "none"
+    if view is None or str(exc.detail) != default.format(
+        media_type=getattr(request, "content_type", "")
+    ):
+        return exc
+    accepted = ", ".join(parser.media_type for parser in view.get_parsers())
+    return exceptions.UnsupportedMediaType(
+        sent, detail=f'Unsupported media type "{sent}": this route takes {accepted}'
     )
 
 

@@ -66,7 +66,7 @@ LUA = REPO / "bench" / "wrk" / "rotate.lua"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/viztube_bench"
 REDIS_URL = "redis://127.0.0.1:6379/2"
 SERVER_CPU, LOAD_CPU = 0, 1
-SEEDING_CODE = ("viztube/management/commands/seed_demo.py", "ops/seeding.py")
+SEEDING_CODE = ("ops/management/commands/seed_demo.py", "ops/seeding.py")
 # Generous: throttling must never be what the benchmark measures.
 UNTHROTTLED = "10000000/s"
 THROTTLE_SCOPES = ("ANON", "USER", "LOGIN", "REGISTER", "UPLOAD", "COMMENT", "TOGGLE")

@@ -119,6 +119,12 @@ class AccountFieldsSerializer(serializers.Serializer):
         validators=[RegexValidator(DOCUMENTED_USERNAME_PATTERN, message=USERNAME_RULE)],
     )
 
+    # Refused by the update service otherwise ("nothing to update"); all three are required at
+    # registration anyway.
+    openapi_request_schema = {
+        "anyOf": [{"required": ["fullname"]}, {"required": ["email"]}, {"required": ["username"]}]
+    }
+
     def validate_email(self, value):
         return value.lower()
 

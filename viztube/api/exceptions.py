@@ -82,7 +82,12 @@ def domain_error_response(exc, context):
             header = view.get_authenticate_header(request)
             if header:
                 headers["WWW-Authenticate"] = header
-    messages = [message for field_messages in exc.fields.values() for message in field_messages]
+    # One problem named by several fields is one error.
+    messages = list(
+        dict.fromkeys(
+            message for field_messages in exc.fields.values() for message in field_messages
+        )
+    )
     body = error_body(code, exc.message, messages or None, exc.fields or None)
     return Response(body, status=code, headers=headers)
 

@@ -1,12 +1,10 @@
 """The local run path (`make run`) uses SQLite: migrate a fresh database and use the API on it."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.sqlite_run import SqliteRun
 
 pytestmark = pytest.mark.slow
 
@@ -62,41 +60,12 @@ print("RESULT " + json.dumps({
 
 
 def test_fresh_sqlite_database_migrates_and_serves_register_login_and_a_view(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DEBUG": "1",
-        "SECRET_KEY": "sqlite-run-path-test-key-0123456789abcdefghijklmnop",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "FILE_UPLOAD_TEMP_DIR": str(tmp_path / "uploads"),
-    }
-    for name in ("REDIS_URL", "CLOUDINARY_URL"):
-        env.pop(name, None)
-    manage = [sys.executable, str(ROOT / "manage.py")]
+    run = SqliteRun(tmp_path)
 
-    migrate = subprocess.run(
-        [*manage, "migrate", "--noinput"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    migrate = run.manage("migrate", "--noinput")
     # The covering indexes' SQLite warning is silenced there (and only there): no noise.
     assert "W040" not in migrate.stdout + migrate.stderr
-    run = subprocess.run(
-        [*manage, "shell", "-c", SCRIPT],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-
-    line = next(line for line in run.stdout.splitlines() if line.startswith("RESULT "))
-    result = json.loads(line.removeprefix("RESULT "))
+    result = run.shell(SCRIPT, "RESULT")
     assert result["vendor"] == "sqlite"
     status, body = result["register"]
     assert status == 201 and body["statusCode"] == 201

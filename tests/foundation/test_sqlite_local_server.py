@@ -2,10 +2,7 @@
 constraint-to-409 mappings on SQLite: a real server, a real SQLite file, real threads."""
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -13,6 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.sqlite_run import SqliteRun
 
 pytestmark = pytest.mark.slow
 
@@ -89,43 +88,11 @@ def _in_parallel(calls):
 
 @pytest.fixture
 def sqlite_server(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "DEBUG": "1",
-        "SECRET_KEY": "sqlite-local-server-test-key-0123456789abcdefghijkl",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-    }
-    for name in ("REDIS_URL", "CLOUDINARY_URL"):
-        env.pop(name, None)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-
-    def shell(script, tag):
-        run = subprocess.run(
-            [*manage, "shell", "-c", script],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stderr[-3000:]
-        line = next(line for line in run.stdout.splitlines() if line.startswith(tag + " "))
-        return json.loads(line.removeprefix(tag + " "))
-
-    migrate = subprocess.run(
-        [*manage, "migrate", "--noinput"], env=env, cwd=ROOT, capture_output=True, timeout=240
-    )
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
-    data = shell(SETUP, "SETUP")
+    run = SqliteRun(tmp_path)
+    run.manage("migrate", "--noinput")
+    data = run.shell(SETUP, "SETUP")
     port = _free_port()
-    server = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = run.server(port)
     try:
         base = f"http://127.0.0.1:{port}/api/v1"
         deadline = time.monotonic() + 60
@@ -137,7 +104,7 @@ def sqlite_server(tmp_path):
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
-        yield base, data, lambda: shell(COUNTERS, "COUNTERS")
+        yield base, data, lambda: run.shell(COUNTERS, "COUNTERS")
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -1,14 +1,11 @@
 """The local run path (`make run`) uses SQLite: migrate a fresh database and use the API on it."""
 
-from pathlib import Path
-
 import pytest
 
 from tests.sqlite_run import SqliteRun
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = r"""
 import io, json

@@ -7,7 +7,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,6 @@ from tests.sqlite_run import SqliteRun
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 WRITERS = 16
 
 SETUP = r"""

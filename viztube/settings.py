@@ -348,6 +348,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # drf-spectacular's own enum hook, then the OpenAPI links between operations.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "viztube.api.schema.add_links",
+    ],
 }
 
 # --- Security ---------------------------------------------------------------------------------

@@ -343,12 +343,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTCookieOrHeaderAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": _renderers,
-    # A JSON body must be an object (400 otherwise); the negotiation applies that rule to views
-    # that list DRF's own JSONParser as well.
+    # A JSON body must be an object and a multipart body must hold a named field (400 otherwise);
+    # the negotiation applies those rules to views that list DRF's own parsers as well.
     "DEFAULT_PARSER_CLASSES": [
         "viztube.api.parsers.JSONObjectParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "viztube.api.parsers.MultiPartFormParser",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "viztube.api.parsers.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "viztube.api.pagination.PagePagination",
@@ -374,6 +374,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # drf-spectacular's own enum hook, then the OpenAPI links between operations.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "viztube.api.schema.add_links",
+    ],
 }
 
 # --- Security ---------------------------------------------------------------------------------

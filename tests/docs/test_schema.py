@@ -6,6 +6,10 @@ import pytest
 import yaml
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.generators import SchemaGenerator
+
+from viztube.api import schema as api_schema
 
 API_PREFIX = "api/v1/"
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -159,3 +163,145 @@ def test_trimmed_required_text_refuses_blanks_in_the_document(schema):
     assert pattern.search("hello") and pattern.search("  a ")
     assert not pattern.search("\r") and not pattern.search("   ") and not pattern.search("")
     assert not pattern.search("a\x00b")
+
+
+def _operations(schema):
+    return {
+        operation["operationId"]: operation
+        for operations in schema["paths"].values()
+        for method, operation in operations.items()
+        if method in _HTTP_METHODS
+    }
+
+
+def _links(schema):
+    """``(source operationId, link name, link, source operation)`` of every link."""
+    for source_id, operation in _operations(schema).items():
+        for code, response in operation["responses"].items():
+            for name, link in response.get("links", {}).items():
+                assert code.startswith("2"), (source_id, code, name)
+                yield source_id, name, link, operation
+
+
+def _component(schema, node):
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def _pointer_exists(schema, node, pointer):
+    """Whether the JSON pointer ``/data/id`` names a property of the (enveloped) schema."""
+    for part in pointer.strip("/").split("/"):
+        node = _component(schema, node)
+        if part not in node.get("properties", {}):
+            return False
+        node = node["properties"][part]
+    return True
+
+
+def _expressions(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _expressions(item)
+    elif isinstance(value, str):
+        yield from re.findall(r"\$(?:response|request)\.[^\s{}]+", value)
+
+
+def test_the_main_chains_are_declared_as_links(schema):
+    declared = {(source, link["operationId"]) for source, _, link, _ in _links(schema)}
+    chains = {
+        ("user_register_post", "user_login_post"),
+        ("user_login_post", "user_current_user_details_get"),
+        ("videos_post", "videos_by_video_id_get"),
+        ("videos_post", "videos_by_video_id_patch"),
+        ("videos_post", "videos_by_video_id_delete"),
+        ("videos_post", "comments_by_video_id_post"),
+        ("videos_post", "likes_toggle_v_by_video_id_post"),
+        ("videos_post", "playlist_by_playlist_id_by_video_id_post"),
+        ("comments_by_video_id_post", "comments_by_video_id_get"),
+        ("comments_by_video_id_post", "comments_c_by_comment_id_patch"),
+        ("comments_by_video_id_post", "comments_c_by_comment_id_delete"),
+        ("tweets_post", "tweets_user_by_user_id_get"),
+        ("tweets_post", "tweets_by_tweet_id_patch"),
+        ("tweets_post", "tweets_by_tweet_id_delete"),
+        ("playlist_post", "playlist_by_playlist_id_get"),
+        ("playlist_post", "playlist_by_playlist_id_patch"),
+        ("playlist_post", "playlist_by_playlist_id_delete"),
+    }
+    assert chains - declared == set()
+
+
+def test_links_point_at_existing_operations_parameters_and_fields(schema):
+    operations = _operations(schema)
+    links = list(_links(schema))
+    assert len(links) > 20
+    for source_id, name, link, source in links:
+        where = f"{source_id}.{name}"
+        target = operations.get(link["operationId"])
+        assert target is not None, where
+        declared = {(p["in"], p["name"]) for p in target.get("parameters", [])}
+        for key in link.get("parameters", {}):
+            location, _, parameter = key.rpartition(".")
+            if key == "header.Authorization":
+                # A Bearer token: declared as the target's security, not as a parameter.
+                assert {"jwtAuth": []} in target["security"], where
+            else:
+                assert (location or "path", parameter) in declared, (where, key)
+        # Every path parameter of the target comes from the link, except the other half of a
+        # playlist entry: the playlist to add a new video to, or the video to add to a new one.
+        path = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
+        open_ = path - {key.rpartition(".")[2] for key in link.get("parameters", {})}
+        if link["operationId"] == "playlist_by_playlist_id_by_video_id_post":
+            assert len(open_) == 1, where
+        else:
+            assert open_ == set(), where
+        body_fields = set()
+        for media in target.get("requestBody", {}).get("content", {}).values():
+            body_fields |= set(_component(schema, media["schema"]).get("properties", {}))
+        assert set(link.get("requestBody", {})) <= body_fields, where
+        # Each expression reads something the source sends or answers.
+        success = min(code for code in source["responses"] if code.startswith("2"))
+        answer = source["responses"][success]["content"]["application/json"]["schema"]
+        for expression in _expressions(
+            {**link.get("parameters", {}), **link.get("requestBody", {})}
+        ):
+            if expression.startswith("$response.body#"):
+                assert _pointer_exists(schema, answer, expression.split("#", 1)[1]), (
+                    where,
+                    expression,
+                )
+            elif expression.startswith("$request.path."):
+                assert ("path", expression.rsplit(".", 1)[1]) in {
+                    (p["in"], p["name"]) for p in source.get("parameters", [])
+                }, (where, expression)
+            elif expression.startswith("$request.body#"):
+                media = next(iter(source["requestBody"]["content"].values()))
+                assert _pointer_exists(schema, media["schema"], expression.split("#", 1)[1]), (
+                    where,
+                    expression,
+                )
+            else:
+                raise AssertionError(f"{where}: unexpected expression {expression}")
+
+
+def test_a_link_to_an_unknown_operation_or_parameter_is_a_generator_warning(monkeypatch, capsys):
+    monkeypatch.setattr(
+        api_schema,
+        "OPERATION_LINKS",
+        {
+            "tweets_post": {
+                "Gone": api_schema._link("tweets_by_tweet_id_get", "No such route."),
+                "Typo": api_schema._link("tweets_by_tweet_id_patch", "Typo.", tweetId="x"),
+                "Body": api_schema._link("user_login_post", "Body.", body={"nope": "x"}),
+            },
+            "no_such_source": {},
+        },
+    )
+    GENERATOR_STATS.reset()
+    SchemaGenerator().get_schema(public=True)
+    GENERATOR_STATS.reset()
+    text = capsys.readouterr().err
+    assert "no operation 'tweets_by_tweet_id_get'" in text
+    assert "tweets_by_tweet_id_patch has no parameter 'tweetId'" in text
+    assert "user_login_post has no body field 'nope'" in text
+    assert "'no_such_source' is not an operationId" in text

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Fuzzing, tests that start a subprocess or a server, and races between threads against a live
 # server: `make test-fast` leaves them out.
 SLOW_MODULES = [
-    "tests/fuzz/test_openapi_fuzz.py",
+    "tests/fuzz/test_blackbox.py",
     "tests/accounts/test_races.py",
     "tests/security/test_races.py",
     "tests/social/test_races.py",

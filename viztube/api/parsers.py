@@ -1,10 +1,13 @@
-"""Request bodies: a JSON body is an object, on every route that takes one."""
+"""Request bodies: a JSON body is an object and a multipart body holds a named form field, on
+every route that takes one."""
 
+from django.utils.http import parse_header_parameters
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 
 NOT_AN_OBJECT = "The JSON body must be an object"
+NO_FORM_FIELD = "The multipart body holds no named form field"
 
 
 class JSONObjectParser(JSONParser):
@@ -22,13 +25,56 @@ class JSONObjectParser(JSONParser):
         return data
 
 
+class _KeepHead:
+    """A body stream that keeps its first bytes, to tell an empty form from an unreadable body."""
+
+    SIZE = 512
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.head = b""
+
+    def read(self, *args, **kwargs):
+        data = self._stream.read(*args, **kwargs)
+        if len(self.head) < self.SIZE:
+            self.head += data[: self.SIZE - len(self.head)]
+        return data
+
+
+class MultiPartFormParser(MultiPartParser):
+    """DRF's multipart parser, refusing a body in which no part is a named form field.
+
+    Django skips what it cannot read as a form field (a body without the boundary, a part without
+    its ``Content-Disposition`` name), so such a body used to read as an empty form: a PATCH
+    answered 200 and changed nothing. A multipart body none of whose parts is a field is
+    malformed (400 "The multipart body holds no named form field"), like unreadable JSON. An
+    empty form (only the closing boundary, as browsers send an empty ``FormData``) and an empty
+    body still read as no fields, and a nameless part beside named ones is ignored like an
+    unknown field.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = _KeepHead(stream)
+        parsed = super().parse(body, media_type, parser_context)
+        if parsed.data or parsed.files:
+            return parsed
+        boundary = parse_header_parameters(media_type or "")[1].get("boundary", "")
+        if body.head.strip() == f"--{boundary}--".encode():
+            return parsed
+        raise ParseError(NO_FORM_FIELD)
+
+
+# DRF's own parsers, as a view may list them, and the ones read in their place.
+_STRICTER = {JSONParser: JSONObjectParser, MultiPartParser: MultiPartFormParser}
+
+
 class ContentNegotiation(DefaultContentNegotiation):
-    """DRF's content negotiation, except that a view listing DRF's own ``JSONParser`` (in its
-    ``parser_classes``) reads JSON with ``JSONObjectParser`` too: the rule holds on every route,
-    not only on those that keep the default parsers."""
+    """DRF's content negotiation, except that a view listing DRF's own ``JSONParser`` or
+    ``MultiPartParser`` (in its ``parser_classes``) reads with ``JSONObjectParser`` or
+    ``MultiPartFormParser``: the rules hold on every route, not only on those that keep the
+    default parsers."""
 
     def select_parser(self, request, parsers):
         parser = super().select_parser(request, parsers)
-        if type(parser) is JSONParser:
-            return JSONObjectParser()
-        return parser
+        stricter = _STRICTER.get(type(parser))
+        return stricter() if stricter else parser

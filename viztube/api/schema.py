@@ -6,9 +6,11 @@ Usage on a view method::
     @api_doc(response=VideoSerializer, name="VideoPage", paginated=True)
 """
 
+import copy
 import re
 
 from django.core.validators import RegexValidator
+from drf_spectacular.drainage import warn
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -271,3 +273,224 @@ class ApiAutoSchema(AutoSchema):
             schema.update(text)
         else:
             schema["anyOf"] = schema.pop("oneOf")
+
+
+# --- Links: how the answer of one operation feeds the next ------------------------------------
+
+_NEW_ID = "$response.body#/data/id"
+
+
+def _link(operation_id, description, body=None, **parameters):
+    link = {"operationId": operation_id, "description": description}
+    if parameters:
+        link["parameters"] = parameters
+    if body is not None:
+        link["requestBody"] = body
+    return link
+
+
+def _video_links(video_id):
+    return {
+        "GetVideo": _link("videos_by_video_id_get", "Read the video.", video_id=video_id),
+        "UpdateVideo": _link(
+            "videos_by_video_id_patch", "Edit the video (its owner).", video_id=video_id
+        ),
+        "DeleteVideo": _link(
+            "videos_by_video_id_delete", "Delete the video (its owner).", video_id=video_id
+        ),
+        "TogglePublish": _link(
+            "videos_toggle_publish_by_video_id_patch",
+            "Publish or unpublish the video (its owner).",
+            video_id=video_id,
+        ),
+        "CommentOnVideo": _link(
+            "comments_by_video_id_post", "Comment on the video.", video_id=video_id
+        ),
+        "ListComments": _link(
+            "comments_by_video_id_get", "The video's comments.", video_id=video_id
+        ),
+        "LikeVideo": _link(
+            "likes_toggle_v_by_video_id_post",
+            "Like the video (or take the like back).",
+            video_id=video_id,
+        ),
+        "AddToPlaylist": _link(
+            "playlist_by_playlist_id_by_video_id_post",
+            "Add the video to one of the caller's playlists.",
+            video_id=video_id,
+        ),
+    }
+
+
+def _playlist_links(playlist_id):
+    return {
+        "GetPlaylist": _link(
+            "playlist_by_playlist_id_get", "Read the playlist.", playlist_id=playlist_id
+        ),
+        "ListPlaylistVideos": _link(
+            "playlist_by_playlist_id_videos_get",
+            "The playlist's videos, a page at a time.",
+            playlist_id=playlist_id,
+        ),
+        "UpdatePlaylist": _link(
+            "playlist_by_playlist_id_patch",
+            "Rename the playlist or change its description (its owner).",
+            playlist_id=playlist_id,
+        ),
+        "DeletePlaylist": _link(
+            "playlist_by_playlist_id_delete",
+            "Delete the playlist (its owner).",
+            playlist_id=playlist_id,
+        ),
+        "AddVideo": _link(
+            "playlist_by_playlist_id_by_video_id_post",
+            "Add a video to the playlist (its owner).",
+            playlist_id=playlist_id,
+        ),
+    }
+
+
+# {source operationId: {link name: link}}, attached to the source's success response. Response
+# expressions read the answer's envelope (``data``); ``$request`` ones read what was sent.
+OPERATION_LINKS = {
+    "user_register_post": {
+        "LogIn": _link(
+            "user_login_post",
+            "Log in to the new account with the password it was registered with.",
+            body={
+                "username": "$response.body#/data/username",
+                "password": "$request.body#/password",
+            },
+        ),
+    },
+    "user_login_post": {
+        "CurrentUser": _link(
+            "user_current_user_details_get",
+            "Read the account that logged in, with the access token of the answer.",
+            **{"header.Authorization": "Bearer {$response.body#/data/accessToken}"},
+        ),
+        "RefreshToken": _link(
+            "user_refresh_token_post",
+            "Exchange the refresh token of the answer for a new pair.",
+            body={"refreshToken": "$response.body#/data/refreshToken"},
+        ),
+    },
+    "videos_post": _video_links(_NEW_ID),
+    "videos_by_video_id_delete": {
+        "GetDeletedVideo": _link(
+            "videos_by_video_id_get",
+            "The deleted video is gone: reading it answers 404.",
+            video_id="$request.path.video_id",
+        ),
+    },
+    "comments_by_video_id_post": {
+        "ListComments": _link(
+            "comments_by_video_id_get",
+            "The comments of the video commented on, the new one among them.",
+            video_id="$response.body#/data/videoId",
+        ),
+        "UpdateComment": _link(
+            "comments_c_by_comment_id_patch",
+            "Edit the comment (its author).",
+            comment_id=_NEW_ID,
+        ),
+        "DeleteComment": _link(
+            "comments_c_by_comment_id_delete",
+            "Delete the comment (its author).",
+            comment_id=_NEW_ID,
+        ),
+        "LikeComment": _link(
+            "likes_toggle_c_by_comment_id_post",
+            "Like the comment (or take the like back).",
+            comment_id=_NEW_ID,
+        ),
+    },
+    "tweets_post": {
+        "ListUserTweets": _link(
+            "tweets_user_by_user_id_get",
+            "The author's tweets, the new one among them.",
+            user_id="$response.body#/data/userId",
+        ),
+        "UpdateTweet": _link(
+            "tweets_by_tweet_id_patch", "Edit the tweet (its author).", tweet_id=_NEW_ID
+        ),
+        "DeleteTweet": _link(
+            "tweets_by_tweet_id_delete", "Delete the tweet (its author).", tweet_id=_NEW_ID
+        ),
+        "LikeTweet": _link(
+            "likes_toggle_t_by_tweet_id_post",
+            "Like the tweet (or take the like back).",
+            tweet_id=_NEW_ID,
+        ),
+    },
+    "playlist_post": _playlist_links(_NEW_ID),
+    "playlist_by_playlist_id_delete": {
+        "GetDeletedPlaylist": _link(
+            "playlist_by_playlist_id_get",
+            "The deleted playlist is gone: reading it answers 404.",
+            playlist_id="$request.path.playlist_id",
+        ),
+    },
+}
+
+
+def _operations_by_id(result):
+    return {
+        operation["operationId"]: operation
+        for operations in result.get("paths", {}).values()
+        for operation in operations.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+
+
+def _parameter_problems(link, target):
+    """Link parameters ``target`` does not declare. The ``header.Authorization`` of a Bearer
+    token counts as declared where the target accepts one (OpenAPI declares it as security)."""
+    declared = {(p["in"], p["name"]) for p in target.get("parameters", [])}
+    bearer = any("jwtAuth" in requirement for requirement in target.get("security", []))
+    problems = []
+    for key in link.get("parameters", {}):
+        where, _, name = key.rpartition(".")
+        if where:
+            known = (where, name) in declared or (bearer and key == "header.Authorization")
+        else:
+            known = any(declared_name == name for _, declared_name in declared)
+        if not known:
+            problems.append(f"parameter {key!r}")
+    return problems
+
+
+def _resolve_body_fields(result, target):
+    """The properties of each request body of ``target``, inlined from their components."""
+    components = result.get("components", {}).get("schemas", {})
+    for media in target.get("requestBody", {}).get("content", {}).values():
+        reference = media.get("schema", {}).get("$ref")
+        if reference:
+            media_schema = components.get(reference.rsplit("/", 1)[1], {})
+            yield from media_schema.get("properties", {})
+
+
+def add_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: OpenAPI links from ``OPERATION_LINKS``, on each
+    source operation's success response, so that clients (and stateful fuzzers) know which
+    value of an answer addresses the next call. A source, target, parameter or body field that
+    the document does not have is a generator warning (``spectacular --fail-on-warn`` fails)."""
+    operations = _operations_by_id(result)
+    for source_id, links in OPERATION_LINKS.items():
+        source = operations.get(source_id)
+        if source is None:
+            warn(f"OpenAPI link source {source_id!r} is not an operationId of the document")
+            continue
+        for name, link in links.items():
+            target = operations.get(link["operationId"])
+            if target is None:
+                warn(f"OpenAPI link {source_id}.{name}: no operation {link['operationId']!r}")
+                continue
+            fields = set(_resolve_body_fields(result, target))
+            body = link.get("requestBody")
+            unknown = [f"body field {key!r}" for key in body or {} if key not in fields]
+            for problem in [*_parameter_problems(link, target), *unknown]:
+                warn(f"OpenAPI link {source_id}.{name}: {link['operationId']} has no {problem}")
+        success = min(code for code in source["responses"] if code.startswith("2"))
+        source["responses"][success]["links"] = copy.deepcopy(links)
+    return result

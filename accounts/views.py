@@ -15,7 +15,7 @@ throttles and parsers, for no shared code.
 
 from rest_framework import exceptions
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
@@ -52,6 +52,7 @@ from accounts.tokens import (
     refresh_token_rotate,
 )
 from viztube.api.envelope import created, ok
+from viztube.api.parsers import JSONObjectParser, MultiPartFormParser
 from viztube.api.schema import api_doc
 from viztube.api.viewsets import ApiViewSet
 
@@ -68,7 +69,7 @@ class RegisterView(CredentialsAPIView):
 
     # Security limits: exact per-IP counters, failing closed when the cache is down.
     throttle_scope = "register"
-    parser_classes = [MultiPartParser]
+    parser_classes = [MultiPartFormParser]
 
     @api_doc(
         name="UserRegister",
@@ -99,7 +100,7 @@ class LoginView(CredentialsAPIView):
     and in ``data``."""
 
     throttle_scope = "login"
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONObjectParser, FormParser]
 
     @api_doc(
         name="UserLogin",
@@ -129,7 +130,7 @@ class RefreshTokenView(CredentialsAPIView):
     ``SameSite`` and the answer is unreadable to a foreign page anyway.
     """
 
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONObjectParser, FormParser]
 
     @api_doc(
         name="UserTokenRefresh",
@@ -162,7 +163,7 @@ class LogoutView(APIView):
     refreshes first. A refresh token of someone else is left alone.
     """
 
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONObjectParser, FormParser]
 
     @api_doc(
         name="UserLogout",
@@ -186,7 +187,7 @@ class UserViewSet(ApiViewSet):
 
     # By default an action reads JSON or a form and counts in the caller's general rate limit;
     # an @action may say otherwise (the image uploads, change-password).
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONObjectParser, FormParser]
     throttle_scope = None
     # What each write action reads from the body (the browsable API's forms and OPTIONS show it).
     input_serializers = {
@@ -222,7 +223,10 @@ class UserViewSet(ApiViewSet):
         summary="Replace the avatar; the old file is deleted once the change committed.",
     )
     @action(
-        detail=False, methods=["patch"], parser_classes=[MultiPartParser], throttle_scope="upload"
+        detail=False,
+        methods=["patch"],
+        parser_classes=[MultiPartFormParser],
+        throttle_scope="upload",
     )
     def avatar(self, request):
         """``PATCH /user/update-avatar``: multipart ``avatar``."""
@@ -237,7 +241,10 @@ class UserViewSet(ApiViewSet):
         summary="Replace the cover image; the old file is deleted once the change committed.",
     )
     @action(
-        detail=False, methods=["patch"], parser_classes=[MultiPartParser], throttle_scope="upload"
+        detail=False,
+        methods=["patch"],
+        parser_classes=[MultiPartFormParser],
+        throttle_scope="upload",
     )
     def cover_image(self, request):
         """``PATCH /user/update-cover-image``: multipart ``coverImage``."""

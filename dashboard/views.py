@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from dashboard.selectors import channel_stats, channel_videos
 from dashboard.serializers import ChannelStatsSerializer, ChannelVideoSerializer
 from viztube.api.envelope import ok
-from viztube.api.pagination import PageRequest, page_body, paginate
+from viztube.api.pagination import paginated_body
 from viztube.api.schema import api_doc
 from viztube.api.viewsets import ApiViewSet
 
@@ -32,7 +32,5 @@ class DashboardViewSet(ApiViewSet):
     )
     @action(detail=False, methods=["get"])
     def videos(self, request):
-        page_request = PageRequest.from_request(request)
-        videos, total = paginate(channel_videos(user=request.user), page_request)
-        docs = ChannelVideoSerializer(videos, many=True).data
-        return ok(page_body(docs, total, page_request), "Videos fetched")
+        body = paginated_body(request, channel_videos(user=request.user), ChannelVideoSerializer)
+        return ok(body, "Videos fetched")

@@ -40,7 +40,7 @@ from social.serializers import (
     TweetUpdateInputSerializer,
 )
 from viztube.api.envelope import created, ok
-from viztube.api.pagination import PageRequest, page_body, paginate
+from viztube.api.pagination import paginated_body
 from viztube.api.schema import api_doc
 from viztube.api.viewsets import ApiViewSet
 
@@ -50,12 +50,6 @@ LIKE_REMOVED = "Like removed successfully"
 
 def _uuid_path(name, description):
     return OpenApiParameter(name, OpenApiTypes.UUID, OpenApiParameter.PATH, description=description)
-
-
-def _page(request, queryset, serializer_class, count=None):
-    page_request = PageRequest.from_request(request)
-    rows, total = paginate(queryset, page_request, count=count)
-    return page_body(serializer_class(rows, many=True).data, total, page_request)
 
 
 # --- Comments ---------------------------------------------------------------------------------
@@ -86,7 +80,7 @@ class CommentViewSet(ApiViewSet):
     )
     def list(self, request, video_id):
         comments, total = selectors.comment_list_for_video(video_id=video_id, viewer=request.user)
-        body = _page(request, comments, CommentOutputSerializer, count=total)
+        body = paginated_body(request, comments, CommentOutputSerializer, count=total)
         return ok(body, "Comments fetched successfully")
 
     @api_doc(
@@ -153,7 +147,7 @@ class LikeViewSet(ApiViewSet):
     )
     def list(self, request):
         videos = selectors.liked_video_list(viewer=request.user)
-        body = _page(request, videos, LikedVideoOutputSerializer)
+        body = paginated_body(request, videos, LikedVideoOutputSerializer)
         return ok(body, "Liked videos fetched successfully")
 
     @api_doc(
@@ -216,7 +210,7 @@ class SubscriptionViewSet(ApiViewSet):
     )
     def list(self, request, channel_id):
         subscribers = selectors.subscriber_list(channel_id=channel_id)
-        body = _page(request, subscribers, SubscriberOutputSerializer)
+        body = paginated_body(request, subscribers, SubscriberOutputSerializer)
         return ok(body, "Subscribers fetched successfully")
 
     @api_doc(
@@ -244,7 +238,7 @@ class SubscriptionViewSet(ApiViewSet):
     @action(detail=True, methods=["get"])
     def subscribed_channels(self, request, subscriber_id):
         channels = selectors.subscribed_channel_list(subscriber_id=subscriber_id)
-        body = _page(request, channels, SubscribedChannelOutputSerializer)
+        body = paginated_body(request, channels, SubscribedChannelOutputSerializer)
         return ok(body, "Subscribed channels fetched successfully")
 
 
@@ -270,7 +264,7 @@ class TweetViewSet(ApiViewSet):
     )
     def list(self, request, user_id):
         tweets = selectors.tweet_list_for_user(user_id=user_id, viewer=request.user)
-        body = _page(request, tweets, TweetOutputSerializer)
+        body = paginated_body(request, tweets, TweetOutputSerializer)
         return ok(body, "Tweets fetched successfully")
 
     @api_doc(

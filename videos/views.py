@@ -24,7 +24,7 @@ from videos.serializers import (
 )
 from viztube.api import page_cache
 from viztube.api.envelope import created, ok
-from viztube.api.pagination import PageRequest, page_body, paginate
+from viztube.api.pagination import PageRequest, page_body, paginate, paginated_body
 from viztube.api.schema import api_doc
 from viztube.api.viewsets import ApiViewSet
 
@@ -170,10 +170,9 @@ class WatchHistoryViewSet(ApiViewSet):
     )
     def list(self, request):
         """``GET /user/watch-history`` (the caller's own)."""
-        page_request = PageRequest.from_request(request)
-        rows, total = paginate(selectors.watch_history_for_user(user=request.user), page_request)
-        docs = WatchHistoryVideoSerializer(rows, many=True).data
-        return ok(page_body(docs, total, page_request), "Watch history fetched")
+        history = selectors.watch_history_for_user(user=request.user)
+        body = paginated_body(request, history, WatchHistoryVideoSerializer)
+        return ok(body, "Watch history fetched")
 
     @api_doc(
         name="VideoWatchHistoryClear",

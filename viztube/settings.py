@@ -351,7 +351,6 @@ REST_FRAMEWORK = {
         "viztube.api.parsers.MultiPartFormParser",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "viztube.api.parsers.ContentNegotiation",
-    "DEFAULT_PAGINATION_CLASS": "viztube.api.pagination.PagePagination",
     "DEFAULT_THROTTLE_CLASSES": ["viztube.api.throttling.ScopedRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "viztube.api.schema.ApiAutoSchema",
     "VIEW_DESCRIPTION_FUNCTION": "viztube.api.descriptions.view_description",

@@ -3,8 +3,6 @@
 import math
 from dataclasses import dataclass
 
-from rest_framework.pagination import BasePagination
-
 from .exceptions import BadRequest
 
 DEFAULT_LIMIT = 10
@@ -77,54 +75,9 @@ def paginate(queryset, page_request, count=None):
     return [rows[pk] for pk in ids if pk in rows], total
 
 
-class PagePagination(BasePagination):
-    """DRF pagination class for generic list views, and the schema of ``page``/``limit``."""
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self.page_request = PageRequest.from_request(request)
-        rows, self.total = paginate(queryset, self.page_request)
-        return rows
-
-    def get_paginated_response_body(self, docs):
-        return page_body(docs, self.total, self.page_request)
-
-    def get_schema_operation_parameters(self, view):
-        return [
-            {
-                "name": "page",
-                "in": "query",
-                "required": False,
-                "description": "Page number, from 1.",
-                "schema": {"type": "integer", "minimum": 1, "default": 1},
-            },
-            {
-                "name": "limit",
-                "in": "query",
-                "required": False,
-                "description": f"Items per page (at most {MAX_LIMIT}; larger values are clamped).",
-                "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
-            },
-        ]
-
-    def get_paginated_response_schema(self, schema):
-        return {
-            "type": "object",
-            "required": [
-                "docs",
-                "totalDocs",
-                "limit",
-                "page",
-                "totalPages",
-                "hasNextPage",
-                "hasPrevPage",
-            ],
-            "properties": {
-                "docs": schema,
-                "totalDocs": {"type": "integer"},
-                "limit": {"type": "integer"},
-                "page": {"type": "integer"},
-                "totalPages": {"type": "integer"},
-                "hasNextPage": {"type": "boolean"},
-                "hasPrevPage": {"type": "boolean"},
-            },
-        }
+def paginated_body(request, queryset, serializer_class, count=None):
+    """The page body of ``queryset`` that the request's ``page`` and ``limit`` ask for, each row
+    serialized by ``serializer_class`` (``count``: see ``paginate``)."""
+    page_request = PageRequest.from_request(request)
+    rows, total = paginate(queryset, page_request, count=count)
+    return page_body(serializer_class(rows, many=True).data, total, page_request)

@@ -54,7 +54,7 @@ def test_filter_by_published(admin_client):
     VideoFactory(title="Live", is_published=True)
     VideoFactory(title="Draft", is_published=False)
 
-    response = admin_client.get(CHANGELIST, {"is_published__exact": "0"})
+    response = admin_client.get(CHANGELIST, {"visibility__exact": "private"})
 
     assert listed_titles(response) == ["Draft"]
 
@@ -63,16 +63,14 @@ def test_unpublish_and_publish_actions(admin_client):
     videos = [VideoFactory(), VideoFactory(), VideoFactory()]
     chosen = [str(videos[0].pk), str(videos[1].pk)]
 
-    response = admin_client.post(
-        CHANGELIST, {"action": "unpublish_videos", "_selected_action": chosen}
-    )
+    response = admin_client.post(CHANGELIST, {"action": "make_private", "_selected_action": chosen})
     assert response.status_code == 302
-    assert sorted(Video.objects.filter(is_published=False).values_list("pk", flat=True)) == sorted(
-        v.pk for v in videos[:2]
-    )
+    assert sorted(
+        Video.objects.filter(visibility="private").values_list("pk", flat=True)
+    ) == sorted(v.pk for v in videos[:2])
 
-    admin_client.post(CHANGELIST, {"action": "publish_videos", "_selected_action": chosen})
-    assert Video.objects.filter(is_published=False).count() == 0
+    admin_client.post(CHANGELIST, {"action": "make_public", "_selected_action": chosen})
+    assert Video.objects.filter(visibility="private").count() == 0
 
 
 def test_delete_selected_deletes_rows_and_media_after_commit(
@@ -113,7 +111,7 @@ def test_admin_cannot_replace_media_or_counters_through_the_form(admin_client):
     response = admin_client.get(f"{CHANGELIST}{video.pk}/change/")
 
     form = response.context["adminform"].form
-    assert set(form.fields) == {"owner", "title", "description", "is_published"}
+    assert set(form.fields) == {"owner", "title", "description", "visibility", "publish_at"}
 
 
 def test_non_staff_users_are_sent_to_the_login_page(user):

@@ -146,4 +146,6 @@ class Command(BaseCommand):
             f"Search word: {word['word']!r} is in {word['published_titles']:,} published titles "
             f"({word['title_share']:.2%})"
         )
+        viewer = result.feed_viewer
+        out(f"Feed viewer: {viewer['username']} ({viewer['subscriptions']:,} subscriptions)")
         out(f"Every user's password: {result.demo_password}")

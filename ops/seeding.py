@@ -858,8 +858,11 @@ class DemoSeeder:
         self._generate_playlists()
         self.log(f"Generated in {time.monotonic() - started:.1f} s; loading...")
 
-        with transaction.atomic(), _bulk_load_mode(self.log):
-            self._load()
+        with transaction.atomic():
+            with _bulk_load_mode(self.log):
+                self._load()
+            # With the indexes back: each counter's recount reads the rows of one target through
+            # its foreign key's index (without them, a scan of the whole table per target).
             stage = time.monotonic()
             _recount_counters()
             self.log(f"Counters recomputed in {time.monotonic() - stage:.1f} s")
@@ -1058,10 +1061,10 @@ def _bulk_load_mode(log):
     Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: every COPYed row queues one check
     per key, run one by one at COMMIT (minutes for two million rows); adding a key back checks
     the whole table in one join instead. Likewise an index built once over the loaded table is
-    much cheaper than two million single inserts into it (and the counter UPDATEs then touch
-    fewer indexes). Primary keys and unique constraints stay; the partial unique indexes (one
-    like per user and target) are rebuilt, which checks them. Everything happens inside the
-    load's transaction: a failure restores the schema, a row that breaks a rule fails the load.
+    much cheaper than two million single inserts into it. Primary keys and unique constraints
+    stay; the partial unique indexes (one like per user and target) are rebuilt, which checks
+    them. Everything happens inside the load's transaction: a failure restores the schema, a row
+    that breaks a rule fails the load.
     """
     if connection.vendor != "postgresql":
         yield

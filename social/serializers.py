@@ -211,9 +211,8 @@ class FeedVideoItemSerializer(_FeedItemSerializer):
     video = VideoSerializer(source="target", read_only=True)
 
 
+# The tweet comes from social.selectors.tweets_with_counts (see TweetOutputSerializer).
 class FeedTweetItemSerializer(_FeedItemSerializer):
-    """Expects the tweet of ``social.selectors.tweets_with_counts``."""
-
     type = serializers.ChoiceField(choices=[TWEET], read_only=True)
     tweet = TweetOutputSerializer(source="target", read_only=True)
 

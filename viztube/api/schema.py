@@ -178,7 +178,15 @@ class OneOfSerializer(serializers.Serializer):
     shapes = {}
 
     def to_representation(self, instance):
-        return self.shapes[instance.type](instance, context=self.context).data
+        # One serializer per shape for the whole list: building one per item would copy its
+        # fields (and its nested serializers' fields) for every item.
+        serializers_by_type = self.__dict__.setdefault("_shape_serializers", {})
+        shape = serializers_by_type.get(instance.type)
+        if shape is None:
+            shape = serializers_by_type[instance.type] = self.shapes[instance.type](
+                context=self.context
+            )
+        return shape.to_representation(instance)
 
 
 class OneOfSerializerScheme(OpenApiSerializerExtension):

@@ -39,6 +39,7 @@ def assert_counters_match_rows():
         assert video.comments_count == Comment.objects.filter(video=video).count(), video
     for comment in Comment.objects.all():
         assert comment.likes_count == Like.objects.filter(comment=comment).count(), comment
+        assert comment.replies_count == Comment.objects.filter(parent=comment).count(), comment
     for tweet in Tweet.objects.all():
         assert tweet.likes_count == Like.objects.filter(tweet=tweet).count(), tweet
     for user in get_user_model().objects.all():
@@ -55,3 +56,23 @@ def add_like(user, target):
     type(target).objects.filter(pk=target.pk).update(likes_count=F("likes_count") + 1)
     target.refresh_from_db(fields=["likes_count"])
     return like
+
+
+def comment_body(comment, *, likes=0, liked=False):
+    """The comment shape of ``comment`` as stored now, with the caller's ``liked`` flag."""
+    comment.refresh_from_db()
+    return {
+        "id": str(comment.pk),
+        "content": comment.content,
+        "videoId": str(comment.video_id),
+        "userId": str(comment.author_id),
+        "createdAt": iso(comment.created_at),
+        "updatedAt": iso(comment.updated_at),
+        "user": person(comment.author),
+        "likesCount": likes,
+        "isLiked": liked,
+        "parentId": str(comment.parent_id) if comment.parent_id else None,
+        "repliesCount": comment.replies_count,
+        "isPinned": comment.is_pinned,
+        "isHearted": comment.is_hearted,
+    }

@@ -14,8 +14,7 @@ from tests.social.helpers import (
     assert_error,
     assert_ok,
     assert_page,
-    iso,
-    person,
+    comment_body,
 )
 from videos.models import Video
 from viztube import errors
@@ -29,21 +28,6 @@ def comments_url(video):
 
 def comment_url(comment):
     return f"/api/v1/comments/c/{comment.pk}"
-
-
-def comment_body(comment, *, likes=0, liked=False):
-    comment.refresh_from_db()
-    return {
-        "id": str(comment.pk),
-        "content": comment.content,
-        "videoId": str(comment.video_id),
-        "userId": str(comment.author_id),
-        "createdAt": iso(comment.created_at),
-        "updatedAt": iso(comment.updated_at),
-        "user": person(comment.author),
-        "likesCount": likes,
-        "isLiked": liked,
-    }
 
 
 @pytest.fixture

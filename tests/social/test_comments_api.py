@@ -7,8 +7,9 @@ import pytest
 from social import services
 from social.models import Comment, Like
 from tests.conftest import bearer_client
-from tests.factories import CommentFactory, UserFactory, VideoFactory
+from tests.factories import UserFactory, VideoFactory
 from tests.social.helpers import (
+    add_comment,
     add_like,
     assert_counters_match_rows,
     assert_error,
@@ -40,14 +41,6 @@ def video(user):
 def hidden_video(user):
     """An unpublished video owned by ``user``: invisible to everyone else."""
     return VideoFactory(owner=user, is_published=False)
-
-
-def add_comment(video, **kwargs):
-    """A comment created like the service does (row + counter), for read tests."""
-    comment = CommentFactory(video=video, **kwargs)
-    video.comments_count += 1
-    video.save(update_fields=["comments_count"])
-    return comment
 
 
 # --- GET /comments/:videoId -------------------------------------------------------------------

@@ -67,6 +67,24 @@ def test_repairs_every_drifted_counter():
     assert "Done: 10 counters corrected." in output
 
 
+def test_repairs_a_drifted_replies_count():
+    video = VideoFactory()
+    thread, quiet = CommentFactory.create_batch(2, video=video)
+    replies = CommentFactory.create_batch(3, video=video, parent=thread)
+    # Too low on the thread (the factory skips counters), too high on a comment without replies
+    # and on a reply (whose count is always 0).
+    Comment.objects.filter(pk__in=[quiet.pk, replies[0].pk]).update(replies_count=2)
+
+    output = run()
+
+    assert Comment.objects.get(pk=thread.pk).replies_count == 3
+    assert set(Comment.objects.exclude(pk=thread.pk).values_list("replies_count", flat=True)) == {0}
+    assert "Comment.replies_count: 3 rows corrected" in output
+    assert "Video.comments_count: 1 row corrected" in output  # 5 comments, replies included
+    assert Video.objects.get(pk=video.pk).comments_count == 5
+    assert_counters_match_rows()
+
+
 def test_second_run_changes_nothing():
     LikeFactory.create_batch(2, video=VideoFactory())
     run()

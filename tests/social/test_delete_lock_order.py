@@ -1,6 +1,8 @@
 """Deletions and toggles take their row locks in one order (social.services, "Lock order"): a
-user deletion paused just before its first DELETE, with all its locks held, races each other
-writer that removes the same likes; none may deadlock or fail, and the counters stay exact."""
+user deletion (or a staff deletion of comments) paused just before its first DELETE, with all its
+locks held, races each other writer that removes the same likes or replies in a thread it
+deletes; none may deadlock or fail (a reply to a thread deleted first is refused, as it must
+be), and the counters stay exact."""
 
 import threading
 import time

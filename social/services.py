@@ -147,7 +147,7 @@ def comments_delete(*, comment_ids):
     threads = {parent for _, parent in doomed.values() if parent is not None}
     surviving_threads = threads - doomed.keys()
     lock_rows(Comment, [*doomed, *surviving_threads])
-    Comment.objects.filter(pk__in=doomed).delete()
+    Comment.objects.filter(pk__in=list(doomed)).delete()
     for video_id, deleted in Counter(video for video, _ in doomed.values()).items():
         counters.video_comments_changed(video_id=video_id, delta=-deleted)
     replies_lost = Counter(parent for _, parent in doomed.values() if parent in surviving_threads)

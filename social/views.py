@@ -79,7 +79,8 @@ OWNER_MARKS = (
 )
 
 
-# The comments of a video (public reads), commenting, and a comment's edit and deletion.
+# The comments of a video and a thread's replies (public reads), commenting and replying, a
+# comment's edit and deletion, and the video owner's pin and heart.
 class CommentViewSet(ApiViewSet):
     permission_classes = [IsAuthenticatedOrReadOnly]
     throttle_scope = {"POST": "comment"}

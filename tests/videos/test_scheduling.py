@@ -274,3 +274,12 @@ def test_a_scheduled_video_goes_public_on_time_without_any_request(auth_client, 
     video = Video.objects.get(pk=video_id)
     assert video.published_at >= publish_at
     assert video.publish_at is None
+
+
+def test_a_cached_list_page_drops_a_video_made_unlisted_at_once(auth_client, user, api_client):
+    video = VideoFactory(owner=user)
+    assert listed_ids(api_client) == [str(video.pk)]  # now cached
+
+    auth_client.patch(video_url(video), {"visibility": "unlisted"}, format="json")
+
+    assert listed_ids(api_client) == []

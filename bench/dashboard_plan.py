@@ -83,7 +83,7 @@ def build():
             thumbnail=f"thumbnails/{n}.png",
             duration=60.0,
             views=n % 997,
-            is_published=published,
+            visibility="public" if published else "private",
         )
 
     mine = [video(channel, n, published=n % 10 != 0) for n in range(CHANNEL_VIDEOS)]

@@ -55,7 +55,7 @@ def _summary(path):
 def _search_word_fallback():
     """A title word in ~1% of published titles, when the seed summary does not name one."""
     counts, total = {}, 0
-    for title in Video.objects.filter(is_published=True).values_list("title", flat=True)[:20000]:
+    for title in Video.objects.filter(visibility="public").values_list("title", flat=True)[:20000]:
         total += 1
         for word in {w.lower() for w in title.split() if w.isalpha() and len(w) > 3}:
             counts[word] = counts.get(word, 0) + 1
@@ -90,7 +90,7 @@ def facts(args):
         .first()
     )
     published = (
-        Video.objects.filter(is_published=True)
+        Video.objects.filter(visibility="public")
         .exclude(owner=viewer)
         .order_by(MD5(Cast("id", TextField())))
         .values_list("id", flat=True)
@@ -99,7 +99,7 @@ def facts(args):
     # Two disjoint sets (views, likes); a small data set shares what it has between them.
     half = min(args.ids, len(picked) // 2)
     most_commented = (summary.get("most_commented_video") or {}).get("id") or str(
-        Video.objects.filter(is_published=True)
+        Video.objects.filter(visibility="public")
         .order_by("-comments_count", "id")
         .values_list("id", flat=True)
         .first()

@@ -6,15 +6,15 @@ transaction as the like, comment or subscription (and ``recount_counters`` rebui
 like rows per request instead is what made the original's stats take over a second on a big
 channel: it scanned the likes table. Here it is one aggregate over the channel's own video rows,
 read from the covering index (owner) INCLUDE (views, likes_count, comments_count,
-is_published) without visiting the table: see bench/dashboard_plan.py for the plan and timings.
+visibility) without visiting the table: see bench/dashboard_plan.py for the plan and timings.
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 
 from videos.models import Video
-from videos.selectors import with_owner
+from videos.selectors import listed_videos_q, with_owner
 
 
 def channel_stats(*, user):
@@ -27,12 +27,13 @@ def channel_stats(*, user):
     never touches ``Video.likes_count``."""
     totals = Video.objects.filter(owner=user).aggregate(
         totalViews=Coalesce(Sum("views"), 0),
-        # COUNT(*), not COUNT(id): the sums are read from the covering index video_owner_stats
+        # COUNT(*), not COUNT(id): the sums are read from the covering index video_owner_totals
         # alone, which does not hold the id.
         totalVideos=Count("*"),
         # Django refuses a filtered COUNT(*) (500 found by the schemathesis fuzz);
-        # COUNT(is_published) counts the same rows (never null) and the index holds it.
-        publishedVideos=Count("is_published", filter=Q(is_published=True)),
+        # COUNT(visibility) counts the same rows (never null) and the index holds it. Public
+        # videos only: an unlisted video is not published to the channel's audience.
+        publishedVideos=Count("visibility", filter=listed_videos_q()),
         totalLikes=Coalesce(Sum("likes_count"), 0),
         totalComments=Coalesce(Sum("comments_count"), 0),
     )

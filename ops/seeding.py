@@ -61,6 +61,7 @@ from playlists.models import Playlist, PlaylistVideo
 from social import counters
 from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video, WatchHistory
+from videos.selectors import listed_videos_q
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - documented demo credential, not a secret
 # A fixed salt keeps the seeded data identical from run to run (the password is public anyway).
@@ -533,7 +534,8 @@ class DemoSeeder:
                 rng.choice(thumbnails),
                 duration,
                 self.video_views[i],
-                self.video_published[i],
+                "public" if self.video_published[i] else "private",
+                created if self.video_published[i] else None,
                 0,
                 0,
                 created,
@@ -875,7 +877,8 @@ class DemoSeeder:
                 "thumbnail",
                 "duration",
                 "views",
-                "is_published",
+                "visibility",
+                "published_at",
                 "likes_count",
                 "comments_count",
                 "created_at",
@@ -939,7 +942,7 @@ class DemoSeeder:
         counts = {
             "users": User.objects.count(),
             "videos": Video.objects.count(),
-            "published_videos": Video.objects.filter(is_published=True).count(),
+            "published_videos": Video.objects.filter(listed_videos_q()).count(),
             "video_likes": Like.objects.filter(video__isnull=False).count(),
             "comment_likes": Like.objects.filter(comment__isnull=False).count(),
             "tweet_likes": Like.objects.filter(tweet__isnull=False).count(),
@@ -953,7 +956,7 @@ class DemoSeeder:
         big = User.objects.get(username=BIG_CHANNEL_USERNAME)
         big_videos = Video.objects.filter(owner=big).count()
         # Published ones: the benchmark reads them anonymously (an unpublished video is a 404).
-        published = Video.objects.filter(is_published=True)
+        published = Video.objects.filter(listed_videos_q())
         top_commented = published.order_by("-comments_count", "id").first()
         top_viewed = published.order_by("-views", "id").first()
         return SeedResult(

@@ -280,7 +280,7 @@ for number in range(5):
     Video.objects.create(
         owner=user, title=f"Fault video {{number}}", description="seeded by scripts/faults.py",
         video_file=f"videos/seed-{{number}}.mp4", thumbnail=f"thumbnails/seed-{{number}}.png",
-        duration=1.0, is_published=True,
+        duration=1.0, visibility="public",
     )
 print(json.dumps({{"user_id": str(user.pk), "access": str(RefreshToken.for_user(user).access_token)}}))
 """

@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video, VideoCatalog
+from videos.selectors import listed_videos_q
 from viztube.api import page_cache
 
 User = get_user_model()
@@ -144,12 +145,12 @@ def recount_batch(*, model, after_pk, batch_size):
 
 
 def recount_catalog():
-    """Recompute the published-video count that triggers keep (``VideoCatalog``) in one UPDATE;
+    """Recompute the public-video count that triggers keep (``VideoCatalog``) in one UPDATE;
     returns 1 if it had drifted (someone wrote behind the triggers), else 0."""
     published = Subquery(
-        Video.objects.filter(is_published=True)
+        Video.objects.filter(listed_videos_q())
         .order_by()
-        .values("is_published")
+        .values("visibility")
         .annotate(total=Count("*"))
         .values("total")[:1]
     )

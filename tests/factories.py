@@ -3,6 +3,7 @@ tests that are about files upload real ones through the API."""
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone as django_timezone
 
 from playlists.models import Playlist, PlaylistVideo
 from social.models import Comment, Like, Subscription, Tweet
@@ -38,7 +39,14 @@ class VideoFactory(factory.django.DjangoModelFactory):
     video_file = factory.Sequence(lambda n: f"videos/video{n}.mp4")
     thumbnail = factory.Sequence(lambda n: f"thumbnails/thumb{n}.png")
     duration = 12.5
-    is_published = True
+    # ``is_published=False`` (the original API's flag) still reads well in tests: private.
+    visibility = factory.LazyAttribute(lambda o: "public" if o.is_published else "private")
+    published_at = factory.LazyAttribute(
+        lambda o: django_timezone.now() if o.visibility == "public" else None
+    )
+
+    class Params:
+        is_published = True
 
 
 class WatchHistoryFactory(factory.django.DjangoModelFactory):

@@ -1,4 +1,4 @@
-"""Staff moderation of videos: find, publish/unpublish, delete (media files too).
+"""Staff moderation of videos: find, change visibility or schedule, delete (media files too).
 
 Saves and publishing go through ``videos.services`` (so cached pages follow). Deleting a video
 cascades into other apps, so ``ops.admin`` registers this class with the cross-app delete.
@@ -7,13 +7,29 @@ cascades into other apps, so ``ops.admin`` registers this class with the cross-a
 from django.contrib import admin, messages
 
 from videos import services
+from videos.models import Visibility
+
+
+class ScheduledFilter(admin.SimpleListFilter):
+    """The videos waiting for their ``publish_at`` (read from the partial index of schedules)."""
+
+    title = "scheduled"
+    parameter_name = "scheduled"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Scheduled"), ("no", "Not scheduled"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(publish_at__isnull=self.value() == "no")
+        return queryset
 
 
 class VideoAdmin(admin.ModelAdmin):
-    list_display = ("title", "owner", "views", "is_published", "created_at")
+    list_display = ("title", "owner", "views", "visibility", "publish_at", "created_at")
     # One JOIN instead of one owner query per row.
     list_select_related = ("owner",)
-    list_filter = ("is_published", "created_at")
+    list_filter = ("visibility", ScheduledFilter, "created_at")
     search_fields = ("title", "owner__username")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
@@ -26,6 +42,7 @@ class VideoAdmin(admin.ModelAdmin):
         "views",
         "likes_count",
         "comments_count",
+        "published_at",
         "created_at",
         "updated_at",
     )
@@ -33,20 +50,27 @@ class VideoAdmin(admin.ModelAdmin):
         "owner",
         "title",
         "description",
-        "is_published",
+        "visibility",
+        "publish_at",
         *readonly_fields,
     )
-    actions = ("publish_videos", "unpublish_videos")
+    actions = ("make_public", "make_unlisted", "make_private")
 
-    @admin.action(description="Publish selected videos")
-    def publish_videos(self, request, queryset):
-        changed = services.video_set_published(videos=queryset, published=True)
-        self.message_user(request, f"{changed} video(s) published.", messages.SUCCESS)
+    def _set_visibility(self, request, queryset, visibility):
+        changed = services.video_set_visibility(videos=queryset, visibility=visibility)
+        self.message_user(request, f"{changed} video(s) made {visibility}.", messages.SUCCESS)
 
-    @admin.action(description="Unpublish selected videos")
-    def unpublish_videos(self, request, queryset):
-        changed = services.video_set_published(videos=queryset, published=False)
-        self.message_user(request, f"{changed} video(s) unpublished.", messages.SUCCESS)
+    @admin.action(description="Make selected videos public")
+    def make_public(self, request, queryset):
+        self._set_visibility(request, queryset, Visibility.PUBLIC)
+
+    @admin.action(description="Make selected videos unlisted")
+    def make_unlisted(self, request, queryset):
+        self._set_visibility(request, queryset, Visibility.UNLISTED)
+
+    @admin.action(description="Make selected videos private")
+    def make_private(self, request, queryset):
+        self._set_visibility(request, queryset, Visibility.PRIVATE)
 
     def save_model(self, request, obj, form, change):
         services.video_save_by_staff(video=obj)

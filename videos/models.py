@@ -7,6 +7,19 @@ from media.storage import get_video_storage
 from viztube.models import UUIDv7Model
 
 
+class Visibility(models.TextChoices):
+    """Who finds a video: ``public`` everywhere; ``unlisted`` only by its id (and inside
+    playlists, likes and history); ``private`` its owner only. ``videos.selectors`` holds the
+    rule."""
+
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"
+
+
+PUBLIC = Q(visibility=Visibility.PUBLIC)
+
+
 class Video(UUIDv7Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos"
@@ -17,7 +30,22 @@ class Video(UUIDv7Model):
     thumbnail = models.FileField(upload_to="thumbnails/", max_length=255)
     duration = models.FloatField(help_text="Seconds, read from the file when it was published.")
     views = models.PositiveBigIntegerField(default=0)
-    is_published = models.BooleanField(default=True)
+    # A database default too: a worker of the previous release still running during a deploy
+    # inserts rows without the column.
+    visibility = models.CharField(
+        max_length=8,
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        db_default=Visibility.PUBLIC,
+    )
+    publish_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a scheduled (private) video becomes public; empty when not scheduled.",
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the video first became public."
+    )
     # Denormalised counts, updated with F() in the transaction that adds or removes the like or
     # comment (social.services); `manage.py recount_counters` rebuilds them from rows.
     likes_count = models.PositiveIntegerField(default=0)
@@ -36,24 +64,28 @@ class Video(UUIDv7Model):
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="video_owner_created"),
             models.Index(
-                fields=["-created_at", "-id"],
-                condition=Q(is_published=True),
-                name="video_pub_created",
+                fields=["-created_at", "-id"], condition=PUBLIC, name="video_public_created"
             ),
+            models.Index(fields=["-views", "-id"], condition=PUBLIC, name="video_public_views"),
+            models.Index(fields=["duration", "id"], condition=PUBLIC, name="video_public_duration"),
+            models.Index(fields=["title", "id"], condition=PUBLIC, name="video_public_title"),
+            # The subscription feed reads each followed channel's newest public videos from here.
             models.Index(
-                fields=["-views", "-id"], condition=Q(is_published=True), name="video_pub_views"
+                fields=["owner", "-published_at", "-id"],
+                condition=PUBLIC,
+                name="video_public_owner_published",
             ),
+            # The scheduled-publishing job finds the due videos without reading the others.
             models.Index(
-                fields=["duration", "id"], condition=Q(is_published=True), name="video_pub_duration"
-            ),
-            models.Index(
-                fields=["title", "id"], condition=Q(is_published=True), name="video_pub_title"
+                fields=["publish_at"],
+                condition=Q(publish_at__isnull=False),
+                name="video_scheduled",
             ),
             # The channel dashboard sums these over one owner's videos from the index alone.
             models.Index(
                 fields=["owner"],
-                include=["views", "likes_count", "comments_count", "is_published"],
-                name="video_owner_stats",
+                include=["views", "likes_count", "comments_count", "visibility"],
+                name="video_owner_totals",
             ),
         ]
         constraints = [
@@ -61,10 +93,24 @@ class Video(UUIDv7Model):
             models.CheckConstraint(
                 condition=Q(duration__gte=0), name="video_duration_non_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(visibility__in=Visibility.values), name="video_visibility_valid"
+            ),
+            # A scheduled video stays private until its time comes.
+            models.CheckConstraint(
+                condition=Q(publish_at__isnull=True) | Q(visibility=Visibility.PRIVATE),
+                name="video_scheduled_is_private",
+                violation_error_message="A scheduled video stays private until its publish time.",
+            ),
         ]
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_published(self):
+        """The original API's flag: anything but private."""
+        return self.visibility != Visibility.PRIVATE
 
 
 class WatchHistory(UUIDv7Model):
@@ -85,11 +131,11 @@ class WatchHistory(UUIDv7Model):
 
 
 class VideoCatalog(models.Model):
-    """One row: how many videos are published, for the unfiltered list's ``totalDocs``.
+    """One row: how many videos are public, for the unfiltered list's ``totalDocs``.
 
-    Counting ~100,000 published rows costs tens of milliseconds per list request; this row is
-    kept exact by PostgreSQL triggers (migration 0004) in the same transaction as any insert,
-    delete, truncate or change of ``is_published``, whoever writes. On SQLite (local runs)
+    Counting ~100,000 public rows costs tens of milliseconds per list request; this row is
+    kept exact by PostgreSQL triggers (migrations 0004 and 0005) in the same transaction as any insert,
+    delete, truncate or change of ``visibility``, whoever writes. On SQLite (local runs)
     nothing maintains it and the list counts rows instead (``videos.selectors``).
     ``manage.py recount_counters`` recomputes it.
     """

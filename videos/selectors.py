@@ -1,6 +1,13 @@
-"""Reads of videos. Visibility lives here and only here: a video is visible to everyone when
-published, and to its owner always. Hidden and missing are the same 404 (never reveal that a
-private video exists)."""
+"""Reads of videos. Who sees a video is decided here and only here, in two rules:
+
+- *listed* (``listed_videos_q``): public videos only, for everyone, owner included. The catalog
+  (``GET /videos``, search, a channel's list), the subscription feed and every count shown to
+  others.
+- *reachable* (``visible_videos_q``): what a caller may open by id or meet inside a playlist,
+  their liked videos or their history: public and unlisted videos, a scheduled video from its
+  ``publish_at`` on (before the periodic job has flipped it), and the caller's own videos always.
+
+Hidden and missing are the same 404 (never reveal that a private video exists)."""
 
 import re
 import uuid
@@ -10,9 +17,10 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import F, Q, Value
 from django.db.models.fields import BooleanField
+from django.db.models.functions import Now
 
 from accounts.selectors import person_defer
-from videos.models import Video, VideoCatalog
+from videos.models import Video, VideoCatalog, Visibility
 from viztube import errors
 
 VIDEO_NOT_FOUND = "Video not found"
@@ -27,10 +35,19 @@ SORT_FIELDS = {
 _WORD = re.compile(r"\w+")
 
 
+def listed_videos_q(prefix=""):
+    """A ``Q`` selecting the videos listed to everyone: the public ones. ``prefix`` reaches them
+    through a relation (``prefix="video__"``)."""
+    return Q(**{f"{prefix}visibility": Visibility.PUBLIC})
+
+
 def visible_videos_q(viewer, prefix=""):
-    """A ``Q`` selecting the videos ``viewer`` may see; ``prefix`` reaches them through a
-    relation (``prefix="video__"`` on likes, playlist entries, watch history)."""
-    condition = Q(**{f"{prefix}is_published": True})
+    """A ``Q`` selecting the videos ``viewer`` may reach (see the module docstring); ``prefix``
+    reaches them through a relation (``prefix="video__"`` on likes, playlist entries, watch
+    history)."""
+    condition = Q(**{f"{prefix}visibility__in": (Visibility.PUBLIC, Visibility.UNLISTED)}) | Q(
+        **{f"{prefix}publish_at__lte": Now()}
+    )
     if viewer is not None and viewer.is_authenticated:
         condition |= Q(**{f"{prefix}owner_id": viewer.pk})
     return condition
@@ -109,12 +126,13 @@ def _search(queryset, text):
 
 
 def video_list_published(*, filters):
-    """Published videos matching ``filters``, in their list order, owners joined.
+    """Public videos matching ``filters``, in their list order, owners joined.
 
-    Published only, for the owner too (as the original): the owner sees drafts elsewhere
-    (the detail route, the dashboard). Ties are broken by id so pages never overlap.
+    Public only, for the owner too (as the original listed published videos only): the owner
+    sees the others elsewhere (the detail route, the dashboard). Ties are broken by id so pages
+    never overlap.
     """
-    queryset = with_owner(visible_videos(None))
+    queryset = with_owner(Video.objects.filter(listed_videos_q()))
     if filters.owner_id is not None:
         queryset = queryset.filter(owner_id=filters.owner_id)
     if filters.query:
@@ -168,8 +186,8 @@ def video_detail_for_viewer(*, video_id, viewer, viewer_state=None):
 def watch_history_for_user(*, user):
     """The videos ``user`` watched, most recent first, each annotated with ``watched_at``.
 
-    Videos the user can no longer see (unpublished by their owner since) are left out; their
-    rows stay, so they reappear if the video is published again.
+    Videos the user can no longer reach (made private by their owner since) are left out; their
+    rows stay, so they reappear if the video is shown again.
     """
     return (
         with_owner(visible_videos(user))

@@ -5,6 +5,7 @@ from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
 from media.storage import file_url
+from videos.models import Visibility
 from videos.selectors import QUERY_MAX_LENGTH, SORT_FIELDS, VideoListFilters
 from viztube.api.query import QueryParamsSerializer
 
@@ -22,7 +23,22 @@ class VideoSerializer(serializers.Serializer):
     thumbnailUrl = serializers.SerializerMethodField()
     duration = serializers.FloatField(read_only=True)
     views = serializers.IntegerField(read_only=True)
-    isPublished = serializers.BooleanField(source="is_published", read_only=True)
+    isPublished = serializers.BooleanField(
+        source="is_published", read_only=True, help_text="visibility is not private."
+    )
+    visibility = serializers.ChoiceField(choices=Visibility.choices, read_only=True)
+    publishAt = serializers.DateTimeField(
+        source="publish_at",
+        read_only=True,
+        allow_null=True,
+        help_text="When a scheduled video becomes public; null when not scheduled.",
+    )
+    publishedAt = serializers.DateTimeField(
+        source="published_at",
+        read_only=True,
+        allow_null=True,
+        help_text="When the video first became public; null until then.",
+    )
     userId = serializers.UUIDField(source="owner_id", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
@@ -72,9 +88,33 @@ class WatchHistoryClearedSerializer(serializers.Serializer):
 
 TITLE_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 5000
+VISIBILITY_CHOICES = f"visibility must be one of: {', '.join(Visibility.values)}"
 
 
-class VideoPublishInputSerializer(serializers.Serializer):
+class PublishingInputSerializer(serializers.Serializer):
+    """``visibility`` and ``publishAt``, accepted when publishing and when updating a video.
+
+    Their rules (a schedule keeps the video private, ``publishAt`` in the next 366 days, ``null``
+    cancels) are ``videos.services``'s."""
+
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        required=False,
+        error_messages={"invalid_choice": VISIBILITY_CHOICES, "null": VISIBILITY_CHOICES},
+    )
+    publishAt = serializers.DateTimeField(
+        source="publish_at",
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Schedule: the video stays private until this time (in the future, at most 366 days "
+            "ahead), then becomes public. null cancels a schedule."
+        ),
+        error_messages={"invalid": "publishAt must be an ISO 8601 date and time"},
+    )
+
+
+class VideoPublishInputSerializer(PublishingInputSerializer):
     """``POST /videos`` (multipart). Files are only checked for presence here; their content
     is validated by ``media.validation`` before anything is stored."""
 
@@ -129,7 +169,7 @@ class _TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class VideoUpdateInputSerializer(serializers.Serializer):
+class VideoUpdateInputSerializer(PublishingInputSerializer):
     """``PATCH /videos/:id`` (JSON or multipart): a true partial update.
 
     Decision (the original ignored empty strings): an omitted field is kept; a title that is

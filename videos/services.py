@@ -9,6 +9,7 @@ delete is logged, never raised (the database change stands).
 
 import functools
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -20,7 +21,7 @@ from django.utils import timezone
 from media.services import media_delete, media_delete_after_commit, media_name, media_store
 from media.storage import video_storage
 from media.validation import clean_image, probe_video
-from videos.models import Video, WatchHistory
+from videos.models import Video, Visibility, WatchHistory
 from videos.selectors import video_detail_for_viewer, video_get_for_viewer, visible_videos_q
 from viztube import errors
 from viztube.api import page_cache
@@ -33,6 +34,12 @@ NOT_AUTHORIZED_TO_DELETE = "You are not authorized to delete this video"
 NOT_AUTHORIZED_TO_TOGGLE = "Unauthorized"
 NOT_IN_WATCH_HISTORY = "Video not found in watch history"
 VIEW_KEY_PREFIX = "video-view"
+PUBLISH_AT_MAX_AHEAD = timedelta(days=366)
+PUBLISH_AT_NOT_FUTURE = "publishAt must be in the future"
+PUBLISH_AT_TOO_FAR = "publishAt must be at most 366 days ahead"
+SCHEDULED_IS_PRIVATE = (
+    "A video with a publishAt stays private until then: omit visibility or send 'private'"
+)
 
 
 def _thumbnail_extension(image):
@@ -58,9 +65,6 @@ def _validate_media(*, video_file, thumbnail):
     return info, image
 
 
-# --- Videos -------------------------------------------------------------------------------------
-
-
 def video_get_for_owner(video_id, user, *, forbidden_message, queryset=None):
     """The video if ``user`` owns it: 404 when missing or invisible, 403 when visible but not
     theirs (another user's unpublished video stays a 404: no existence oracle)."""
@@ -79,13 +83,106 @@ def video_locked_for_owner(video_id, user, forbidden_message):
     )
 
 
-def video_publish(*, owner, title, description, video_file, thumbnail):
+# --- Visibility and scheduling -------------------------------------------------------------------
+
+
+def _check_publish_at(publish_at, now):
+    if publish_at <= now:
+        raise errors.InvalidInput(fields={"publishAt": PUBLISH_AT_NOT_FUTURE})
+    if publish_at > now + PUBLISH_AT_MAX_AHEAD:
+        raise errors.InvalidInput(fields={"publishAt": PUBLISH_AT_TOO_FAR})
+
+
+def _show(video, visibility, *, now):
+    """Set ``visibility`` in memory; the first time a video becomes public is its
+    ``published_at``. Returns the names of the fields that changed."""
+    changed = []
+    if video.visibility != visibility:
+        video.visibility = visibility
+        changed.append("visibility")
+    if visibility == Visibility.PUBLIC and video.published_at is None:
+        video.published_at = now
+        changed.append("published_at")
+    if visibility != Visibility.PRIVATE and video.publish_at is not None:
+        video.publish_at = None  # a video shown now is no longer waiting for its time
+        changed.append("publish_at")
+    return changed
+
+
+def _apply_publishing(video, fields, *, now):
+    """Apply the ``visibility`` and ``publishAt`` of a create or update to ``video`` in memory.
+
+    A ``publish_at`` schedules the video: it is private until then (sending another visibility
+    with it is a 422); ``publish_at=None`` cancels a schedule and leaves the video private. A
+    visibility other than private cancels a schedule. Returns the changed field names."""
+    visibility = fields.get("visibility")
+    if "publish_at" not in fields:
+        return _show(video, visibility, now=now) if visibility else []
+    publish_at = fields["publish_at"]
+    if publish_at is None:
+        changed = _show(video, visibility, now=now) if visibility else []
+        if video.publish_at is not None:
+            video.publish_at = None
+            changed.append("publish_at")
+        return changed
+    if visibility not in (None, Visibility.PRIVATE):
+        raise errors.InvalidInput(fields={"visibility": SCHEDULED_IS_PRIVATE})
+    _check_publish_at(publish_at, now)
+    changed = _show(video, Visibility.PRIVATE, now=now)
+    if video.publish_at != publish_at:
+        video.publish_at = publish_at
+        changed.append("publish_at")
+    return changed
+
+
+def videos_publish_due(*, batch_size=500):
+    """Make public every scheduled video whose ``publish_at`` has come; returns how many.
+
+    Run every ``SCHEDULED_PUBLISHING_SECONDS`` by the periodic jobs (``viztube.periodic``) and by
+    ``manage.py publish_scheduled``. Each video goes through the same change as a manual
+    publish (``_show``), so ``published_at``, the catalog count (its trigger) and the cached list
+    pages follow. Rows are claimed with ``SKIP LOCKED``: several runners at once (one per web
+    process) share the work and never publish a video twice; one an owner is editing right now
+    is left for the next run. ``published_at`` is the time of the flip, not ``publish_at``: the
+    feed orders by it, and a video must not appear behind a page a reader has already passed.
+    """
+    published = 0
+    while True:
+        with transaction.atomic():
+            now = timezone.now()
+            due = list(
+                Video.objects.select_for_update(skip_locked=True)
+                .filter(visibility=Visibility.PRIVATE, publish_at__lte=now)
+                .order_by("publish_at")
+                .only("pk", "visibility", "publish_at", "published_at")[:batch_size]
+            )
+            for video in due:
+                changed = _show(video, Visibility.PUBLIC, now=now)
+                video.save(update_fields=[*changed, "updated_at"])
+            if due:
+                page_cache.bump()
+        published += len(due)
+        if len(due) < batch_size:
+            return published
+
+
+# --- Videos -------------------------------------------------------------------------------------
+
+
+def video_publish(*, owner, title, description, video_file, thumbnail, publishing=None):
     """Validate both files, store them, then insert the video row.
+
+    ``publishing``: the ``visibility`` / ``publish_at`` asked for (public, now, by default).
 
     Nothing is stored unless both files pass (413 / 422). If storing the thumbnail or the
     insert fails, the files already stored are deleted again before the error goes up.
     Storage failures are a 502.
     """
+    publishing = dict(publishing or {})
+    if publishing.get("publish_at") is None:
+        publishing.setdefault("visibility", Visibility.PUBLIC)
+    video = Video(owner=owner, title=title, description=description)
+    _apply_publishing(video, publishing, now=timezone.now())
     info, image = _validate_media(video_file=video_file, thumbnail=thumbnail)
     stored = []
     try:
@@ -99,16 +196,15 @@ def video_publish(*, owner, title, description, video_file, thumbnail):
             content=image,
         )
         stored.append((default_storage, thumbnail_name))
+        video.video_file, video.thumbnail, video.duration = (
+            video_name,
+            thumbnail_name,
+            info.duration,
+        )
         with transaction.atomic():
-            video = Video.objects.create(
-                owner=owner,
-                title=title,
-                description=description,
-                video_file=video_name,
-                thumbnail=thumbnail_name,
-                duration=info.duration,
-            )
-            page_cache.bump()
+            video.save(force_insert=True)
+            if video.visibility == Visibility.PUBLIC:
+                page_cache.bump()
     except BaseException:
         for storage, name in stored:
             media_delete(storage=storage, name=name)
@@ -117,7 +213,8 @@ def video_publish(*, owner, title, description, video_file, thumbnail):
 
 
 def video_update(*, video_id, actor, fields):
-    """Apply a partial update (``title``, ``description``, ``thumbnail``) by the owner.
+    """Apply a partial update (``title``, ``description``, ``thumbnail``, ``visibility``,
+    ``publish_at``: see ``_apply_publishing``) by the owner.
 
     A new thumbnail is validated and stored before the transaction, then replaces the old one,
     which is deleted after the commit; if the update fails, the new file is deleted instead.
@@ -142,6 +239,7 @@ def video_update(*, video_id, actor, fields):
             ]
             for name in changed:
                 setattr(video, name, fields[name])
+            changed += _apply_publishing(video, fields, now=timezone.now())
             if new_thumbnail:
                 old_thumbnail = video.thumbnail.name
                 video.thumbnail = new_thumbnail
@@ -158,27 +256,36 @@ def video_update(*, video_id, actor, fields):
 
 
 def video_toggle_publish(*, video_id, actor):
-    """Flip ``is_published`` (owner only), under a row lock so two toggles flip twice."""
+    """The original API's publish toggle (owner only): private becomes public, public or unlisted
+    becomes private, and a schedule is cancelled. Under a row lock so two toggles flip twice."""
     with transaction.atomic():
         video = video_locked_for_owner(video_id, actor, NOT_AUTHORIZED_TO_TOGGLE)
-        video.is_published = not video.is_published
-        video.save(update_fields=["is_published", "updated_at"])
+        target = Visibility.PUBLIC if video.visibility == Visibility.PRIVATE else Visibility.PRIVATE
+        changed = _apply_publishing(
+            video, {"visibility": target, "publish_at": None}, now=timezone.now()
+        )
+        video.save(update_fields=[*changed, "updated_at"])
         page_cache.bump()
     return video
 
 
 def video_save_by_staff(*, video):
-    """A staff edit in the admin (title, description, owner, published)."""
+    """A staff edit in the admin (title, description, owner, visibility, schedule). The admin
+    form has validated the model's constraints (a schedule only on a private video)."""
+    _show(video, video.visibility, now=timezone.now())
     video.save()
     page_cache.bump()
     return video
 
 
-def video_set_published(*, videos, published):
-    """Publish or unpublish a queryset of videos (admin action); returns how many changed."""
-    changed = videos.exclude(is_published=published).update(
-        is_published=published, updated_at=timezone.now()
-    )
+def video_set_visibility(*, videos, visibility):
+    """Give a queryset of videos ``visibility`` (admin actions), each as the owner's toggle would
+    (``published_at`` stamped, schedules cancelled unless private); returns how many changed."""
+    now, changed = timezone.now(), 0
+    with transaction.atomic():
+        for video in videos.exclude(visibility=visibility).select_for_update(of=("self",)):
+            video.save(update_fields=[*_show(video, visibility, now=now), "updated_at"])
+            changed += 1
     page_cache.bump()
     return changed
 

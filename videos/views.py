@@ -78,7 +78,7 @@ class VideoViewSet(ApiViewSet):
         paginated=True,
         errors=(400,),
         parameters=LIST_PARAMETERS,
-        summary="List published videos, with search, sorting and an owner filter",
+        summary="List public videos, with search, sorting and an owner filter",
     )
     def list(self, request):
         """``GET /videos`` (public)."""
@@ -108,7 +108,10 @@ class VideoViewSet(ApiViewSet):
         request={"multipart/form-data": VideoPublishInputSerializer},
         status=201,
         errors=(401, 413, 415, 422, 502),
-        summary="Publish a video (multipart: title, description, videoFile, thumbnail)",
+        summary=(
+            "Publish a video (multipart: title, description, videoFile, thumbnail, "
+            "visibility, publishAt)"
+        ),
     )
     def create(self, request):
         """``POST /videos`` (publish)."""
@@ -122,6 +125,7 @@ class VideoViewSet(ApiViewSet):
             description=data["description"],
             video_file=data["videoFile"],
             thumbnail=data["thumbnail"],
+            publishing={key: data[key] for key in ("visibility", "publish_at") if key in data},
         )
         return created(VideoSerializer(video).data, "Video published successfully")
 
@@ -134,7 +138,7 @@ class VideoViewSet(ApiViewSet):
         },
         errors=(401, 403, 404, 413, 422, 502),
         parameters=[VIDEO_ID],
-        summary="Update title, description and/or thumbnail (owner only)",
+        summary="Update title, description, thumbnail, visibility or schedule (owner only)",
     )
     def partial_update(self, request, video_id):
         """``PATCH /videos/:videoId``."""
@@ -148,7 +152,7 @@ class VideoViewSet(ApiViewSet):
         response=VideoSerializer,
         errors=(401, 403, 404),
         parameters=[VIDEO_ID],
-        summary="Publish or unpublish a video (owner only)",
+        summary="Make a private video public, or a public or unlisted one private (owner only)",
     )
     @action(detail=True, methods=["patch"])
     def toggle_publish(self, request, video_id):

@@ -28,7 +28,7 @@ URL = "/api/v1/dashboard/stats"
 
 
 def set_published(video, published):
-    Video.objects.filter(pk=video.pk).update(is_published=published)
+    Video.objects.filter(pk=video.pk).update(visibility="public" if published else "private")
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_totals_agree_with_the_rows(auth_client, busy_channel):
     assert data["totalComments"] == Comment.objects.filter(video__owner=user).count()
     assert data["totalSubscribers"] == Subscription.objects.filter(channel=user).count()
     assert data["totalVideos"] == Video.objects.filter(owner=user).count()
-    assert data["publishedVideos"] == Video.objects.filter(owner=user, is_published=True).count()
+    assert data["publishedVideos"] == Video.objects.filter(owner=user, visibility="public").count()
 
 
 def test_totals_of_rows_made_by_factories_after_a_recount(auth_client, user):

@@ -337,8 +337,8 @@ def _world(database_url, port):
             user,
         )
 
-    videos = owned("videos_video", "owner_id", owner, "is_published")
-    hidden = owned("videos_video", "owner_id", owner, "NOT is_published")
+    videos = owned("videos_video", "owner_id", owner, "visibility = 'public'")
+    hidden = owned("videos_video", "owner_id", owner, "visibility = 'private'")
     comments = owned("social_comment", "author_id", owner)
     tweets = owned("social_tweet", "author_id", owner)
     playlists = owned("playlists_playlist", "owner_id", owner)

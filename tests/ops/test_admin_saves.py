@@ -60,7 +60,7 @@ def test_unpublishing_in_the_admin_removes_the_video_from_the_cached_list(admin_
     video = VideoFactory(title="Shown")
     assert len(listed(api_client)) == 1
 
-    _change(admin_client, f"/admin/videos/video/{video.pk}/change/", is_published=False)
+    _change(admin_client, f"/admin/videos/video/{video.pk}/change/", visibility="private")
 
     assert listed(api_client) == []
 

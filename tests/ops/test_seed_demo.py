@@ -78,7 +78,7 @@ def checksum():
     for row in User.objects.order_by("id").values_list("id", "username", "created_at", "avatar"):
         digest.update(repr(row).encode())
     for row in Video.objects.order_by("id").values_list(
-        "id", "owner_id", "title", "views", "is_published", "duration", "likes_count"
+        "id", "owner_id", "title", "views", "visibility", "duration", "likes_count"
     ):
         digest.update(repr(row).encode())
     for row in Like.objects.order_by("id").values_list("id", "user_id", "video_id", "created_at"):
@@ -100,7 +100,9 @@ def test_tiny_scale_fills_every_table_and_prints_a_summary(tmp_path):
     assert summary["scale"] == 0.001
     assert summary["demo_password"] == "demo-password-123"
     assert {k: v for k, v in summary["counts"].items() if k != "published_videos"} == TINY_COUNTS
-    assert summary["counts"]["published_videos"] == Video.objects.filter(is_published=True).count()
+    assert (
+        summary["counts"]["published_videos"] == Video.objects.filter(visibility="public").count()
+    )
     big = User.objects.get(username="bigchannel")
     assert summary["big_channel"] == {
         "username": "bigchannel",
@@ -110,7 +112,7 @@ def test_tiny_scale_fills_every_table_and_prints_a_summary(tmp_path):
         "subscribers": Subscription.objects.filter(channel=big).count(),
     }
     top = (
-        Video.objects.filter(is_published=True)
+        Video.objects.filter(visibility="public")
         .annotate(n=Count("comments"))
         .order_by("-n", "id")
         .first()
@@ -276,26 +278,26 @@ def test_shape_big_channel_publication_views_and_search_word(tmp_path):
         .first()
     )
     assert runner_up["n"] < 120
-    published = Video.objects.filter(is_published=True).count()
+    published = Video.objects.filter(visibility="public").count()
     assert 0.86 * videos <= published <= 0.94 * videos
     # Views: a few huge, most small.
-    views = sorted(Video.objects.filter(is_published=True).values_list("views", flat=True))
+    views = sorted(Video.objects.filter(visibility="public").values_list("views", flat=True))
     median = views[len(views) // 2]
     assert median < 200
     assert views[-1] > 100 * max(1, median)
     assert sum(views[-10:]) > sum(views[: len(views) // 2])
     # Likes, comments and watch history go to published videos, but for a small share.
-    hidden_likes = Like.objects.filter(video__is_published=False).count()
+    hidden_likes = Like.objects.filter(video__visibility="private").count()
     assert 0 < hidden_likes < 0.05 * Like.objects.filter(video__isnull=False).count()
-    assert not WatchHistory.objects.filter(video__is_published=False).exists()
-    assert not PlaylistVideo.objects.filter(video__is_published=False).exists()
+    assert not WatchHistory.objects.filter(video__visibility="private").exists()
+    assert not PlaylistVideo.objects.filter(video__visibility="private").exists()
     # The search word is in about 1% of published titles, and full-text search finds them.
     word = summary["search_word"]
     assert 0.005 <= word["title_share"] <= 0.02
-    title_hits = Video.objects.filter(is_published=True, title__iregex=rf"\m{word['word']}\M")
+    title_hits = Video.objects.filter(visibility="public", title__iregex=rf"\m{word['word']}\M")
     assert title_hits.count() == word["published_titles"]
     searched = Video.objects.filter(
-        is_published=True, search_vector=SearchQuery(word["word"], config="english")
+        visibility="public", search_vector=SearchQuery(word["word"], config="english")
     )
     assert set(title_hits.values_list("id", flat=True)) <= set(
         searched.values_list("id", flat=True)

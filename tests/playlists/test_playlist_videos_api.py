@@ -168,7 +168,7 @@ def test_owner_removes_a_video(auth_client, playlist):
 def test_owner_removes_a_video_that_was_unpublished_since(auth_client, playlist):
     video = VideoFactory()
     PlaylistVideoFactory(playlist=playlist, video=video)
-    video.is_published = False
+    video.visibility = "private"
     video.save()
 
     response = auth_client.delete(url(playlist.id, video.id))

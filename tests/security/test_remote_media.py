@@ -48,7 +48,7 @@ def test_others_cannot_touch_the_owners_remote_media(
 ):
     video = _publish(people.client("owner"))
     if not published:
-        Video.objects.filter(pk=video.pk).update(is_published=False)
+        Video.objects.filter(pk=video.pk).update(visibility="private")
     assets, uploads, destroys = cloud.public_ids(), len(cloud.uploads), len(cloud.destroys)
     denied = 403 if published else 404
     url = f"/api/v1/videos/{video.pk}"
@@ -65,7 +65,9 @@ def test_others_cannot_touch_the_owners_remote_media(
 
     assert cloud.public_ids() == assets
     assert (len(cloud.uploads), len(cloud.destroys)) == (uploads, destroys)
-    assert Video.objects.filter(pk=video.pk, is_published=published).exists()
+    assert Video.objects.filter(
+        pk=video.pk, visibility="public" if published else "private"
+    ).exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         assert people.client("owner").delete(url).status_code == 200

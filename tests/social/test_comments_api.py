@@ -314,8 +314,8 @@ def test_editing_a_missing_comment_is_a_404(other_client):
 def test_comment_on_a_video_unpublished_since_is_a_404_even_for_its_author(
     other_client, comment, video
 ):
-    video.is_published = False
-    video.save(update_fields=["is_published"])
+    video.visibility = "private"
+    video.save(update_fields=["visibility"])
     assert_error(
         other_client.patch(comment_url(comment), {"content": "x"}), 404, "Comment not found"
     )

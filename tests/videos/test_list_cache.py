@@ -15,7 +15,7 @@ from tests.factories import DEFAULT_PASSWORD, UserFactory, VideoFactory
 from tests.foundation.test_throttling import _redis_cache
 from tests.videos.conftest import VIDEOS, publish, toggle_url, video_url
 from videos.models import Video
-from videos.services import video_set_published
+from videos.services import video_set_visibility
 from viztube.api import page_cache as list_cache
 from viztube.api.renderers import dumps
 
@@ -104,7 +104,7 @@ def test_admin_style_queryset_changes_retire_pages(api_client):
     VideoFactory.create_batch(2)
     assert listed(api_client)["totalDocs"] == 2
 
-    video_set_published(videos=Video.objects.all(), published=False)
+    video_set_visibility(videos=Video.objects.all(), visibility="private")
 
     assert listed(api_client)["totalDocs"] == 0
 

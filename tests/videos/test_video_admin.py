@@ -1,8 +1,11 @@
 """Staff moderation in the Django admin: list without N+1, search, filters, actions, deletion
 of media after commit."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.conftest import files_under
 from tests.factories import UserFactory, VideoFactory
@@ -54,7 +57,7 @@ def test_filter_by_published(admin_client):
     VideoFactory(title="Live", is_published=True)
     VideoFactory(title="Draft", is_published=False)
 
-    response = admin_client.get(CHANGELIST, {"is_published__exact": "0"})
+    response = admin_client.get(CHANGELIST, {"visibility__exact": "private"})
 
     assert listed_titles(response) == ["Draft"]
 
@@ -63,16 +66,14 @@ def test_unpublish_and_publish_actions(admin_client):
     videos = [VideoFactory(), VideoFactory(), VideoFactory()]
     chosen = [str(videos[0].pk), str(videos[1].pk)]
 
-    response = admin_client.post(
-        CHANGELIST, {"action": "unpublish_videos", "_selected_action": chosen}
-    )
+    response = admin_client.post(CHANGELIST, {"action": "make_private", "_selected_action": chosen})
     assert response.status_code == 302
-    assert sorted(Video.objects.filter(is_published=False).values_list("pk", flat=True)) == sorted(
-        v.pk for v in videos[:2]
-    )
+    assert sorted(
+        Video.objects.filter(visibility="private").values_list("pk", flat=True)
+    ) == sorted(v.pk for v in videos[:2])
 
-    admin_client.post(CHANGELIST, {"action": "publish_videos", "_selected_action": chosen})
-    assert Video.objects.filter(is_published=False).count() == 0
+    admin_client.post(CHANGELIST, {"action": "make_public", "_selected_action": chosen})
+    assert Video.objects.filter(visibility="private").count() == 0
 
 
 def test_delete_selected_deletes_rows_and_media_after_commit(
@@ -113,7 +114,7 @@ def test_admin_cannot_replace_media_or_counters_through_the_form(admin_client):
     response = admin_client.get(f"{CHANGELIST}{video.pk}/change/")
 
     form = response.context["adminform"].form
-    assert set(form.fields) == {"owner", "title", "description", "is_published"}
+    assert set(form.fields) == {"owner", "title", "description", "visibility", "publish_at"}
 
 
 def test_non_staff_users_are_sent_to_the_login_page(user):
@@ -124,3 +125,47 @@ def test_non_staff_users_are_sent_to_the_login_page(user):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_scheduled_filter_lists_the_videos_waiting_for_their_time(admin_client):
+    VideoFactory(title="Now")
+    VideoFactory(title="Later", visibility="private", publish_at=timezone.now() + timedelta(days=1))
+
+    scheduled = admin_client.get(CHANGELIST, {"scheduled": "yes"})
+    not_scheduled = admin_client.get(CHANGELIST, {"scheduled": "no"})
+
+    assert listed_titles(scheduled) == ["Later"]
+    assert listed_titles(not_scheduled) == ["Now"]
+
+
+def test_make_unlisted_stamps_nothing_and_make_public_stamps_published_at(admin_client):
+    video = VideoFactory(visibility="private", published_at=None)
+
+    admin_client.post(CHANGELIST, {"action": "make_unlisted", "_selected_action": [video.pk]})
+    video.refresh_from_db()
+    assert (video.visibility, video.published_at) == ("unlisted", None)
+
+    admin_client.post(CHANGELIST, {"action": "make_public", "_selected_action": [video.pk]})
+    video.refresh_from_db()
+    assert video.visibility == "public" and video.published_at is not None
+
+
+def test_the_form_refuses_a_schedule_on_a_video_that_is_not_private(admin_client):
+    video = VideoFactory(title="Kept")
+    form = admin_client.get(f"{CHANGELIST}{video.pk}/change/").context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    later = timezone.now() + timedelta(days=1)
+    data.update(
+        {
+            "visibility": "public",
+            "publish_at_0": later.date().isoformat(),
+            "publish_at_1": "12:00:00",
+        }
+    )
+
+    response = admin_client.post(f"{CHANGELIST}{video.pk}/change/", data)
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "A scheduled video stays private until its publish time." in response.content.decode()
+    video.refresh_from_db()
+    assert (video.visibility, video.publish_at) == ("public", None)

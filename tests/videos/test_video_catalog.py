@@ -8,7 +8,7 @@ from django.db import connection
 from ops.deletion import users_delete, videos_delete
 from tests.factories import UserFactory, VideoFactory
 from videos.models import Video, VideoCatalog
-from videos.services import video_set_published
+from videos.services import video_set_visibility
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/videos"
@@ -28,17 +28,17 @@ def test_total_follows_inserts_publish_changes_views_and_deletes(api_client):
 
     Video.objects.filter(pk=videos[0].pk).update(views=99)
     assert VideoCatalog.objects.get().published_videos == 4
-    video_set_published(
-        videos=Video.objects.filter(pk__in=[videos[1].pk, videos[2].pk]), published=False
+    video_set_visibility(
+        videos=Video.objects.filter(pk__in=[videos[1].pk, videos[2].pk]), visibility="private"
     )
     assert listed_total(api_client) == 2
-    video_set_published(videos=Video.objects.filter(owner=owner), published=True)
+    video_set_visibility(videos=Video.objects.filter(owner=owner), visibility="public")
     assert listed_total(api_client) == 5
     videos_delete(videos=Video.objects.filter(pk=videos[3].pk))  # as the admin deletes
     assert listed_total(api_client) == 4
     users_delete(users=type(owner).objects.filter(pk=owner.pk))  # as the admin deletes
     assert listed_total(api_client) == 0
-    assert Video.objects.filter(is_published=True).count() == 0
+    assert Video.objects.filter(visibility="public").count() == 0
 
 
 def test_filtered_lists_still_count_rows(api_client):
@@ -65,7 +65,7 @@ def test_deep_pages_match_a_plain_offset_and_run_a_fixed_number_of_queries(
     VideoFactory.create_batch(230, owner=owner)
     expected = [
         str(pk)
-        for pk in Video.objects.filter(is_published=True)
+        for pk in Video.objects.filter(visibility="public")
         .order_by("-created_at", "-id")
         .values_list("pk", flat=True)[220:230]
     ]

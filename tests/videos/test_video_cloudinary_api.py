@@ -93,10 +93,10 @@ def test_video_upload_failing_is_502_and_nothing_else_is_sent(cloud, auth_client
 
 
 def test_database_failure_destroys_both_assets(cloud, auth_client, monkeypatch):
-    def failing_create(**kwargs):
+    def failing_insert(video, *args, **kwargs):
         raise RuntimeError("simulated failure of the insert")
 
-    monkeypatch.setattr(Video.objects, "create", failing_create)
+    monkeypatch.setattr(Video, "save", failing_insert)
 
     response = publish(auth_client)
 

@@ -37,6 +37,9 @@ def test_publish_stores_both_files_and_answers_201_with_the_video(
             "duration": video.duration,
             "views": 0,
             "isPublished": True,
+            "visibility": "public",
+            "publishAt": None,
+            "publishedAt": iso(video.published_at),
             "userId": str(user.pk),
             "createdAt": iso(video.created_at),
             "updatedAt": iso(video.updated_at),
@@ -295,10 +298,10 @@ def test_thumbnail_storage_failure_is_502_and_the_stored_video_is_deleted(
 def test_database_failure_after_storing_deletes_both_files(
     auth_client, monkeypatch, media_root, temp_dir
 ):
-    def failing_create(**kwargs):
+    def failing_insert(video, *args, **kwargs):
         raise IntegrityError("simulated failure of the insert")
 
-    monkeypatch.setattr(Video.objects, "create", failing_create)
+    monkeypatch.setattr(Video, "save", failing_insert)
 
     response = publish(auth_client)
 

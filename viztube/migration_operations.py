@@ -1,0 +1,82 @@
+"""Migration operations that keep a live PostgreSQL database serving while they run.
+
+Django's own operations take an ``ACCESS EXCLUSIVE`` lock for as long as they work: building an
+index or checking a constraint over a big table would stop every read and write of it. These do
+the same work with PostgreSQL's online forms and fall back to the plain operation on SQLite (the
+local run path, where nothing else is serving). ``django.contrib.postgres.operations`` has the
+online forms but fails on SQLite, hence these thin wrappers. A migration using the index
+operations must set ``atomic = False``.
+"""
+
+from django.contrib.postgres import operations as postgres
+from django.db import migrations
+
+
+def _is_postgres(schema_editor):
+    return schema_editor.connection.vendor == "postgresql"
+
+
+class AddIndexConcurrently(postgres.AddIndexConcurrently):
+    """``CREATE INDEX CONCURRENTLY``: a ``SHARE UPDATE EXCLUSIVE`` lock, so reads and writes go on
+    while the index builds."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if _is_postgres(schema_editor):
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return migrations.AddIndex.database_forwards(
+            self, app_label, schema_editor, from_state, to_state
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if _is_postgres(schema_editor):
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return migrations.AddIndex.database_backwards(
+            self, app_label, schema_editor, from_state, to_state
+        )
+
+
+class RemoveIndexConcurrently(postgres.RemoveIndexConcurrently):
+    """``DROP INDEX CONCURRENTLY``: waits for the queries using the index, blocks none."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if _is_postgres(schema_editor):
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return migrations.RemoveIndex.database_forwards(
+            self, app_label, schema_editor, from_state, to_state
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if _is_postgres(schema_editor):
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return migrations.RemoveIndex.database_backwards(
+            self, app_label, schema_editor, from_state, to_state
+        )
+
+
+class AddCheckConstraintOnline(migrations.AddConstraint):
+    """A CHECK constraint added ``NOT VALID`` (a brief lock; new rows are checked from then on),
+    then validated, which reads the table under ``SHARE UPDATE EXCLUSIVE`` (reads and writes go
+    on)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if not _is_postgres(schema_editor):
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        table = schema_editor.quote_name(model._meta.db_table)
+        name = schema_editor.quote_name(self.constraint.name)
+        schema_editor.execute(f"{self.constraint.create_sql(model, schema_editor)} NOT VALID")
+        schema_editor.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
+
+
+def postgres_sql(forward, backward):
+    """``RunSQL`` on PostgreSQL only (triggers and other PostgreSQL-only objects); nothing on
+    SQLite."""
+
+    def run(sql):
+        def apply(apps, schema_editor):
+            if _is_postgres(schema_editor):
+                schema_editor.execute(sql, params=None)
+
+        return apply
+
+    return migrations.RunPython(run(forward), run(backward))

@@ -34,7 +34,10 @@ class Comment(UUIDv7Model):
     # running during a deploy inserts rows without the column.
     likes_count = models.PositiveIntegerField(default=0, db_default=0)
     # Replies in this comment's thread (always 0 on a reply), kept and rebuilt like likes_count.
-    replies_count = models.PositiveIntegerField(default=0, db_default=0)
+    # Not a PositiveIntegerField: its CHECK would be verified against every row under the
+    # table's ACCESS EXCLUSIVE lock when the column is added; ``comment_replies_count_not_negative``
+    # is the same rule, added online.
+    replies_count = models.IntegerField(default=0, db_default=0)
     is_pinned = models.BooleanField(default=False, db_default=False)
     is_hearted = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -59,6 +62,9 @@ class Comment(UUIDv7Model):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(content=""), name="comment_content_not_empty"),
+            models.CheckConstraint(
+                condition=Q(replies_count__gte=0), name="comment_replies_count_not_negative"
+            ),
             models.UniqueConstraint(
                 fields=["video"], condition=Q(is_pinned=True), name="comment_one_pinned_per_video"
             ),

@@ -488,6 +488,12 @@ def test_the_database_refuses_a_second_pinned_comment_on_a_video(video):
     assert Comment.objects.filter(is_pinned=True).count() == 2
 
 
+def test_the_database_refuses_a_negative_replies_count(thread):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Comment.objects.filter(pk=thread.pk).update(replies_count=-1)
+    assert replies_count(thread) == 0
+
+
 def test_a_comment_written_without_the_thread_columns_is_a_top_level_one(video, user):
     """What a worker of the previous release inserts during a deploy: none of the new columns."""
     new_id = uuid.uuid4()

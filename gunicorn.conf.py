@@ -31,3 +31,11 @@ def pre_fork(server, worker):
     # Move everything the preloaded application allocated into the permanent generation: the
     # collector then never touches (and so never copies) those shared pages in the workers.
     gc.freeze()
+
+
+def post_fork(server, worker):
+    # The periodic jobs' thread, in each worker: a thread started in the master does not
+    # survive the fork (viztube/periodic.py).
+    from viztube import periodic
+
+    periodic.start_in_process()

@@ -1,7 +1,7 @@
 """Every delete that cascades across apps, and the one lock order they all follow.
 
 Deleting a video removes its comments, their likes, its likes, playlist entries and watch
-history; deleting a user removes all they own and everything of theirs that other people's
+history; deleting a thread's top-level comment removes its replies; deleting a user removes all they own and everything of theirs that other people's
 counters count. Those rows live in several apps, and two writers that lock them in different
 orders deadlock. So, for everything that deletes:
 
@@ -9,12 +9,16 @@ orders deadlock. So, for everything that deletes:
    then tweets, then users whose counters change (each in primary-key order, ``FOR NO KEY
    UPDATE``);
 2. only then delete (Django's cascade removes a comment's likes before the comment);
-3. recount the survivors' counters from the rows (``social.counters``), exact because their
-   rows are locked;
+3. recount the survivors' counters from the rows (``social.counters``), or move them by what
+   was deleted (comments, ``social.services.comments_delete``): exact either way, because
+   their rows are locked;
 4. delete media files and retire caches after the commit.
 
-A like toggle locks its target (a video, comment or tweet) before it touches a like, and a
-comment is created under its video's row lock, so every writer agrees with this order.
+A like toggle locks its target (a video, comment or tweet) before it touches a like; a
+comment is created under its video's row lock (a reply then locks its thread's top-level
+comment, to count on it); a pin locks the video before it touches the video's comments; a heart
+locks its comment only. So every writer agrees with this order, and once a video is locked no
+comment (reply or not) can be added to it.
 """
 
 from django.contrib.auth import get_user_model
@@ -26,28 +30,20 @@ from accounts import user_cache
 from media.services import media_delete_after_commit
 from media.storage import video_storage
 from social import counters
+from social import services as social_services
 from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video
 from videos.services import NOT_AUTHORIZED_TO_DELETE, video_locked_for_owner
 from viztube.api import page_cache
+from viztube.db import lock_rows
 
 User = get_user_model()
 
 
-def _lock_rows(model, ids):
-    """``FOR NO KEY UPDATE`` on these rows, in primary-key order (no deadlock between two
-    callers locking overlapping sets)."""
-    list(
-        model.objects.filter(pk__in=ids)
-        .order_by("pk")
-        .select_for_update(no_key=True)
-        .values_list("pk", flat=True)
-    )
-
-
 def _lock_comments_of_videos(video_ids):
-    """With the videos locked: their comments, whose likes the cascade removes first."""
-    _lock_rows(Comment, Comment.objects.filter(video_id__in=video_ids).values("pk"))
+    """With the videos locked: their comments (replies included), whose likes the cascade
+    removes first."""
+    lock_rows(Comment, Comment.objects.filter(video_id__in=video_ids).values("pk"))
 
 
 def _delete_video_files_after_commit(rows):
@@ -96,27 +92,16 @@ def videos_delete(*, videos):
 # --- Comments and tweets ------------------------------------------------------------------------
 
 
-@transaction.atomic
 def comments_delete(*, comments):
-    """Delete many comments at once (staff moderation) and keep the counters exact.
+    """Delete many comments at once (staff moderation) and keep the counters exact: the
+    comments, the replies of those that start a thread, and their likes. Returns how many
+    comments were deleted, replies included.
 
-    The affected videos are locked first, then the comments; the videos' ``comments_count`` is
-    then recounted from the rows that remain: exact even if a comment is being added
-    concurrently (its counter update waits for our lock and lands on top of the recount, while
-    its uncommitted row is not counted by it).
+    The rule is the comments' own (``social.services.comments_delete``, which an author's or a
+    video owner's delete uses too): the affected videos are locked first, then the comments and
+    the threads that lose a reply; the counters move by exactly what was deleted.
     """
-    comment_ids = list(comments.values_list("pk", flat=True))
-    video_ids = list(
-        Comment.objects.filter(pk__in=comment_ids)
-        .order_by()
-        .values_list("video_id", flat=True)
-        .distinct()
-    )
-    _lock_rows(Video, video_ids)
-    _lock_rows(Comment, comment_ids)
-    deleted, _ = Comment.objects.filter(pk__in=comment_ids).delete()
-    counters.recount_videos(video_ids=video_ids)
-    return deleted
+    return social_services.comments_delete(comment_ids=list(comments.values_list("pk", flat=True)))
 
 
 @transaction.atomic
@@ -124,7 +109,7 @@ def tweets_delete(*, tweets):
     """Delete many tweets at once (staff moderation); their likes go with them. Returns how
     many were deleted."""
     tweet_ids = list(tweets.values_list("pk", flat=True))
-    _lock_rows(Tweet, tweet_ids)
+    lock_rows(Tweet, tweet_ids)
     deleted, _ = Tweet.objects.filter(pk__in=tweet_ids).delete()
     return deleted
 
@@ -138,9 +123,11 @@ def users_delete(*, users):
     counter drift. Returns how many users were deleted.
 
     Deleting a user cascades to their likes, comments and subscriptions, which are counted on
-    *other* people's videos, comments, tweets and channels. Those rows are locked first (the
-    order above), the users are deleted, then the survivors' counters are recounted. Their
-    videos' files, avatars and covers are deleted after the commit.
+    *other* people's videos, comments, tweets and channels, and to the others' replies in the
+    threads they started. Those rows are locked first (the order above), the users are deleted,
+    then the survivors' counters are recounted (the comments counted by their videos, the
+    replies counted by the threads left). Their videos' files, avatars and covers are deleted
+    after the commit.
     """
     # Locked first: FOR UPDATE conflicts with the key-share lock a new like, comment or
     # subscription of theirs takes on their row, so none can slip in after the rows below are
@@ -152,13 +139,14 @@ def users_delete(*, users):
         .values_list("pk", flat=True)
     )
     owned_videos = Video.objects.filter(owner_id__in=user_ids)
+    authored = Comment.objects.filter(author_id__in=user_ids)
     video_ids = (
         set(
             Like.objects.filter(user_id__in=user_ids, video__isnull=False).values_list(
                 "video_id", flat=True
             )
         )
-        | set(Comment.objects.filter(author_id__in=user_ids).values_list("video_id", flat=True))
+        | set(authored.values_list("video_id", flat=True))
         | set(owned_videos.values_list("pk", flat=True))
     )
     related_user_ids = set(
@@ -166,21 +154,29 @@ def users_delete(*, users):
     ) | set(
         Subscription.objects.filter(channel_id__in=user_ids).values_list("subscriber_id", flat=True)
     )
+    lock_rows(Video, video_ids)
+    # Read with the videos locked: no comment can be added to them now, so these are all the
+    # replies in their threads. Besides what they liked and what is on their videos: their
+    # comments, the others' replies in threads they started (deleted with the thread), and the
+    # threads their replies are in (which lose replies).
     liked = Like.objects.filter(user_id__in=user_ids)
-    comment_ids = set(
-        liked.filter(comment__isnull=False).values_list("comment_id", flat=True)
-    ) | set(
-        Comment.objects.filter(
-            Q(author_id__in=user_ids) | Q(video__owner_id__in=user_ids)
-        ).values_list("pk", flat=True)
+    comment_ids = (
+        set(liked.filter(comment__isnull=False).values_list("comment_id", flat=True))
+        | set(
+            Comment.objects.filter(
+                Q(author_id__in=user_ids)
+                | Q(video__owner_id__in=user_ids)
+                | Q(parent__author_id__in=user_ids)
+            ).values_list("pk", flat=True)
+        )
+        | set(authored.filter(parent__isnull=False).values_list("parent_id", flat=True))
     )
     tweet_ids = set(liked.filter(tweet__isnull=False).values_list("tweet_id", flat=True)) | set(
         Tweet.objects.filter(author_id__in=user_ids).values_list("pk", flat=True)
     )
-    _lock_rows(Video, video_ids)
-    _lock_rows(Comment, comment_ids)
-    _lock_rows(Tweet, tweet_ids)
-    _lock_rows(User, related_user_ids)
+    lock_rows(Comment, comment_ids)
+    lock_rows(Tweet, tweet_ids)
+    lock_rows(User, related_user_ids)
 
     video_files = list(owned_videos.values_list("video_file", "thumbnail"))
     images = [

@@ -3,16 +3,25 @@
 Nothing here writes a counted row behind the services' back: comments and tweets cannot be added
 or edited in the admin (staff moderate by deleting, not by rewriting users' words), deleting
 them goes through the cross-app deletes (``ops.admin`` registers ``CommentAdmin`` and
-``TweetAdmin`` with them) so ``Video.comments_count`` stays exact, and likes and
+``TweetAdmin`` with them) so ``Video.comments_count`` and the threads' ``replies_count`` stay
+exact (deleting a thread's top-level comment deletes its replies), and likes and
 subscriptions cannot be added, changed or deleted here directly (only as the cascade of deleting
 what they belong to). Changelists load related names
 with ``list_select_related`` (one query per page, whatever its size).
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
 
 from social.models import Like, Subscription
+
+
+def _shortened(text, length=80):
+    return text if len(text) <= length else f"{text[: length - 1]}…"
 
 
 class _ReadOnlyContentAdmin(admin.ModelAdmin):
@@ -32,22 +41,76 @@ class _ReadOnlyContentAdmin(admin.ModelAdmin):
 
     @admin.display(description="content")
     def short_content(self, obj):
-        return obj.content if len(obj.content) <= 80 else f"{obj.content[:79]}…"
+        return _shortened(obj.content)
 
     @admin.display(description="author", ordering="author__username")
     def author_username(self, obj):
         return obj.author.username
 
 
+class ThreadLevelFilter(admin.SimpleListFilter):
+    """Top-level comments (those that start a thread) or replies."""
+
+    title = "thread level"
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        return [("top", "Top-level comments"), ("reply", "Replies")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("top", "reply"):
+            return queryset.filter(parent__isnull=self.value() == "top")
+        return queryset
+
+
 class CommentAdmin(_ReadOnlyContentAdmin):
-    list_display = ["short_content", "author_username", "video_title", "created_at"]
-    list_select_related = ["author", "video"]
+    """Comments with their threads: a reply links to the comment it is in the thread of, a
+    top-level comment's replies count links to the changelist of those replies."""
+
+    list_display = [
+        "short_content",
+        "author_username",
+        "video_title",
+        "reply_to",
+        "replies",
+        "is_pinned",
+        "is_hearted",
+        "created_at",
+    ]
+    list_select_related = ["author", "video", "parent"]
+    list_filter = ["created_at", ThreadLevelFilter, "is_pinned", "is_hearted"]
     search_fields = ["content", "author__username", "author__fullname"]
-    readonly_fields = ["id", "video", "author", "content", "created_at", "updated_at"]
+    readonly_fields = [
+        "id",
+        "video",
+        "author",
+        "parent",
+        "content",
+        "replies",
+        "is_pinned",
+        "is_hearted",
+        "created_at",
+        "updated_at",
+    ]
 
     @admin.display(description="video", ordering="video__title")
     def video_title(self, obj):
         return obj.video.title
+
+    @admin.display(description="reply to")
+    def reply_to(self, obj):
+        if obj.parent_id is None:
+            return self.get_empty_value_display()
+        url = reverse("admin:social_comment_change", args=[obj.parent_id])
+        return format_html('<a href="{}">{}</a>', url, _shortened(obj.parent.content, 40))
+
+    @admin.display(description="replies", ordering="replies_count")
+    def replies(self, obj):
+        if not obj.replies_count:
+            return obj.replies_count
+        query = urlencode({"parent__id__exact": obj.pk})
+        url = f"{reverse('admin:social_comment_changelist')}?{query}"
+        return format_html('<a href="{}">{}</a>', url, obj.replies_count)
 
 
 class TweetAdmin(_ReadOnlyContentAdmin):

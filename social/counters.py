@@ -1,7 +1,8 @@
 """Every denormalised counter, in one place: how it moves with a write, and how it is recounted.
 
-The counters: ``likes_count`` of videos, comments and tweets; ``Video.comments_count``;
-``User.subscribers_count`` and ``User.subscriptions_count``; and the published-video catalog
+The counters: ``likes_count`` of videos, comments and tweets; ``Video.comments_count`` (every
+comment, replies included); ``Comment.replies_count`` (the replies in a thread, on its top-level
+comment); ``User.subscribers_count`` and ``User.subscriptions_count``; and the published-video catalog
 (``VideoCatalog.published_videos``, which database triggers keep; only its recount is here).
 
 Rules:
@@ -52,6 +53,14 @@ def video_comments_changed(*, video_id, delta):
     )
 
 
+def thread_replies_changed(*, thread_id, delta):
+    """The thread whose top-level comment is ``thread_id`` gained or lost replies. Returns
+    whether that comment was there to count on."""
+    return bool(
+        Comment.objects.filter(pk=thread_id).update(replies_count=_changed("replies_count", delta))
+    )
+
+
 def subscriptions_changed(*, subscriber_id, channel_id, delta):
     """A subscription of ``subscriber_id`` to ``channel_id`` was added (1) or removed (-1)."""
     User.objects.filter(pk=channel_id).update(
@@ -65,7 +74,9 @@ def subscriptions_changed(*, subscriber_id, channel_id, delta):
 # --- Recounting ---------------------------------------------------------------------------------
 
 
-def _row_count(model, fk, outer="pk", **conditions):
+def row_count(model, fk, outer="pk", **conditions):
+    """How many rows of ``model`` point at the outer row through ``fk`` (and match
+    ``conditions``): a subquery expression, 0 when there are none."""
     rows = (
         model.objects.filter(**{fk: OuterRef(outer)}, **conditions)
         .order_by()
@@ -77,14 +88,17 @@ def _row_count(model, fk, outer="pk", **conditions):
 
 
 VIDEO_COUNTERS = {
-    "likes_count": lambda: _row_count(Like, "video"),
-    "comments_count": lambda: _row_count(Comment, "video"),
+    "likes_count": lambda: row_count(Like, "video"),
+    "comments_count": lambda: row_count(Comment, "video"),
 }
-COMMENT_COUNTERS = {"likes_count": lambda: _row_count(Like, "comment")}
-TWEET_COUNTERS = {"likes_count": lambda: _row_count(Like, "tweet")}
+COMMENT_COUNTERS = {
+    "likes_count": lambda: row_count(Like, "comment"),
+    "replies_count": lambda: row_count(Comment, "parent"),
+}
+TWEET_COUNTERS = {"likes_count": lambda: row_count(Like, "tweet")}
 USER_COUNTERS = {
-    "subscribers_count": lambda: _row_count(Subscription, "channel"),
-    "subscriptions_count": lambda: _row_count(Subscription, "subscriber"),
+    "subscribers_count": lambda: row_count(Subscription, "channel"),
+    "subscriptions_count": lambda: row_count(Subscription, "subscriber"),
 }
 # Every model with denormalised counters, and how to recount them.
 COUNTERS = {

@@ -6,23 +6,68 @@ from viztube.models import UUIDv7Model
 
 
 class Comment(UUIDv7Model):
+    """A comment on a video: a thread's top-level comment, or a reply in one.
+
+    Threads are one level deep: ``parent`` is null for a top-level comment and names the
+    thread's top-level comment for a reply (never another reply), so a thread is read with one
+    index range. A video has at most one pinned comment, a top-level one (the services keep
+    replies unpinned); a heart is the video owner's mark on any comment.
+    """
+
     video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    # No index of its own: ``comment_thread_replies`` (parent first) serves every lookup by
+    # parent, the cascade of a deletion too.
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="replies",
+        db_index=False,
     )
     content = models.CharField(max_length=2000)
     # Likes of this row, kept exact by social.services (see its counter rule); recount_counters
     # rebuilds it from the rows. A database default too: a worker of the previous release still
     # running during a deploy inserts rows without the column.
     likes_count = models.PositiveIntegerField(default=0, db_default=0)
+    # Replies in this comment's thread (always 0 on a reply), kept and rebuilt like likes_count.
+    # Not a PositiveIntegerField: its CHECK would be verified against every row under the
+    # table's ACCESS EXCLUSIVE lock when the column is added; ``comment_replies_count_not_negative``
+    # is the same rule, added online.
+    replies_count = models.IntegerField(default=0, db_default=0)
+    is_pinned = models.BooleanField(default=False, db_default=False)
+    is_hearted = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["video", "-created_at"], name="comment_video_recent")]
+        indexes = [
+            models.Index(fields=["video", "-created_at"], name="comment_video_recent"),
+            # A video's threads in list order (pinned first, then newest), ties by id.
+            models.Index(
+                fields=["video", "-is_pinned", "-created_at", "-id"],
+                condition=Q(parent__isnull=True),
+                name="comment_video_threads",
+            ),
+            # A thread's replies in list order (oldest first), ties by id.
+            models.Index(
+                fields=["parent", "created_at", "id"],
+                condition=Q(parent__isnull=False),
+                name="comment_thread_replies",
+            ),
+        ]
         constraints = [
-            models.CheckConstraint(condition=~Q(content=""), name="comment_content_not_empty")
+            models.CheckConstraint(condition=~Q(content=""), name="comment_content_not_empty"),
+            models.CheckConstraint(
+                condition=Q(replies_count__gte=0), name="comment_replies_count_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["video"], condition=Q(is_pinned=True), name="comment_one_pinned_per_video"
+            ),
         ]
 
     def __str__(self):

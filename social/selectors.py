@@ -5,13 +5,15 @@ Visibility: a comment belongs to a video, and is visible exactly when its video 
 same 404.
 
 Counts are the denormalised counters that ``social.services`` keeps exact (likes of videos,
-comments and tweets; comments of videos; subscribers and subscriptions): no ``COUNT`` on read.
+comments and tweets; comments of videos; replies of threads; subscribers and subscriptions): no
+``COUNT`` on read, except the top-level comments of a video (``comment_list_for_video``).
 """
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Value
 
 from accounts.selectors import person_defer
+from social import counters
 from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video
 from videos.selectors import video_get_for_viewer, visible_videos_q, with_owner
@@ -45,7 +47,8 @@ def _user_exists_or_404(user_id, message=USER_NOT_FOUND):
 
 
 def comments_with_counts(viewer):
-    """Comments with ``is_liked`` (for ``viewer``), author loaded."""
+    """Comments with ``is_liked`` (for ``viewer``), author loaded: all the comment shape reads
+    (``parent_id``, ``replies_count``, ``is_pinned`` and ``is_hearted`` are columns)."""
     return (
         Comment.objects.select_related("author")
         .defer(*person_defer("author"))
@@ -54,14 +57,40 @@ def comments_with_counts(viewer):
 
 
 def comment_list_for_video(*, video_id, viewer):
-    """The comments of a video the viewer can see, newest first, and how many there are;
-    404 ``Video not found``.
+    """The top-level comments of a video the viewer can see, the pinned one first, then newest
+    first, and how many there are; 404 ``Video not found``. Replies are read per thread
+    (``comment_reply_list``).
 
-    The total is the video's ``comments_count``, which ``social.services`` keeps exact in the
-    transaction of every comment write: no ``COUNT`` of the comments per page."""
-    video = video_get_for_viewer(video_id, viewer, queryset=Video.objects.only("comments_count"))
-    comments = comments_with_counts(viewer).filter(video=video).order_by("-created_at", "-id")
-    return comments, video.comments_count
+    The total is counted in the statement that checks the video's visibility: a COUNT of the
+    video's top-level comments, an index-only scan of ``comment_video_threads``. (The video's
+    ``comments_count`` counts replies too, so it is not this total; a second denormalised
+    counter on the video would save that scan.)"""
+    top_level = counters.row_count(Comment, "video", parent__isnull=True)
+    video = video_get_for_viewer(
+        video_id, viewer, queryset=Video.objects.only("pk").annotate(threads=top_level)
+    )
+    comments = (
+        comments_with_counts(viewer)
+        .filter(video=video, parent__isnull=True)
+        .order_by("-is_pinned", "-created_at", "-id")
+    )
+    return comments, video.threads
+
+
+def comment_reply_list(*, comment_id, viewer):
+    """The replies of a comment's thread, oldest first, and how many there are (the thread's
+    ``replies_count``: no COUNT); 404 ``Comment not found`` when the comment is missing or its
+    video is not visible to ``viewer``.
+
+    The id of a reply stands for its thread (as replying to a reply joins its thread): its
+    thread's replies are listed, itself among them."""
+    queryset = Comment.objects.select_related("parent").only(
+        "parent_id", "replies_count", "parent__replies_count"
+    )
+    comment = comment_get_for_viewer(comment_id, viewer, queryset=queryset)
+    thread = comment.parent or comment
+    replies = comments_with_counts(viewer).filter(parent_id=thread.pk).order_by("created_at", "id")
+    return replies, thread.replies_count
 
 
 def comment_get_for_viewer(comment_id, viewer, queryset=None):

@@ -1,7 +1,7 @@
 """Input and output shapes of comments, likes, subscriptions, tweets and channel profiles.
 
-Input serializers hold only what a client may set (``content``); ids, authors, videos and counts
-come from the URL, the token and the database. Validation messages keep the wording of the
+Input serializers hold only what a client may set (``content``, and the comment a reply answers);
+ids, authors, videos and counts come from the URL, the token and the database. Validation messages keep the wording of the
 original VizTube API where it had one; failures answer 422 through the shared handler.
 """
 
@@ -10,6 +10,7 @@ from rest_framework import serializers
 from accounts.serializers import PersonSerializer
 from media.storage import file_url
 from social.feed import KINDS, TWEET, VIDEO
+from social.services import PARENT_NOT_FOUND
 from videos.serializers import VideoSerializer
 from viztube.api.query import QueryParamsSerializer
 from viztube.api.schema import OneOfSerializer
@@ -25,6 +26,16 @@ class _StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class _StrictUUIDField(serializers.UUIDField):
+    """A UUIDField that takes text only: DRF's would read a JSON number as ``UUID(int=...)``
+    (and ``true`` as the id ``...0001``), where the document says ``type: string``."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
         return super().to_internal_value(data)
 
 
@@ -47,6 +58,17 @@ class CommentCreateInputSerializer(serializers.Serializer):
         max_length=COMMENT_MAX_LENGTH,
         empty_message="Comment cannot be empty",
         too_long_message=f"Comment must be at most {COMMENT_MAX_LENGTH} characters",
+    )
+    # A malformed id names no comment: the same answer as an unknown one (the service's).
+    parentId = _StrictUUIDField(
+        required=False,
+        allow_null=True,
+        error_messages={"invalid": PARENT_NOT_FOUND},
+        help_text=(
+            "Reply to this comment of the same video: the reply joins its thread (a reply to a "
+            "reply joins the thread of the comment replied to). Absent or null: a top-level "
+            "comment."
+        ),
     )
 
 
@@ -79,7 +101,8 @@ class TweetUpdateInputSerializer(serializers.Serializer):
 
 
 class CommentOutputSerializer(serializers.Serializer):
-    """A comment with its author, like count and whether the caller likes it.
+    """A comment with its author, like count, whether the caller likes it, and its place in a
+    thread (``parentId``, ``repliesCount``) with the video owner's marks (pinned, hearted).
 
     Expects ``is_liked`` (``social.selectors.comments_with_counts``).
     """
@@ -93,6 +116,33 @@ class CommentOutputSerializer(serializers.Serializer):
     user = PersonSerializer(source="author", read_only=True)
     likesCount = serializers.IntegerField(source="likes_count", read_only=True)
     isLiked = serializers.BooleanField(source="is_liked", read_only=True)
+    parentId = serializers.UUIDField(
+        source="parent_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The thread's top-level comment, for a reply; null for a top-level comment.",
+    )
+    repliesCount = serializers.IntegerField(
+        source="replies_count",
+        read_only=True,
+        help_text="Replies in the thread this comment starts; 0 for a reply.",
+    )
+    isPinned = serializers.BooleanField(
+        source="is_pinned",
+        read_only=True,
+        help_text="Pinned by the video's owner (at most one comment per video).",
+    )
+    isHearted = serializers.BooleanField(
+        source="is_hearted", read_only=True, help_text="Hearted by the video's owner."
+    )
+
+
+class CommentPinOutputSerializer(serializers.Serializer):
+    isPinned = serializers.BooleanField(source="is_pinned", read_only=True)
+
+
+class CommentHeartOutputSerializer(serializers.Serializer):
+    isHearted = serializers.BooleanField(source="is_hearted", read_only=True)
 
 
 class TweetOutputSerializer(serializers.Serializer):

@@ -11,15 +11,18 @@ before it touches a like, the order that the deletes of ``ops.deletion`` follow 
 """
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from social import counters
 from social.models import Comment, Like, Subscription, Tweet
 from social.selectors import (
     CHANNEL_NOT_FOUND,
+    COMMENT_NOT_FOUND,
     comment_get_for_viewer,
     comments_with_counts,
     tweet_get,
@@ -28,12 +31,17 @@ from social.selectors import (
 from videos.models import Video
 from videos.selectors import VIDEO_NOT_FOUND, video_get_for_viewer
 from viztube import errors
+from viztube.db import lock_rows
 
 User = get_user_model()
 
 CANNOT_SUBSCRIBE_TO_SELF = "You cannot subscribe to your own channel"
 NOT_ALLOWED_TO_EDIT_COMMENT = "You are not allowed to edit this comment"
 NOT_ALLOWED_TO_DELETE_COMMENT = "You are not allowed to delete this comment"
+NOT_ALLOWED_TO_PIN_COMMENT = "You are not allowed to pin this comment"
+NOT_ALLOWED_TO_HEART_COMMENT = "You are not allowed to heart this comment"
+REPLY_CANNOT_BE_PINNED = "A reply cannot be pinned; pin the comment that starts its thread"
+PARENT_NOT_FOUND = "No comment with this id on this video"
 NOT_ALLOWED_TO_EDIT_TWEET = "You are not allowed to edit this tweet"
 NOT_ALLOWED_TO_DELETE_TWEET = "You are not allowed to delete this tweet"
 
@@ -41,17 +49,41 @@ NOT_ALLOWED_TO_DELETE_TWEET = "You are not allowed to delete this tweet"
 # --- Comments ---------------------------------------------------------------------------------
 
 
+def _thread_of(parent_id, video_id):
+    """The thread a reply to ``parent_id`` joins: the top-level comment of ``parent_id``'s
+    thread (threads are one level deep). 422 on ``parentId`` unless ``parent_id`` is a comment
+    of the video ``video_id``."""
+    parent = Comment.objects.filter(pk=parent_id, video_id=video_id).values("pk", "parent_id")
+    parent = parent.first()
+    if parent is None:
+        raise errors.InvalidInput(fields={"parentId": [PARENT_NOT_FOUND]})
+    return parent["parent_id"] or parent["pk"]
+
+
 @transaction.atomic
-def comment_create(*, video_id, author, content):
-    """Add a comment to a video ``author`` can see, and count it on the video."""
+def comment_create(*, video_id, author, content, parent_id=None):
+    """Add a comment to a video ``author`` can see, and count it on the video; with
+    ``parent_id``, as a reply in that comment's thread, counted on the thread too.
+
+    404 when the video is not visible; then 422 (``parentId``) when ``parent_id`` is not a
+    comment of that video. A reply to a reply joins the thread of the comment replied to: its
+    ``parent`` is the thread's top-level comment."""
     video = video_get_for_viewer(video_id, author)
     # Count first. The UPDATE locks the video row until we commit, so it cannot be deleted under
     # the new comment; no row updated means it was deleted since the check. (A try/except around
     # the INSERT would not catch that: Django's PostgreSQL foreign keys are DEFERRABLE INITIALLY
-    # DEFERRED, so the violation would only surface at COMMIT, as a 500.)
+    # DEFERRED, so the violation would only surface at COMMIT, as a 500.) Every delete of a
+    # comment locks its video first (``comments_delete``), so the thread found below stays until
+    # we commit, and its count moves in step with the rows.
     if not counters.video_comments_changed(video_id=video.pk, delta=1):
         raise errors.NotFound(VIDEO_NOT_FOUND)
-    comment = Comment.objects.create(video=video, author=author, content=content)
+    thread_id = None
+    if parent_id is not None:
+        thread_id = _thread_of(parent_id, video.pk)
+        counters.thread_replies_changed(thread_id=thread_id, delta=1)
+    comment = Comment.objects.create(
+        video=video, author=author, content=content, parent_id=thread_id
+    )
     # A new comment has no likes yet; this is what the list annotates.
     comment.is_liked = False
     return comment
@@ -73,16 +105,121 @@ def comment_update(*, comment_id, user, content):
 def comment_delete(*, comment_id, user):
     """Delete a comment: its author, or the owner of the video it is on (moderation).
 
-    404 when the comment (or its video) is not visible to ``user``, 403 for anyone else.
-    Its likes go with it (cascade); the video's comment counter goes down in the same transaction.
+    404 when the comment (or its video) is not visible to ``user``, or was deleted meanwhile;
+    403 for anyone else. Its likes go with it, and so does its thread when it is a top-level
+    comment (``comments_delete``, which keeps the counters exact).
     """
-    queryset = Comment.objects.select_related("video").select_for_update(of=("self",))
+    queryset = Comment.objects.select_related("video").only("author_id", "video__owner_id")
     comment = comment_get_for_viewer(comment_id, user, queryset=queryset)
     if user.pk not in (comment.author_id, comment.video.owner_id):
         raise errors.NotAllowed(NOT_ALLOWED_TO_DELETE_COMMENT)
-    video_id = comment.video_id
-    comment.delete()
-    counters.video_comments_changed(video_id=video_id, delta=-1)
+    if not comments_delete(comment_ids=[comment.pk]):
+        raise errors.NotFound(COMMENT_NOT_FOUND)
+
+
+@transaction.atomic
+def comments_delete(*, comment_ids):
+    """Delete these comments, the replies of those that start a thread, and the likes of all
+    of them; move the counters by what went. Returns how many comments were deleted, replies
+    included. No permission check: the caller decided (an author, a video's owner, staff).
+
+    Lock order (``ops.deletion``'s): the comments' videos, then the comments (the doomed ones
+    and the threads that lose a reply), each in primary-key order. A comment is only ever
+    inserted under its video's row lock (``comment_create``), and every delete of comments
+    locks the videos first, so once the videos are locked the rows read below are final. The
+    counters then move by exact deltas (``Video.comments_count`` by the comments deleted from
+    the video, a surviving thread's ``replies_count`` by its replies deleted), with no COUNT of
+    a busy video's comments.
+    """
+    video_ids = (
+        Comment.objects.filter(pk__in=comment_ids)
+        .order_by()
+        .values_list("video_id", flat=True)
+        .distinct()
+    )
+    lock_rows(Video, list(video_ids))
+    doomed = {
+        pk: (video_id, parent_id)
+        for pk, video_id, parent_id in Comment.objects.filter(
+            Q(pk__in=comment_ids) | Q(parent_id__in=comment_ids)
+        ).values_list("pk", "video_id", "parent_id")
+    }
+    threads = {parent for _, parent in doomed.values() if parent is not None}
+    surviving_threads = threads - doomed.keys()
+    lock_rows(Comment, [*doomed, *surviving_threads])
+    Comment.objects.filter(pk__in=list(doomed)).delete()
+    for video_id, deleted in Counter(video for video, _ in doomed.values()).items():
+        counters.video_comments_changed(video_id=video_id, delta=-deleted)
+    replies_lost = Counter(parent for _, parent in doomed.values() if parent in surviving_threads)
+    for thread_id, deleted in replies_lost.items():
+        counters.thread_replies_changed(thread_id=thread_id, delta=-deleted)
+    return len(doomed)
+
+
+@dataclass(frozen=True)
+class PinState:
+    is_pinned: bool
+
+
+@dataclass(frozen=True)
+class HeartState:
+    is_hearted: bool
+
+
+def _comment_for_video_owner(comment_id, user, *, queryset, forbidden_message):
+    """A comment visible to ``user`` on a video of theirs, read with ``queryset``: 404 when
+    not visible, else 403 unless ``user`` owns the video."""
+    queryset = queryset.select_related("video").only(
+        "parent_id", "is_pinned", "is_hearted", "video__owner_id"
+    )
+    comment = comment_get_for_viewer(comment_id, user, queryset=queryset)
+    if comment.video.owner_id != user.pk:
+        raise errors.NotAllowed(forbidden_message)
+    return comment
+
+
+@transaction.atomic
+def comment_pin_toggle(*, comment_id, user):
+    """Pin a top-level comment of the caller's video, or unpin it when it is pinned; pinning
+    unpins the video's pinned comment, if any. 404 when the comment is not visible, 403 unless
+    the caller owns the video, 422 for a reply.
+
+    Two pins of one video at once: the video row is locked first (the lock order of
+    ``comments_delete``), so they run one after another and the second moves the pin; the
+    unique constraint (one pinned comment per video) would otherwise fail the second one.
+    """
+    comment = _comment_for_video_owner(
+        comment_id, user, queryset=Comment.objects, forbidden_message=NOT_ALLOWED_TO_PIN_COMMENT
+    )
+    if comment.parent_id is not None:
+        raise errors.InvalidInput(REPLY_CANNOT_BE_PINNED)
+    lock_rows(Video, [comment.video_id])
+    # Read again under the video's lock: what another pin of this video did is now committed.
+    pinned = Comment.objects.filter(pk=comment.pk).values_list("is_pinned", flat=True).first()
+    if pinned is None:  # deleted since it was read
+        raise errors.NotFound(COMMENT_NOT_FOUND)
+    if not pinned:
+        Comment.objects.filter(video_id=comment.video_id, is_pinned=True).update(is_pinned=False)
+    Comment.objects.filter(pk=comment.pk).update(is_pinned=not pinned)
+    return PinState(is_pinned=not pinned)
+
+
+@transaction.atomic
+def comment_heart_toggle(*, comment_id, user):
+    """Heart a comment (top-level or reply) on the caller's video, or take the heart back. 404
+    when the comment is not visible, 403 unless the caller owns the video.
+
+    The comment is read under its row lock, so two toggles at once run one after the other
+    (each flips what the previous one left). Only the comment is locked: a heart moves no
+    counter, and taking no video lock keeps it out of the deletes' lock order."""
+    comment = _comment_for_video_owner(
+        comment_id,
+        user,
+        queryset=Comment.objects.select_for_update(no_key=True, of=("self",)),
+        forbidden_message=NOT_ALLOWED_TO_HEART_COMMENT,
+    )
+    Comment.objects.filter(pk=comment.pk).update(is_hearted=not comment.is_hearted)
+    return HeartState(is_hearted=not comment.is_hearted)
 
 
 # --- Tweets -----------------------------------------------------------------------------------

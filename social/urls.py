@@ -15,6 +15,19 @@ urlpatterns = [
         name="comment-detail",
     ),
     route(
+        "comments/c/<uuid:comment_id>/replies",
+        comments.as_view({"get": "replies"}),
+        name="comment-replies",
+    ),
+    route(
+        "comments/c/<uuid:comment_id>/pin", comments.as_view({"patch": "pin"}), name="comment-pin"
+    ),
+    route(
+        "comments/c/<uuid:comment_id>/heart",
+        comments.as_view({"patch": "heart"}),
+        name="comment-heart",
+    ),
+    route(
         "comments/<uuid:video_id>",
         comments.as_view({"get": "list", "post": "create"}),
         name="comment-list",

@@ -12,7 +12,12 @@ Decisions where the specs are silent:
   author's). Liking one's own video, comment or tweet is allowed, as in the original.
 - Any signed-in user may list anyone's subscribers and subscriptions (as the original).
 - Deactivated users are not hidden: deactivation stops sign-in, it does not unpublish a channel.
-- Rate-limit scopes: toggles are ``toggle``; posting a comment or a tweet is ``comment``.
+- Rate-limit scopes: toggles are ``toggle`` (a comment's pin and heart too); posting a comment
+  or a tweet is ``comment``.
+- A comment's replies are public like its video's comments. The id of a reply lists its thread's
+  replies (a reply's id stands for its thread, as when replying to it).
+- Pins and hearts are the video owner's alone (403 for anyone else, staff included); they answer
+  the new state only, as the like toggles do.
 
 Operation descriptions in the OpenAPI document come from ``api_doc(description=...)``. A
 docstring on a viewset (or on its base class) would become the description of every action
@@ -28,7 +33,9 @@ from social import feed, selectors, services
 from social.serializers import (
     ChannelProfileOutputSerializer,
     CommentCreateInputSerializer,
+    CommentHeartOutputSerializer,
     CommentOutputSerializer,
+    CommentPinOutputSerializer,
     CommentUpdateInputSerializer,
     FeedItemSerializer,
     FeedQuerySerializer,
@@ -59,11 +66,24 @@ def _uuid_path(name, description):
 
 VIDEO_ID = _uuid_path("video_id", "The video's id.")
 COMMENT_ID = _uuid_path("comment_id", "The comment's id.")
-COMMENTS_OF_A_VIDEO = "``GET /comments/:videoId`` (public) and ``POST /comments/:videoId``."
-ONE_COMMENT = "``PATCH|DELETE /comments/c/:commentId``."
+COMMENTS_OF_A_VIDEO = (
+    "``GET /comments/:videoId`` (public): the video's top-level comments, the pinned one first, "
+    "then newest first; ``totalDocs`` counts them (the video's ``commentsCount`` counts replies "
+    "too). ``POST /comments/:videoId``: a top-level comment, or with ``parentId`` a reply in "
+    "that comment's thread (threads are one level deep: a reply to a reply joins the thread of "
+    "the comment replied to)."
+)
+ONE_COMMENT = (
+    "``PATCH|DELETE /comments/c/:commentId``. Deleting a thread's top-level comment deletes its "
+    "replies."
+)
+OWNER_MARKS = (
+    "The video's owner only. A toggle: each call flips the mark and answers the new state."
+)
 
 
-# The comments of a video (public reads), commenting, and a comment's edit and deletion.
+# The comments of a video and a thread's replies (public reads), commenting and replying, a
+# comment's edit and deletion, and the video owner's pin and heart.
 class CommentViewSet(ApiViewSet):
     permission_classes = [IsAuthenticatedOrReadOnly]
     throttle_scope = {"POST": "comment"}
@@ -78,7 +98,7 @@ class CommentViewSet(ApiViewSet):
         paginated=True,
         errors=(404,),
         parameters=[VIDEO_ID],
-        summary="Comments of a video, newest first",
+        summary="Top-level comments of a video, the pinned one first, then newest first",
         description=COMMENTS_OF_A_VIDEO,
     )
     def list(self, request, video_id):
@@ -93,12 +113,17 @@ class CommentViewSet(ApiViewSet):
         status=201,
         errors=(401, 404, 422, 429),
         parameters=[VIDEO_ID],
-        summary="Comment on a video",
+        summary="Comment on a video, or reply to one of its comments",
         description=COMMENTS_OF_A_VIDEO,
     )
     def create(self, request, video_id):
-        content = self.validated_input()["content"]
-        comment = services.comment_create(video_id=video_id, author=request.user, content=content)
+        data = self.validated_input()
+        comment = services.comment_create(
+            video_id=video_id,
+            author=request.user,
+            content=data["content"],
+            parent_id=data.get("parentId"),
+        )
         return created(CommentOutputSerializer(comment).data, "Comment added successfully")
 
     @api_doc(
@@ -125,6 +150,59 @@ class CommentViewSet(ApiViewSet):
     def destroy(self, request, comment_id):
         services.comment_delete(comment_id=comment_id, user=request.user)
         return ok({}, "Comment deleted successfully")
+
+    @api_doc(
+        name="CommentReplyList",
+        response=CommentOutputSerializer,
+        paginated=True,
+        errors=(404,),
+        parameters=[COMMENT_ID],
+        summary="Replies of a comment's thread, oldest first",
+        description=(
+            "``GET /comments/c/:commentId/replies`` (public). The id of a reply lists the replies "
+            "of its thread, itself among them. ``totalDocs`` is the thread's ``repliesCount``."
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def replies(self, request, comment_id):
+        replies, total = selectors.comment_reply_list(comment_id=comment_id, viewer=request.user)
+        body = paginated_body(request, replies, CommentOutputSerializer, count=total)
+        return ok(body, "Replies fetched successfully")
+
+    @api_doc(
+        name="CommentPinToggle",
+        response=CommentPinOutputSerializer,
+        errors=(401, 403, 404, 422, 429),
+        parameters=[COMMENT_ID],
+        summary="Pin a top-level comment of one's video, or unpin it",
+        description=(
+            f"``PATCH /comments/c/:commentId/pin``. {OWNER_MARKS} Pinning a comment unpins the "
+            "video's pinned one; a reply cannot be pinned (422)."
+        ),
+    )
+    @action(detail=True, methods=["patch"], throttle_scope={"PATCH": "toggle"})
+    def pin(self, request, comment_id):
+        state = services.comment_pin_toggle(comment_id=comment_id, user=request.user)
+        message = (
+            "Comment pinned successfully" if state.is_pinned else "Comment unpinned successfully"
+        )
+        return ok(CommentPinOutputSerializer(state).data, message)
+
+    @api_doc(
+        name="CommentHeartToggle",
+        response=CommentHeartOutputSerializer,
+        errors=(401, 403, 404, 429),
+        parameters=[COMMENT_ID],
+        summary="Heart a comment on one's video (top-level or reply), or take the heart back",
+        description=f"``PATCH /comments/c/:commentId/heart``. {OWNER_MARKS}",
+    )
+    @action(detail=True, methods=["patch"], throttle_scope={"PATCH": "toggle"})
+    def heart(self, request, comment_id):
+        state = services.comment_heart_toggle(comment_id=comment_id, user=request.user)
+        message = (
+            "Comment hearted successfully" if state.is_hearted else "Heart removed successfully"
+        )
+        return ok(CommentHeartOutputSerializer(state).data, message)
 
 
 # --- Likes ------------------------------------------------------------------------------------

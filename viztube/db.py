@@ -1,4 +1,5 @@
-"""What the database said, in terms of the models: the same answer on PostgreSQL and SQLite."""
+"""What the database said, in terms of the models: the same answer on PostgreSQL and SQLite;
+and the row locks that writers take in a stated order."""
 
 import re
 
@@ -35,3 +36,15 @@ def violated_unique_constraint(exc, model):
             if fields and {model._meta.get_field(f).column for f in fields} == columns:
                 return constraint.name
     return None
+
+
+def lock_rows(model, ids):
+    """``FOR NO KEY UPDATE`` on the rows of ``model`` with these primary keys, in primary-key
+    order (two callers locking overlapping sets cannot deadlock on them); returns the primary
+    keys locked, which leaves out rows that were deleted meanwhile. Inside a transaction."""
+    return list(
+        model.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
+    )

@@ -5,7 +5,7 @@ index or checking a constraint over a big table would stop every read and write 
 the same work with PostgreSQL's online forms and fall back to the plain operation on SQLite (the
 local run path, where nothing else is serving). ``django.contrib.postgres.operations`` has the
 online forms but fails on SQLite, hence these thin wrappers. A migration using the index
-operations must set ``atomic = False``.
+operations (the unique one too) must set ``atomic = False``.
 """
 
 from django.contrib.postgres import operations as postgres
@@ -66,6 +66,38 @@ class AddCheckConstraintOnline(migrations.AddConstraint):
         name = schema_editor.quote_name(self.constraint.name)
         schema_editor.execute(f"{self.constraint.create_sql(model, schema_editor)} NOT VALID")
         schema_editor.execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
+
+
+class AddUniqueConstraintConcurrently(postgres.NotInTransactionMixin, migrations.AddConstraint):
+    """A conditional ``UniqueConstraint`` (PostgreSQL keeps it as a unique partial index) built
+    with ``CREATE UNIQUE INDEX CONCURRENTLY``: a ``SHARE UPDATE EXCLUSIVE`` lock, so reads and
+    writes go on while it builds. Django builds one with a plain ``CREATE UNIQUE INDEX``, which
+    stops every write of the table while it reads it."""
+
+    atomic = False
+
+    def __init__(self, model_name, constraint):
+        if getattr(constraint, "condition", None) is None:
+            raise ValueError("Only a conditional UniqueConstraint is a unique index of its own.")
+        super().__init__(model_name, constraint)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if not _is_postgres(schema_editor):
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        self._ensure_not_in_transaction(schema_editor)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        statement = self.constraint.create_sql(model, schema_editor)
+        statement.template = statement.template.replace(
+            "CREATE UNIQUE INDEX", "CREATE UNIQUE INDEX CONCURRENTLY", 1
+        )
+        schema_editor.execute(statement, params=None)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if not _is_postgres(schema_editor):
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        self._ensure_not_in_transaction(schema_editor)
+        name = schema_editor.quote_name(self.constraint.name)
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
 
 def postgres_sql(forward, backward):

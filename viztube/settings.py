@@ -305,6 +305,13 @@ if DEBUG:
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# --- Periodic jobs (viztube/periodic.py) -------------------------------------------------------
+# Run by a thread of every web process; false where they run elsewhere (run_periodic_jobs).
+PERIODIC_JOBS_IN_PROCESS = _bool("PERIODIC_JOBS_IN_PROCESS", default=True)
+# How often scheduled videos are looked for: a video becomes public at most this long after its
+# publishAt in lists, search and the feed (its own page shows it from publishAt on).
+SCHEDULED_PUBLISHING_SECONDS = _positive_int("SCHEDULED_PUBLISHING_SECONDS", 30)
+
 # --- API --------------------------------------------------------------------------------------
 VIEW_DEDUP_MINUTES = _positive_int("VIEW_DEDUP_MINUTES", 30)
 # GET /videos page bodies are cached this long; structural changes retire them at once, view

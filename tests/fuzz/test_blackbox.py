@@ -130,6 +130,14 @@ NOT_IN_JSON_SCHEMA = {
         ["422"],
         "a new thumbnail must be a real image",
     ),
+    ("positive_data_acceptance", "comments_by_video_id_post"): (
+        ["422"],
+        "a parentId must name a comment of the video commented on",
+    ),
+    ("positive_data_acceptance", "comments_c_by_comment_id_pin_patch"): (
+        ["422"],
+        "only a top-level comment can be pinned, not a reply",
+    ),
 }
 # Multipart uploads: every case decodes an image or probes a video, so fewer of them.
 UPLOADS = [

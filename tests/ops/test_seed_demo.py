@@ -294,7 +294,7 @@ def test_shape_big_channel_publication_views_and_search_word(tmp_path):
     # The search word is in about 1% of published titles, and full-text search finds them.
     word = summary["search_word"]
     assert 0.005 <= word["title_share"] <= 0.02
-    title_hits = Video.objects.filter(is_published=True, title__iregex=rf"\m{word['word']}\M")
+    title_hits = Video.objects.filter(visibility="public", title__iregex=rf"\m{word['word']}\M")
     assert title_hits.count() == word["published_titles"]
     searched = Video.objects.filter(
         visibility="public", search_vector=SearchQuery(word["word"], config="english")

@@ -106,6 +106,9 @@ MATRIX = {
     (V + "videos/", "get"): everyone(200),
     (V + "videos/{video_id}/", "get"): everyone(200, params=VIDEO),
     (V + "comments/{video_id}/", "get"): everyone(200, params=VIDEO),
+    (V + "comments/c/{comment_id}/replies/", "get"): everyone(
+        200, params={"comment_id": "comment"}
+    ),
     (V + "playlist/{playlist_id}/", "get"): everyone(200, params={"playlist_id": "playlist"}),
     (V + "playlist/{playlist_id}/videos/", "get"): everyone(
         200, params={"playlist_id": "playlist"}
@@ -158,6 +161,8 @@ MATRIX = {
         params={"comment_id": "comment"}, body={"content": "Edited"}
     ),
     (V + "comments/c/{comment_id}/", "delete"): owner_only(params={"comment_id": "comment"}),
+    (V + "comments/c/{comment_id}/pin/", "patch"): owner_only(params={"comment_id": "comment"}),
+    (V + "comments/c/{comment_id}/heart/", "patch"): owner_only(params={"comment_id": "comment"}),
     (V + "tweets/{tweet_id}/", "patch"): owner_only(
         params={"tweet_id": "tweet"}, body={"content": "Edited"}
     ),
@@ -198,6 +203,15 @@ MATRIX = {
     (V + "comments/c/{comment_id}/", "delete", "unpublished"): owner_only(
         params={"comment_id": "hidden_comment"}, hidden=True
     ),
+    (V + "comments/c/{comment_id}/replies/", "get", "unpublished"): visible_to_owner_only(
+        params={"comment_id": "hidden_comment"}
+    ),
+    (V + "comments/c/{comment_id}/pin/", "patch", "unpublished"): owner_only(
+        params={"comment_id": "hidden_comment"}, hidden=True
+    ),
+    (V + "comments/c/{comment_id}/heart/", "patch", "unpublished"): owner_only(
+        params={"comment_id": "hidden_comment"}, hidden=True
+    ),
     (V + "playlist/{playlist_id}/{video_id}/", "post", "unpublished"): owner_only(
         params={"playlist_id": "playlist_of_caller", "video_id": "unpublished"},
         hidden=True,
@@ -229,6 +243,19 @@ MATRIX = {
         body={"content": "Edited"},
         note="only the author edits: the video's owner may delete, not put words in B's mouth",
     ),
+    # --- the video owner's marks: the comment's author has no say (BOLA-7) ----------------------
+    **{
+        (V + f"comments/c/{{comment_id}}/{mark}/", "patch", case): Expect(
+            *statuses,
+            params={"comment_id": comment},
+            note="only the video's owner pins or hearts, whoever wrote the comment",
+        )
+        for mark in ("pin", "heart")
+        for case, comment, statuses in (
+            ("B's comment on A's video", "others_comment_on_owners_video", (200, 403, 401, 403)),
+            ("A's comment on B's video", "owners_comment_on_others_video", (403, 200, 401, 403)),
+        )
+    },
 }
 
 

@@ -7,15 +7,15 @@ import pytest
 from social import services
 from social.models import Comment, Like
 from tests.conftest import bearer_client
-from tests.factories import CommentFactory, UserFactory, VideoFactory
+from tests.factories import UserFactory, VideoFactory
 from tests.social.helpers import (
+    add_comment,
     add_like,
     assert_counters_match_rows,
     assert_error,
     assert_ok,
     assert_page,
-    iso,
-    person,
+    comment_body,
 )
 from videos.models import Video
 from viztube import errors
@@ -31,21 +31,6 @@ def comment_url(comment):
     return f"/api/v1/comments/c/{comment.pk}"
 
 
-def comment_body(comment, *, likes=0, liked=False):
-    comment.refresh_from_db()
-    return {
-        "id": str(comment.pk),
-        "content": comment.content,
-        "videoId": str(comment.video_id),
-        "userId": str(comment.author_id),
-        "createdAt": iso(comment.created_at),
-        "updatedAt": iso(comment.updated_at),
-        "user": person(comment.author),
-        "likesCount": likes,
-        "isLiked": liked,
-    }
-
-
 @pytest.fixture
 def video(user):
     """A published video owned by ``user``."""
@@ -56,14 +41,6 @@ def video(user):
 def hidden_video(user):
     """An unpublished video owned by ``user``: invisible to everyone else."""
     return VideoFactory(owner=user, is_published=False)
-
-
-def add_comment(video, **kwargs):
-    """A comment created like the service does (row + counter), for read tests."""
-    comment = CommentFactory(video=video, **kwargs)
-    video.comments_count += 1
-    video.save(update_fields=["comments_count"])
-    return comment
 
 
 # --- GET /comments/:videoId -------------------------------------------------------------------

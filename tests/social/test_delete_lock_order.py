@@ -1,6 +1,8 @@
 """Deletions and toggles take their row locks in one order (social.services, "Lock order"): a
-user deletion paused just before its first DELETE, with all its locks held, races each other
-writer that removes the same likes; none may deadlock or fail, and the counters stay exact."""
+user deletion (or a staff deletion of comments) paused just before its first DELETE, with all its
+locks held, races each other writer that removes the same likes or replies in a thread it
+deletes; none may deadlock or fail (a reply to a thread deleted first is refused, as it must
+be), and the counters stay exact."""
 
 import threading
 import time
@@ -15,6 +17,7 @@ from social import services
 from social.models import Comment, Like, Tweet
 from tests.factories import CommentFactory, TweetFactory, UserFactory, VideoFactory
 from tests.social.helpers import add_like, assert_counters_match_rows
+from videos.models import Video
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 User = get_user_model()
@@ -122,4 +125,45 @@ def test_a_like_toggle_while_staff_delete_the_comment():
 
     assert failures == {}
     assert not Like.objects.filter(comment_id=comment.pk).exists()
+    assert_counters_match_rows()
+
+
+def replied_thread():
+    """A thread on someone's video with one reply; returns (thread, reply)."""
+    thread = CommentFactory(video=VideoFactory(), author=UserFactory())
+    reply = CommentFactory(video=thread.video, parent=thread)
+    Comment.objects.filter(pk=thread.pk).update(replies_count=1)
+    Video.objects.filter(pk=thread.video_id).update(comments_count=2)
+    return thread, reply
+
+
+def reply_to(thread):
+    author = UserFactory()
+    return lambda: services.comment_create(
+        video_id=thread.video_id, author=author, content="late", parent_id=thread.pk
+    )
+
+
+@pytest.mark.parametrize(
+    "delete_thread",
+    [staff_delete_comment, lambda thread: delete_users(thread.author)],
+    ids=["staff", "deleting its author"],
+)
+def test_a_reply_while_its_thread_is_deleted(delete_thread):
+    """The reply waits for the video's lock, then finds no thread: a 422, nothing left over."""
+    thread, _ = replied_thread()
+
+    failures = race(delete_thread(thread), reply_to(thread))
+
+    assert failures.keys() == {"second"}
+    assert "InvalidInput" in failures["second"]
+    assert not Comment.objects.filter(video_id=thread.video_id).exists()
+    assert_counters_match_rows()
+
+
+def test_deleting_a_replier_while_another_user_replies_in_the_thread():
+    thread, reply = replied_thread()
+
+    assert race(delete_users(reply.author), reply_to(thread)) == {}
+    assert Comment.objects.filter(parent=thread).count() == 1
     assert_counters_match_rows()

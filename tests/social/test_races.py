@@ -7,69 +7,18 @@ duplicate row may appear, and the final state, the counter and the rows must agr
 Every trial uses a fresh caller, so the per-user toggle rate limit never interferes.
 """
 
-import http.client
-import json
-import threading
 from collections import Counter
-from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from social.models import Comment, Like, Subscription
-from tests.conftest import tokens_for
 from tests.factories import CommentFactory, TweetFactory, UserFactory, VideoFactory
-from tests.social.helpers import assert_counters_match_rows
+from tests.social.helpers import access_token, assert_counters_match_rows, fire, fire_same
 from videos.models import Video
 
 TRIALS = 20
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def fire(live_server, requests):
-    """Send ``(method, path, token, body)`` requests at the same instant; return
-    ``[(status, json_body)]`` in the same order."""
-    address = urlsplit(live_server.url)
-    barrier = threading.Barrier(len(requests))
-    results = [None] * len(requests)
-
-    def send(index, method, path, token, body):
-        payload = json.dumps(body).encode() if body is not None else b""
-        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
-        try:
-            connection.connect()  # connect first, so the barrier releases only the requests
-            barrier.wait(timeout=60)
-            connection.request(
-                method,
-                path,
-                body=payload,
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "Content-Type": "application/json",
-                    "Content-Length": str(len(payload)),
-                },
-            )
-            response = connection.getresponse()
-            results[index] = (response.status, json.loads(response.read()))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send, args=(i, *r)) for i, r in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert all(result is not None for result in results), results
-    return results
-
-
-def fire_same(live_server, method, path, tokens, body=None):
-    """One request per token, all with the same method, path and body."""
-    return fire(live_server, [(method, path, token, body) for token in tokens])
-
-
-def access_token(user):
-    return tokens_for(user)[0]
 
 
 def assert_alternating_toggles(results, *, on_key, count_key, on_message, off_message):

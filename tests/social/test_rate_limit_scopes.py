@@ -16,6 +16,9 @@ SIGNED_IN = [
     ("post", "comments/{video}", "comment"),
     ("patch", "comments/c/{comment}", "user"),
     ("delete", "comments/c/{comment}", "user"),
+    ("get", "comments/c/{comment}/replies", "user"),
+    ("patch", "comments/c/{comment}/pin", "toggle"),
+    ("patch", "comments/c/{comment}/heart", "toggle"),
     ("post", "likes/toggle/v/{video}", "toggle"),
     ("post", "likes/toggle/c/{comment}", "toggle"),
     ("post", "likes/toggle/t/{tweet}", "toggle"),
@@ -31,6 +34,7 @@ SIGNED_IN = [
 ]
 ANONYMOUS = [
     ("get", "comments/{video}", "anon"),
+    ("get", "comments/c/{comment}/replies", "anon"),
     ("get", "tweets/user/{me}", "anon"),
     ("get", "user/c/{username}", "anon"),
 ]

@@ -67,6 +67,24 @@ def test_repairs_every_drifted_counter():
     assert "Done: 10 counters corrected." in output
 
 
+def test_repairs_a_drifted_replies_count():
+    video = VideoFactory()
+    thread, quiet = CommentFactory.create_batch(2, video=video)
+    replies = CommentFactory.create_batch(3, video=video, parent=thread)
+    # Too low on the thread (the factory skips counters), too high on a comment without replies
+    # and on a reply (whose count is always 0).
+    Comment.objects.filter(pk__in=[quiet.pk, replies[0].pk]).update(replies_count=2)
+
+    output = run()
+
+    assert Comment.objects.get(pk=thread.pk).replies_count == 3
+    assert set(Comment.objects.exclude(pk=thread.pk).values_list("replies_count", flat=True)) == {0}
+    assert "Comment.replies_count: 3 rows corrected" in output
+    assert "Video.comments_count: 1 row corrected" in output  # 5 comments, replies included
+    assert Video.objects.get(pk=video.pk).comments_count == 5
+    assert_counters_match_rows()
+
+
 def test_second_run_changes_nothing():
     LikeFactory.create_batch(2, video=VideoFactory())
     run()
@@ -91,10 +109,10 @@ def test_queries_do_not_grow_with_rows(django_assert_num_queries):
         TweetFactory()
     # Per table (videos, comments, tweets, users): 1 COUNT for the progress bar; one batch (all
     # rows): SAVEPOINT, SELECT the ids FOR NO KEY UPDATE, one UPDATE per counter, RELEASE; then
-    # the empty batch that ends it: SAVEPOINT, SELECT, RELEASE. Videos and users (two counters
-    # each): 2 x (1 + 5 + 3) = 18; comments and tweets (one counter): 2 x (1 + 4 + 3) = 16; then
-    # the published-video catalog row (its SELECT, its UPDATE): 36, whatever the rows.
-    with django_assert_num_queries(36):
+    # the empty batch that ends it: SAVEPOINT, SELECT, RELEASE. Videos, comments and users (two
+    # counters each): 3 x (1 + 5 + 3) = 27; tweets (one counter): 1 + 4 + 3 = 8; then the
+    # published-video catalog row (its SELECT, its UPDATE): 37, whatever the rows.
+    with django_assert_num_queries(37):
         run()
     assert_counters_match_rows()
 

@@ -1,8 +1,11 @@
 """Staff moderation in the Django admin: list without N+1, search, filters, actions, deletion
 of media after commit."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.conftest import files_under
 from tests.factories import UserFactory, VideoFactory
@@ -122,3 +125,47 @@ def test_non_staff_users_are_sent_to_the_login_page(user):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_scheduled_filter_lists_the_videos_waiting_for_their_time(admin_client):
+    VideoFactory(title="Now")
+    VideoFactory(title="Later", visibility="private", publish_at=timezone.now() + timedelta(days=1))
+
+    scheduled = admin_client.get(CHANGELIST, {"scheduled": "yes"})
+    not_scheduled = admin_client.get(CHANGELIST, {"scheduled": "no"})
+
+    assert listed_titles(scheduled) == ["Later"]
+    assert listed_titles(not_scheduled) == ["Now"]
+
+
+def test_make_unlisted_stamps_nothing_and_make_public_stamps_published_at(admin_client):
+    video = VideoFactory(visibility="private", published_at=None)
+
+    admin_client.post(CHANGELIST, {"action": "make_unlisted", "_selected_action": [video.pk]})
+    video.refresh_from_db()
+    assert (video.visibility, video.published_at) == ("unlisted", None)
+
+    admin_client.post(CHANGELIST, {"action": "make_public", "_selected_action": [video.pk]})
+    video.refresh_from_db()
+    assert video.visibility == "public" and video.published_at is not None
+
+
+def test_the_form_refuses_a_schedule_on_a_video_that_is_not_private(admin_client):
+    video = VideoFactory(title="Kept")
+    form = admin_client.get(f"{CHANGELIST}{video.pk}/change/").context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    later = timezone.now() + timedelta(days=1)
+    data.update(
+        {
+            "visibility": "public",
+            "publish_at_0": later.date().isoformat(),
+            "publish_at_1": "12:00:00",
+        }
+    )
+
+    response = admin_client.post(f"{CHANGELIST}{video.pk}/change/", data)
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "A scheduled video stays private until its publish time." in response.content.decode()
+    video.refresh_from_db()
+    assert (video.visibility, video.publish_at) == ("public", None)

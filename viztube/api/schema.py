@@ -477,6 +477,21 @@ OPERATION_LINKS = {
             "Like the comment (or take the like back).",
             comment_id=_NEW_ID,
         ),
+        "ListReplies": _link(
+            "comments_c_by_comment_id_replies_get",
+            "The replies of the thread the comment is in.",
+            comment_id=_NEW_ID,
+        ),
+        "PinComment": _link(
+            "comments_c_by_comment_id_pin_patch",
+            "Pin the comment, or unpin it (the video's owner; not a reply).",
+            comment_id=_NEW_ID,
+        ),
+        "HeartComment": _link(
+            "comments_c_by_comment_id_heart_patch",
+            "Heart the comment, or take the heart back (the video's owner).",
+            comment_id=_NEW_ID,
+        ),
     },
     "tweets_post": {
         "ListUserTweets": _link(

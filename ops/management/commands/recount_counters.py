@@ -9,8 +9,9 @@ from social import counters as counter_rules
 class Command(BaseCommand):
     help = (
         "Recompute Video.likes_count, Video.comments_count, Comment.likes_count, "
-        "Tweet.likes_count, User.subscribers_count and User.subscriptions_count from the likes, "
-        "comments and subscriptions they count, and "
+        "Comment.replies_count, Tweet.likes_count, User.subscribers_count and "
+        "User.subscriptions_count from the likes, comments, replies and subscriptions they "
+        "count, and "
         "print how many rows were corrected. Works in batches of rows (one set-based UPDATE per "
         "counter and batch, only rows whose value is wrong are written); each batch is locked "
         "while it is recounted, so it is safe to run on a live site."

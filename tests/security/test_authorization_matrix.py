@@ -138,6 +138,7 @@ MATRIX = {
     (V + "dashboard/stats/", "get"): signed_in(200),
     (V + "dashboard/videos/", "get"): signed_in(200),
     (V + "likes/videos/", "get"): signed_in(200),
+    (V + "feed/", "get"): signed_in(200),
     (V + "subscriptions/c/{channel_id}/", "get"): signed_in(200, params={"channel_id": "owner"}),
     (V + "subscriptions/u/{subscriber_id}/", "get"): signed_in(
         200, params={"subscriber_id": "owner"}

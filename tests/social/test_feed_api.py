@@ -13,7 +13,7 @@ from social import feed
 from social.models import Tweet
 from tests.conftest import bearer_client
 from tests.factories import SubscriptionFactory, TweetFactory, UserFactory, VideoFactory
-from tests.shapes import error, iso, person, video_shape
+from tests.shapes import error, iso, tweet_shape, video_shape
 from tests.social.helpers import add_like, assert_ok
 from videos.models import Video
 from viztube.api.cursor import INVALID_CURSOR, LIMIT_TOO_LARGE, cursor_body, cursor_request
@@ -57,16 +57,7 @@ def tweet_item(tweet, *, likes=0, liked=False):
         "type": "tweet",
         "id": str(tweet.pk),
         "at": iso(tweet.created_at),
-        "tweet": {
-            "id": str(tweet.pk),
-            "content": tweet.content,
-            "userId": str(tweet.author_id),
-            "createdAt": iso(tweet.created_at),
-            "updatedAt": iso(tweet.updated_at),
-            "user": person(tweet.author),
-            "likesCount": likes,
-            "isLiked": liked,
-        },
+        "tweet": tweet_shape(tweet, likes=likes, liked=liked),
     }
 
 

@@ -15,9 +15,11 @@ followed channels, so a channel with 12,000 videos costs what one with twelve do
 The ORM has no ``LATERAL``: the per-channel reads are querysets (the listed rule is
 ``videos.selectors.listed_videos_q``, the columns come from the models), compiled once per
 process with placeholders for the request's values (``_Parameter``), and only the glue around
-them (the join, the union, the final order) is written here. Elsewhere than on PostgreSQL (the
-local SQLite run path) a page takes one ORM query per kind of item, merged in Python
-(``_positions_portable``): the same rows, without the per-channel plan.
+them (the join, the union, the final order) is written here. The values reach PostgreSQL inlined
+(psycopg's client-side binding, Django's default), so the planner sees ``visibility = 'public'``
+and reads the partial index. Elsewhere than on PostgreSQL (the local SQLite run path) a page takes
+one ORM query per kind of item, merged in Python (``_positions_portable``): the same rows, without
+the per-channel plan.
 
 The page's rows are then loaded as the other lists load them, one query per kind of item on the
 page: videos with their owners, tweets with their authors and the caller's ``is_liked``. A row

@@ -24,10 +24,8 @@ from django.db import migrations, models
 from viztube.migration_operations import (
     AddCheckConstraintOnline,
     AddIndexConcurrently,
-    postgres_sql,
+    with_lock_timeout,
 )
-
-LOCK_TIMEOUT = ("SET lock_timeout = '5s'", "RESET lock_timeout")
 
 
 class Migration(migrations.Migration):
@@ -35,8 +33,7 @@ class Migration(migrations.Migration):
 
     dependencies = [("playlists", "0001_initial")]
 
-    operations = [
-        postgres_sql(*LOCK_TIMEOUT),
+    operations = with_lock_timeout(
         migrations.AddField(
             model_name="playlist",
             name="visibility",
@@ -62,5 +59,4 @@ class Migration(migrations.Migration):
                 name="playlist_owner_public",
             ),
         ),
-        postgres_sql(LOCK_TIMEOUT[1], LOCK_TIMEOUT[0]),
-    ]
+    )

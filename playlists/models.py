@@ -8,7 +8,7 @@ from viztube.models import UUIDv7Model
 class Visibility(models.TextChoices):
     """Who may read a playlist (playlists.selectors.visible_playlists_q says it in SQL)."""
 
-    PUBLIC = "public"  # anyone; listed on the owner's playlists
+    PUBLIC = "public"  # anyone; listed in the owner's list of playlists to everyone
     UNLISTED = "unlisted"  # anyone who has its id; listed to its owner only
     PRIVATE = "private"  # its owner only
 

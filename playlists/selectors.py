@@ -6,7 +6,7 @@ answers exactly like a missing one (404 ``Playlist not found``).
 
 The videos inside a playlist follow their own rule:
 every count, thumbnail and list here goes through ``videos.selectors.visible_videos_q``, so an
-entry whose video the viewer cannot see (someone else's unpublished video) is invisible here too.
+entry whose video the viewer cannot see (someone else's private video) is invisible here too.
 ``totalVideos`` therefore counts the *visible* entries only: counting hidden ones would tell the
 caller that a private video exists (and would disagree with the lists of its videos).
 """

@@ -63,7 +63,8 @@ def _description_field(**kwargs):
 
 
 class _VisibilityField(_BlankIsGivenInForms, serializers.ChoiceField):
-    """One of the ``Visibility`` values, exactly: another case, a blank, a number or null is a 422."""
+    """One of the ``Visibility`` values, exactly: another case, a blank, a number or null is a
+    422."""
 
     def __init__(self, **kwargs):
         super().__init__(

@@ -2,9 +2,10 @@
 
 Missing, or someone else's private playlist → 404 ``Playlist not found`` (its existence stays
 hidden, as on the reads); someone else's public or unlisted playlist → 403 (anyone may read it,
-so saying it exists reveals nothing). Each write locks the playlist row first (``SELECT ... FOR UPDATE``): the
-ownership check then holds until commit, concurrent edits of one playlist take turns, and a
-concurrent delete of the playlist cannot slip between the check and the write.
+so saying it exists reveals nothing). Each write locks the playlist row first
+(``SELECT ... FOR UPDATE``): the ownership check then holds until commit, concurrent edits of
+one playlist take turns, and a concurrent delete of the playlist cannot slip between the check
+and the write.
 """
 
 from django.db import IntegrityError, transaction

@@ -1,11 +1,11 @@
 """Playlist routes, one viewset bound route by route in playlists/urls.py.
 
-Reads need no token (anonymous callers see public and unlisted playlists, and published videos
-in them; a private playlist is its owner's only, playlists.selectors); writes need a token and
-the caller must own the playlist. The write endpoints that answer with a playlist re-read it through
-the same selector as ``GET``, so the answer shows exactly what a ``GET`` would (its
-``totalVideos`` and ``thumbnail`` as the caller sees them). ``DELETE`` answers ``data: {}``,
-as the original VizTube API did.
+Reads need no token (anonymous callers see public and unlisted playlists, and the public and
+unlisted videos in them; a private playlist is its owner's only, playlists.selectors); writes
+need a token and the caller must own the playlist. The write endpoints that answer with a
+playlist re-read it through the same selector as ``GET``, so the answer shows exactly what a
+``GET`` would (its ``totalVideos`` and ``thumbnail`` as the caller sees them). ``DELETE``
+answers ``data: {}``, as the original VizTube API did.
 """
 
 from rest_framework.decorators import action

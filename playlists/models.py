@@ -2,15 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from viztube.models import UUIDv7Model
-
-
-class Visibility(models.TextChoices):
-    """Who may read a playlist (playlists.selectors.visible_playlists_q says it in SQL)."""
-
-    PUBLIC = "public"  # anyone; listed in the owner's list of playlists to everyone
-    UNLISTED = "unlisted"  # anyone who has its id; listed to its owner only
-    PRIVATE = "private"  # its owner only
+from viztube.models import UUIDv7Model, Visibility
 
 
 class Playlist(UUIDv7Model):

@@ -15,10 +15,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from playlists.models import Playlist, PlaylistVideo, Visibility
+from playlists.models import Playlist, PlaylistVideo
 from videos.selectors import visible_videos, visible_videos_q, with_owner
 from viztube import errors
 from viztube.api.pagination import paginate
+from viztube.models import Visibility
 
 PLAYLIST_NOT_FOUND = "Playlist not found"
 USER_NOT_FOUND = "User not found"

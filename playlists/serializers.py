@@ -3,10 +3,10 @@ from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
 from media.storage import stored_url
-from playlists.models import Visibility
 from playlists.selectors import PLAYLIST_DETAIL_VIDEOS
 from videos.models import Video
 from videos.serializers import VideoSerializer
+from viztube.models import Visibility
 
 NAME_REQUIRED = "Playlist name is required"
 NAME_TOO_LONG = "Playlist name must be at most 150 characters"

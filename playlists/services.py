@@ -11,12 +11,13 @@ and the write.
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from playlists.models import Playlist, PlaylistVideo, Visibility
+from playlists.models import Playlist, PlaylistVideo
 from playlists.selectors import PLAYLIST_NOT_FOUND, visible_playlists
 from videos.models import Video
 from videos.selectors import video_get_for_viewer
 from viztube import errors
 from viztube.db import violated_unique_constraint
+from viztube.models import Visibility
 
 VIDEO_ALREADY_IN_PLAYLIST = "Video already in playlist"
 VIDEO_NOT_IN_PLAYLIST = "Video not in playlist"

@@ -18,10 +18,8 @@ from django.db import migrations, models
 from viztube.migration_operations import (
     AddIndexConcurrently,
     RemoveIndexConcurrently,
-    postgres_sql,
+    with_lock_timeout,
 )
-
-LOCK_TIMEOUT = ("SET lock_timeout = '5s'", "RESET lock_timeout")
 
 
 class Migration(migrations.Migration):
@@ -31,8 +29,7 @@ class Migration(migrations.Migration):
         ("social", "0004_comment_threads"),
     ]
 
-    operations = [
-        postgres_sql(*LOCK_TIMEOUT),
+    operations = with_lock_timeout(
         AddIndexConcurrently(
             model_name="tweet",
             index=models.Index(
@@ -40,5 +37,4 @@ class Migration(migrations.Migration):
             ),
         ),
         RemoveIndexConcurrently(model_name="tweet", name="tweet_author_recent"),
-        postgres_sql(LOCK_TIMEOUT[1], LOCK_TIMEOUT[0]),
-    ]
+    )

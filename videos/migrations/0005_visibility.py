@@ -29,12 +29,12 @@ from viztube.migration_operations import (
     AddIndexConcurrently,
     RemoveIndexConcurrently,
     postgres_sql,
+    with_lock_timeout,
 )
 
 BACKFILL_BATCH = 5_000
 PUBLIC = models.Q(("visibility", "public"))
 
-LOCK_TIMEOUT = ("SET lock_timeout = '5s'", "RESET lock_timeout")
 
 SYNC_TRIGGERS = (
     """
@@ -201,8 +201,7 @@ class Migration(migrations.Migration):
 
     dependencies = [("videos", "0004_catalog_triggers")]
 
-    operations = [
-        postgres_sql(*LOCK_TIMEOUT),
+    operations = with_lock_timeout(
         migrations.AddField(
             model_name="video",
             name="visibility",
@@ -301,5 +300,4 @@ class Migration(migrations.Migration):
             ),
         ),
         RemoveFieldFromModelOnly(model_name="video", name="is_published"),
-        postgres_sql(LOCK_TIMEOUT[1], LOCK_TIMEOUT[0]),
-    ]
+    )

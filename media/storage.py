@@ -5,6 +5,7 @@ Model fields reach the video storage through a lazy object so that a change of `
 (tests switch between local files and the fake Cloudinary) takes effect without re-importing models.
 """
 
+import functools
 import re
 
 from django.core.files.storage import FileSystemStorage, storages
@@ -63,6 +64,12 @@ def stored_url(storage, name):
         if base.endswith("/"):
             return absolute_media_url(base + name)
     return absolute_media_url(storage.url(name))
+
+
+def url_of(field):
+    """A function of a stored name giving its public URL (``stored_url``) in the storage of the
+    model ``field`` (a ``FileField``), for names read without the model (lean paths)."""
+    return functools.partial(stored_url, field.storage)
 
 
 def absolute_media_url(url):

@@ -67,7 +67,7 @@ def delete_media(storage_alias, name):
     False), raises, and the task is retried. A file that is already gone counts as deleted.
     """
     if storage_for(storage_alias).delete(name) is False:
-        raise DeleteNotConfirmed(f"the {storage_alias} storage did not delete {name}")
+        raise DeleteNotConfirmed("the storage answered that it did not delete the file")
 
 
 @app.task

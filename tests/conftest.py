@@ -112,6 +112,27 @@ def redis_round_trips(monkeypatch):
 
 
 @pytest.fixture
+def celery_broker():
+    """Switch this process's Celery app from inline tasks to a broker: ``celery_broker(url)``.
+
+    The suite has no broker (tasks run inline, as in ``make run``); tests that need one use
+    Redis databases 8 and 9, or a closed port for a broker that is down. Restored after.
+    """
+    from viztube.celery import app
+
+    saved = {name: app.conf[name] for name in ("broker_url", "task_always_eager")}
+
+    def use(url):
+        app.close()  # the connection pool was made for the previous broker
+        app.conf.update(broker_url=url, task_always_eager=False)
+        return app
+
+    yield use
+    app.close()
+    app.conf.update(saved)
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
 

@@ -11,7 +11,6 @@ tasks run inline where they are enqueued, and the periodic ones in the web proce
 import os
 
 from celery import Celery, signals
-from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "viztube.settings")
 
@@ -29,6 +28,8 @@ NO_BROKER_MESSAGE = (
 @signals.worker_init.connect
 @signals.beat_init.connect
 def _refuse_to_start_without_a_broker(**kwargs):
-    # Celery would otherwise look for RabbitMQ on localhost and retry forever.
+    # Without a broker the settings point Celery at an in-memory transport, which a worker or
+    # beat in a process of its own would serve to nobody. SystemExit, because Celery logs and
+    # ignores an ordinary exception raised by a signal handler.
     if app.conf.task_always_eager:
-        raise ImproperlyConfigured(NO_BROKER_MESSAGE)
+        raise SystemExit(NO_BROKER_MESSAGE)

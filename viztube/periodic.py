@@ -67,12 +67,12 @@ def task_named(name):
 
 
 def run_entry(entry):
-    """Run the entry's task once, inline; returns its result, or None when it failed (logged)."""
+    """Run the entry's task once, inline; returns Celery's ``EagerResult`` (a failure is
+    logged, never raised)."""
     result = task_named(entry.task).apply(args=entry.args, kwargs=entry.kwargs)
     if result.failed():
         logger.error("Periodic task %s (%s) failed: %r", entry.name, entry.task, result.result)
-        return None
-    return result.result
+    return result
 
 
 def run_forever(tick_seconds=1.0, stop=None, beat_schedule=None):

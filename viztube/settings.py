@@ -394,15 +394,18 @@ SCHEDULED_PUBLISHING_SECONDS = _positive_int("SCHEDULED_PUBLISHING_SECONDS", 30)
 # The one list of periodic work. `celery beat` schedules it when there is a broker; without one
 # each web process runs it in a thread (viztube/periodic.py). Every task in it is safe to run
 # from several places at once and again after a failure. The daily and weekly ones are at fixed
-# times (UTC), so that a restart of beat does not put them off by another day or week.
+# times (UTC), so that a restart of beat does not put them off by another day or week. A frequent
+# task that no worker took before its next turn expires, so stopped workers find no backlog.
 CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-videos": {
         "task": "videos.tasks.publish_due_videos",
         "schedule": timedelta(seconds=SCHEDULED_PUBLISHING_SECONDS),
+        "options": {"expires": SCHEDULED_PUBLISHING_SECONDS},
     },
     "sweep-upload-temp": {
         "task": "media.tasks.sweep_upload_temp",
         "schedule": timedelta(minutes=15),
+        "options": {"expires": 15 * 60},
     },
     "flush-expired-tokens": {
         "task": "accounts.tasks.flush_expired_tokens",

@@ -21,4 +21,8 @@ class Command(BaseCommand):
             periodic.run_forever()
         for entry in periodic.entries():
             result = periodic.run_entry(entry)
-            self.stdout.write(f"{entry.name}: {'failed' if result is None else result}")
+            if result.failed():
+                outcome = "failed"
+            else:
+                outcome = "done" if result.result is None else result.result
+            self.stdout.write(f"{entry.name}: {outcome}")

@@ -122,13 +122,19 @@ def celery_broker():
 
     saved = {name: app.conf[name] for name in ("broker_url", "task_always_eager")}
 
+    def forget_connections():
+        # The app's connection and producer pools were made for the previous broker; Celery
+        # forgets them the same way in a forked child (kombu keeps each broker's pools, open,
+        # for the next time that broker is used).
+        app._after_fork()
+
     def use(url):
-        app.close()  # the connection pool was made for the previous broker
+        forget_connections()
         app.conf.update(broker_url=url, task_always_eager=False)
         return app
 
     yield use
-    app.close()
+    forget_connections()
     app.conf.update(saved)
 
 

@@ -50,6 +50,15 @@ def run_manage(tmp_path, environment, *args):
     )
 
 
+def printed_settings(tmp_path, environment, *names):
+    """The settings ``names`` as a process started with ``environment`` prints them."""
+    values = ", ".join(f"settings.{name}" for name in names)
+    code = f"from django.conf import settings; print({values})"
+    result = run_manage(tmp_path, environment, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
 def production_environment(tmp_path):
     environment = documented_production_environment()
     # The doc leaves the key empty on purpose (start-up refuses an empty one); an operator
@@ -194,15 +203,12 @@ def test_the_caches_are_on_with_redis_and_off_without(tmp_path, redis_url, expec
         environment.pop("REDIS_URL")
     else:
         environment["REDIS_URL"] = redis_url
-    code = (
-        "from django.conf import settings; "
-        "print(settings.USER_CACHE_SECONDS, settings.VIDEO_LIST_CACHE_SECONDS)"
+
+    printed = printed_settings(
+        tmp_path, environment, "USER_CACHE_SECONDS", "VIDEO_LIST_CACHE_SECONDS"
     )
 
-    result = run_manage(tmp_path, environment, "shell", "-c", code)
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == expected
+    assert printed == expected
 
 
 def test_turning_a_cache_on_without_redis_stops_start_up(tmp_path):
@@ -240,12 +246,9 @@ def test_the_broker_comes_from_redis_url_unless_given(tmp_path, redis_url, broke
         environment["REDIS_URL"] = redis_url
     if broker_url:
         environment["CELERY_BROKER_URL"] = broker_url
-    code = (
-        "from django.conf import settings; "
-        "print(settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER)"
+
+    printed = printed_settings(
+        tmp_path, environment, "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER"
     )
 
-    result = run_manage(tmp_path, environment, "shell", "-c", code)
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == (expected or f"{broker_url} False")
+    assert printed == (expected or f"{broker_url} False")

@@ -532,4 +532,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # Tasks run inside the web process: Celery's line per task run (the publishing check every
+    # SCHEDULED_PUBLISHING_SECONDS) would drown its log. Failures still show.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
 CSRF_FAILURE_VIEW = "viztube.views.csrf_failure"

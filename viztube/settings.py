@@ -54,7 +54,7 @@ def _list(name, default):
 
 
 def _redis_server_and_db(url):
-    """``(host:port, db)`` of a redis:// URL, to tell whether two URLs name one database."""
+    """``(host, port, db)`` of a redis:// URL, to tell whether two URLs name one database."""
     parts = urlsplit(url)
     db = parts.path.strip("/") or parse_qs(parts.query).get("db", ["0"])[0]
     return parts.hostname, parts.port or 6379, db

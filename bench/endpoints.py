@@ -1,4 +1,4 @@
-"""What the benchmark measures: the eight endpoints and the original's figures.
+"""What the benchmark measures: the endpoints and the original's figures.
 
 ``path`` is a template filled from the data-set facts (``bench/run.py`` ``Facts``); an endpoint whose
 template names ``{video_ids}`` or ``{like_ids}`` rotates over one path per id.
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 HEAVY = "heavy"  # target: at least 10x the original's requests/s
 LIGHT = "light"  # target: at least the original's requests/s
+NEW = "new"  # the original had no such route: no throughput target, the other checks apply
 
 HEAVY_FACTOR = 10.0
 LIGHT_FACTOR = 1.0
@@ -34,7 +35,7 @@ class Endpoint:
     path: str
     caller: str  # "viewer" or "channel": whose Bearer token the requests carry
     kind: str
-    original: Original
+    original: Original | None
     # The same request with a bigger page, to check that the SQL count does not grow with it.
     page_size_probe: str | None = None
 
@@ -117,6 +118,16 @@ ENDPOINTS = [
         "viewer",
         LIGHT,
         Original(1096, 14, 32, 1.6),
+    ),
+    Endpoint(
+        "feed",
+        "GET /feed (1,000 subscriptions, signed in)",
+        "GET",
+        "/api/v1/feed",
+        "viewer",
+        NEW,
+        None,
+        page_size_probe="/api/v1/feed?limit=100",
     ),
 ]
 

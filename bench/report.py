@@ -37,6 +37,9 @@ def summarise_passes(passes):
 
 
 def target_for(endpoint):
+    """``(requests/s needed, factor)``; ``(None, None)`` for a route the original did not have."""
+    if endpoint.original is None:
+        return None, None
     factor = HEAVY_FACTOR if endpoint.kind == HEAVY else LIGHT_FACTOR
     return factor * endpoint.original.requests_per_sec, factor
 
@@ -51,7 +54,7 @@ def verdicts(results):
             out[key] = (False, row["skipped"])
             continue
         needed, factor = target_for(endpoint)
-        if row["requests_per_sec"] < needed:
+        if needed is not None and row["requests_per_sec"] < needed:
             problems.append(f"needs >= {needed:g} req/s ({factor:g}x)")
         if not row["requests"]:
             problems.append("no request completed within a pass")
@@ -91,8 +94,13 @@ def _percent(share):
     return "-" if share is None else f"{share:.0%}"
 
 
+def _original(original, figure, digits=1):
+    return _num(getattr(original, figure), digits) if original else "-"
+
+
 def render_table(results, rss, meta):
-    """The markdown table: ours beside the original, ratio, SQL/request, failures."""
+    """The markdown table: ours beside the original, ratio, SQL/request, failures. A route the
+    original did not have shows "-" for its figures."""
     judged = verdicts(results)
     lines = [
         "| Endpoint | req/s | orig | x | p50 ms (orig) | p99 ms (orig) | 1-conn p50 ms (orig) "
@@ -104,11 +112,11 @@ def render_table(results, rss, meta):
         original = endpoint.original
         if row.get("skipped"):
             lines.append(
-                f"| {endpoint.label} | - | {_num(original.requests_per_sec)} | - | - | - | - | - "
-                f"| - | - | - | skipped: {row['skipped']} |"
+                f"| {endpoint.label} | - | {_original(original, 'requests_per_sec')} | - | - | - "
+                f"| - | - | - | - | - | skipped: {row['skipped']} |"
             )
             continue
-        ratio = row["requests_per_sec"] / original.requests_per_sec
+        ratio = f"{row['requests_per_sec'] / original.requests_per_sec:.1f}x" if original else "-"
         sql = _num(row.get("sql"))
         if row.get("sql_page_size_probe") is not None:
             sql += f" ({row['sql_page_size_probe']} @100)"
@@ -117,10 +125,10 @@ def render_table(results, rss, meta):
         met, why = judged[key]
         lines.append(
             f"| {endpoint.label} | {_num(row['requests_per_sec'])} "
-            f"| {_num(original.requests_per_sec)} | {ratio:.1f}x "
-            f"| {_num(row['p50_ms'])} ({_num(original.p50_ms)}) "
-            f"| {_num(row['p99_ms'])} ({_num(original.p99_ms)}) "
-            f"| {_num(row.get('single_p50_ms'), 2)} ({_num(original.single_p50_ms)}) "
+            f"| {_original(original, 'requests_per_sec')} | {ratio} "
+            f"| {_num(row['p50_ms'])} ({_original(original, 'p50_ms')}) "
+            f"| {_num(row['p99_ms'])} ({_original(original, 'p99_ms')}) "
+            f"| {_num(row.get('single_p50_ms'), 2)} ({_original(original, 'single_p50_ms')}) "
             f"| {sql} | {failure_text} | {_percent(row.get('server_cpu_share'))} "
             f"| {_num(row.get('requests_per_server_cpu_second'))} "
             f"| {'met' if met else 'MISSED: '}{'' if met else why} |"

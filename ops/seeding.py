@@ -11,6 +11,11 @@ What the data set looks like (``scale`` 1; every count is multiplied by ``scale`
   tweets are not always zero. Likes, comments, watch history and playlist entries go to published
   videos, except a deliberate 2% of likes and comments on unpublished ones (a video that was
   unpublished after people reacted), so that visibility filters have something to hide.
+- The benchmark's viewer (the first user by username after the big channel, named in the summary
+  as ``feed_viewer``) subscribes to about 1,000 channels (``FEED_VIEWER_CHANNELS`` x ``scale``), the
+  big channel among them, on top of the 200,000 subscriptions: the subscription feed is measured
+  for a reader of many channels, one of them with 12,000 videos. Drawn from a generator of their
+  own, so every other row is the same as without them.
 - Who acts and what gets attention is skewed: user activity and video popularity are drawn from
   Pareto laws (popularity follows views), mixed with a uniform floor so that the long tail also
   gets some rows.
@@ -72,6 +77,8 @@ PUBLISHED_SHARE = 0.90
 # Share of likes and comments that land on unpublished videos (see the module docstring).
 HIDDEN_TARGET_SHARE = 0.02
 SEARCH_WORD_TITLE_SHARE = 0.01
+# Channels the benchmark's viewer subscribes to at scale 1 (see the module docstring).
+FEED_VIEWER_CHANNELS = 1_000
 
 WINDOW_START = datetime(2023, 1, 1, tzinfo=UTC)
 WINDOW_END = datetime(2026, 1, 1, tzinfo=UTC)
@@ -182,6 +189,7 @@ class SeedResult:
     most_commented_video: dict
     most_viewed_video: dict
     search_word: dict
+    feed_viewer: dict = field(default_factory=dict)
     demo_password: str = DEMO_PASSWORD
     media: list = field(default_factory=list)
     seconds: float = 0.0
@@ -197,6 +205,7 @@ class SeedResult:
             "most_commented_video": self.most_commented_video,
             "most_viewed_video": self.most_viewed_video,
             "search_word": self.search_word,
+            "feed_viewer": self.feed_viewer,
             "media": self.media,
         }
 
@@ -706,6 +715,36 @@ class DemoSeeder:
         rng = self.rng
         for ms, subscriber, channel in self.subscription_events:
             yield (_uuid7(ms, rng), self.user_ids[subscriber], self.user_ids[channel], _dt(ms))
+        yield from self.feed_viewer_rows
+
+    def _generate_feed_viewer(self):
+        """The benchmark viewer's subscriptions: the big channel, then channels with videos (any
+        user once those run out), up to ``FEED_VIEWER_CHANNELS`` x ``scale`` in all, counting
+        those the viewer already has. Ids and times come from a generator of their own (seeded
+        from ``seed``), so the rows drawn after these are the same as without them."""
+        rng = random.Random(f"feed-viewer-{self.seed}")
+        n_users = len(self.user_ids)
+        viewer = min(range(1, n_users), key=lambda i: self.usernames[i])
+        target = min(n_users - 1, max(1, round(FEED_VIEWER_CHANNELS * self.scale)))
+        followed = {c for _, s, c in self.subscription_events if s == viewer}
+        creators = sorted(set(self.video_owner) - {0, viewer})
+        others = sorted(set(range(1, n_users)) - set(creators) - {viewer})
+        candidates = [0, *rng.sample(creators, len(creators)), *rng.sample(others, len(others))]
+        added = []
+        for channel in candidates:
+            if len(followed) >= target:
+                break
+            if channel not in followed:
+                followed.add(channel)
+                added.append(channel)
+        self.feed_viewer = viewer
+        self.feed_viewer_rows = []
+        for channel in added:
+            start = max(self.user_ts[viewer], self.user_ts[channel])
+            ms = start + int(rng.random() * (_END_MS - start))
+            self.feed_viewer_rows.append(
+                (_uuid7(ms, rng), self.user_ids[viewer], self.user_ids[channel], _dt(ms))
+            )
 
     def _generate_watch_history(self):
         n_users = len(self.user_ids)
@@ -814,12 +853,16 @@ class DemoSeeder:
         self._generate_tweets()
         self._generate_likes()
         self._generate_subscriptions()
+        self._generate_feed_viewer()
         self._generate_watch_history()
         self._generate_playlists()
         self.log(f"Generated in {time.monotonic() - started:.1f} s; loading...")
 
-        with transaction.atomic(), _bulk_load_mode(self.log):
-            self._load()
+        with transaction.atomic():
+            with _bulk_load_mode(self.log):
+                self._load()
+            # With the indexes back: each counter's recount reads the rows of one target through
+            # its foreign key's index (without them, a scan of the whole table per target).
             stage = time.monotonic()
             _recount_counters()
             self.log(f"Counters recomputed in {time.monotonic() - stage:.1f} s")
@@ -913,7 +956,7 @@ class DemoSeeder:
             Subscription,
             ("id", "subscriber_id", "channel_id", "created_at"),
             self._subscription_rows(),
-            len(self.subscription_events),
+            len(self.subscription_events) + len(self.feed_viewer_rows),
             "subscriptions",
         )
         write(
@@ -982,7 +1025,16 @@ class DemoSeeder:
                 "views": top_viewed.views,
             },
             search_word=self._search_word(),
+            feed_viewer=self._feed_viewer_summary(),
         )
+
+    def _feed_viewer_summary(self):
+        viewer = User.objects.get(pk=self.user_ids[self.feed_viewer])
+        return {
+            "username": viewer.username,
+            "id": str(viewer.pk),
+            "subscriptions": viewer.subscriptions_count,
+        }
 
     def _search_word(self):
         """The vocabulary word in the share of published titles closest to
@@ -1009,10 +1061,10 @@ def _bulk_load_mode(log):
     Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: every COPYed row queues one check
     per key, run one by one at COMMIT (minutes for two million rows); adding a key back checks
     the whole table in one join instead. Likewise an index built once over the loaded table is
-    much cheaper than two million single inserts into it (and the counter UPDATEs then touch
-    fewer indexes). Primary keys and unique constraints stay; the partial unique indexes (one
-    like per user and target) are rebuilt, which checks them. Everything happens inside the
-    load's transaction: a failure restores the schema, a row that breaks a rule fails the load.
+    much cheaper than two million single inserts into it. Primary keys and unique constraints
+    stay; the partial unique indexes (one like per user and target) are rebuilt, which checks
+    them. Everything happens inside the load's transaction: a failure restores the schema, a row
+    that breaks a rule fails the load.
     """
     if connection.vendor != "postgresql":
         yield

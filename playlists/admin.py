@@ -15,7 +15,8 @@ class PlaylistVideoInline(admin.TabularInline):
 
 @admin.register(Playlist)
 class PlaylistAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "created_at", "updated_at"]
+    list_display = ["name", "owner", "visibility", "created_at", "updated_at"]
+    list_filter = ["visibility"]
     list_select_related = ["owner"]
     search_fields = ["name", "owner__username"]
     raw_id_fields = ["owner"]

@@ -1,26 +1,54 @@
 """Reads of playlists.
 
-Playlists themselves are public (anyone may read them), but the videos inside them are not:
+Who may read a playlist is ``visible_playlists_q``, the one place of that rule: every read here
+and every write (playlists.services) goes through it, so a private playlist of someone else
+answers exactly like a missing one (404 ``Playlist not found``).
+
+The videos inside a playlist follow their own rule:
 every count, thumbnail and list here goes through ``videos.selectors.visible_videos_q``, so an
-entry whose video the viewer cannot see (someone else's unpublished video) is invisible here too.
+entry whose video the viewer cannot see (someone else's private video) is invisible here too.
 ``totalVideos`` therefore counts the *visible* entries only: counting hidden ones would tell the
 caller that a private video exists (and would disagree with the lists of its videos).
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from playlists.models import Playlist, PlaylistVideo
 from videos.selectors import visible_videos, visible_videos_q, with_owner
 from viztube import errors
 from viztube.api.pagination import paginate
+from viztube.models import Visibility
 
 PLAYLIST_NOT_FOUND = "Playlist not found"
 USER_NOT_FOUND = "User not found"
 # The detail embeds this many videos, as an array (as the original VizTube API embedded its
 # playlist's videos); the whole list is paginated at GET /playlist/:playlistId/videos.
 PLAYLIST_DETAIL_VIDEOS = 100
+
+
+def visible_playlists_q(viewer, *, listed_for=None):
+    """A ``Q`` selecting the playlists ``viewer`` may read: public and unlisted ones (an unlisted
+    playlist is open to anyone who has its id), and all of the viewer's own.
+
+    ``listed_for`` is the owner whose list is being read (``GET /playlist/user/:userId``): a list
+    shows their public playlists only, and all of them to the owner. Knowing the owner, the
+    rule is settled here rather than left to SQL as an ``OR``: the query of the others then says
+    ``visibility = 'public'``, which the partial index ``playlist_owner_public`` serves."""
+    is_viewer = viewer is not None and viewer.is_authenticated
+    if listed_for is not None:
+        if is_viewer and viewer.pk == listed_for:
+            return Q()
+        return Q(visibility=Visibility.PUBLIC)
+    condition = ~Q(visibility=Visibility.PRIVATE)
+    if is_viewer:
+        condition |= Q(owner_id=viewer.pk)
+    return condition
+
+
+def visible_playlists(viewer):
+    return Playlist.objects.filter(visible_playlists_q(viewer))
 
 
 def _visible_entries(viewer):
@@ -53,22 +81,27 @@ def with_summary(queryset, viewer):
 
 
 def playlist_list_for_user(*, user_id, viewer, page_request):
-    """One page of ``user_id``'s playlists, newest first; 404 ``User not found``.
+    """One page of ``user_id``'s playlists, newest first: their public ones, and all of them
+    when ``viewer`` is that user; 404 ``User not found``.
 
     Deactivated users are not filtered out: their videos stay readable too (videos.selectors
     does not look at ``is_active``), and their playlists follow the same rule."""
-    if not get_user_model().objects.filter(pk=user_id).exists():
+    # The owner's pk as the database has it (a UUID; ``user_id`` is the path's text).
+    owner_id = get_user_model().objects.filter(pk=user_id).values_list("pk", flat=True).first()
+    if owner_id is None:
         raise errors.NotFound(USER_NOT_FOUND)
-    playlists = with_summary(
-        Playlist.objects.filter(owner_id=user_id).order_by("-created_at", "-id"), viewer
+    playlists = (
+        Playlist.objects.filter(owner_id=owner_id)
+        .filter(visible_playlists_q(viewer, listed_for=owner_id))
+        .order_by("-created_at", "-id")
     )
-    return paginate(playlists, page_request)
+    return paginate(with_summary(playlists, viewer), page_request)
 
 
 def playlist_get_summary(*, playlist_id, viewer):
     """One playlist in its list shape (as written back by the write endpoints), or 404."""
     try:
-        return with_summary(Playlist.objects.all(), viewer).get(pk=playlist_id)
+        return with_summary(visible_playlists(viewer), viewer).get(pk=playlist_id)
     except Playlist.DoesNotExist:
         raise errors.NotFound(PLAYLIST_NOT_FOUND) from None
 
@@ -94,7 +127,7 @@ def playlist_detail_get(*, playlist_id, viewer):
     shows no video).
 
     The whole list, paginated, is ``playlist_videos_list``."""
-    playlists = with_summary(Playlist.objects.select_related("owner"), viewer).annotate(
+    playlists = with_summary(visible_playlists(viewer).select_related("owner"), viewer).annotate(
         total_views=_per_playlist(_visible_entries(viewer), Sum("video__views"))
     )
     try:
@@ -117,7 +150,8 @@ def playlist_videos_list(*, playlist_id, viewer, page_request):
     ``totalVideos``: one query for both, then one for the page (two on deep pages, none past
     the end)."""
     counts = list(
-        Playlist.objects.filter(pk=playlist_id)
+        visible_playlists(viewer)
+        .filter(pk=playlist_id)
         .annotate(total_videos=_per_playlist(_visible_entries(viewer), Count("pk")))
         .values_list("total_videos", flat=True)
     )

@@ -6,23 +6,32 @@ from media.storage import stored_url
 from playlists.selectors import PLAYLIST_DETAIL_VIDEOS
 from videos.models import Video
 from videos.serializers import VideoSerializer
+from viztube.models import Visibility
 
 NAME_REQUIRED = "Playlist name is required"
 NAME_TOO_LONG = "Playlist name must be at most 150 characters"
 DESCRIPTION_TOO_LONG = "Description must be at most 1000 characters"
+VISIBILITY_INVALID = "Visibility must be one of: public, unlisted, private"
+VISIBILITY_HELP = (
+    "public: listed and readable by anyone; unlisted: readable by anyone with its id, listed to "
+    "its owner only; private: its owner only."
+)
 # DRF's own wording, as every other text field of the API says it.
 NOT_A_STRING = "Not a valid string."
 
 
-class _StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers and booleans instead of turning them into text."""
+class _BlankIsGivenInForms:
+    """DRF reads an empty optional field of a form body as "omitted"; a blank value refused in
+    JSON (422) is refused in a multipart/form body too."""
 
     def get_value(self, dictionary):
-        # DRF reads an empty optional field of a form body as "omitted"; a blank name is
-        # refused in JSON (422), so it is refused in a multipart/form body too.
         if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
             return ""
         return super().get_value(dictionary)
+
+
+class _StrictCharField(_BlankIsGivenInForms, serializers.CharField):
+    """A CharField that refuses numbers and booleans instead of turning them into text."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -53,12 +62,27 @@ def _description_field(**kwargs):
     )
 
 
+class _VisibilityField(_BlankIsGivenInForms, serializers.ChoiceField):
+    """One of the ``Visibility`` values, exactly: another case, a blank, a number or null is a
+    422."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=Visibility.choices,
+            error_messages={"invalid_choice": VISIBILITY_INVALID, "null": VISIBILITY_INVALID},
+            help_text=VISIBILITY_HELP,
+            **kwargs,
+        )
+
+
 class PlaylistCreateInputSerializer(serializers.Serializer):
-    """``name`` (trimmed, 1 to 150 chars) and optional ``description`` (trimmed, ≤ 1000, default "").
-    Anything else in the body (owner, userId, id, dates) is ignored."""
+    """``name`` (trimmed, 1 to 150 chars), optional ``description`` (trimmed, ≤ 1000, default "")
+    and optional ``visibility`` (default public). Anything else in the body (owner, userId, id,
+    dates) is ignored."""
 
     name = _name_field()
     description = _description_field(required=False, default="")
+    visibility = _VisibilityField(required=False, default=Visibility.PUBLIC)
 
 
 class PlaylistUpdateInputSerializer(serializers.Serializer):
@@ -66,6 +90,7 @@ class PlaylistUpdateInputSerializer(serializers.Serializer):
 
     name = _name_field(required=False)
     description = _description_field(required=False)
+    visibility = _VisibilityField(required=False)
 
 
 def playlist_thumbnail_url(thumbnail_name):
@@ -81,6 +106,9 @@ class PlaylistSerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
     description = serializers.CharField(read_only=True)
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices, read_only=True, help_text=VISIBILITY_HELP
+    )
     userId = serializers.UUIDField(source="owner_id", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)

@@ -1,20 +1,23 @@
 """Writes to playlists. Only the owner may change a playlist; staff have no special power here.
 
-Missing → 404 ``Playlist not found``; someone else's → 403 (a playlist is public, so saying it
-exists reveals nothing). Each write locks the playlist row first (``SELECT ... FOR UPDATE``): the
-ownership check then holds until commit, concurrent edits of one playlist take turns, and a
-concurrent delete of the playlist cannot slip between the check and the write.
+Missing, or someone else's private playlist → 404 ``Playlist not found`` (its existence stays
+hidden, as on the reads); someone else's public or unlisted playlist → 403 (anyone may read it,
+so saying it exists reveals nothing). Each write locks the playlist row first
+(``SELECT ... FOR UPDATE``): the ownership check then holds until commit, concurrent edits of
+one playlist take turns, and a concurrent delete of the playlist cannot slip between the check
+and the write.
 """
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from playlists.models import Playlist, PlaylistVideo
-from playlists.selectors import PLAYLIST_NOT_FOUND
+from playlists.selectors import PLAYLIST_NOT_FOUND, visible_playlists
 from videos.models import Video
 from videos.selectors import video_get_for_viewer
 from viztube import errors
 from viztube.db import violated_unique_constraint
+from viztube.models import Visibility
 
 VIDEO_ALREADY_IN_PLAYLIST = "Video already in playlist"
 VIDEO_NOT_IN_PLAYLIST = "Video not in playlist"
@@ -24,7 +27,7 @@ ENTRY_UNIQUE_CONSTRAINT = "playlist_video_unique"
 def _playlist_for_write(*, playlist_id, user, verb):
     """The playlist, locked for the rest of the transaction, if ``user`` owns it."""
     try:
-        playlist = Playlist.objects.select_for_update(of=("self",)).get(pk=playlist_id)
+        playlist = visible_playlists(user).select_for_update(of=("self",)).get(pk=playlist_id)
     except Playlist.DoesNotExist:
         raise errors.NotFound(PLAYLIST_NOT_FOUND) from None
     if playlist.owner_id != user.pk:
@@ -38,16 +41,27 @@ def _touch(playlist):
     Playlist.objects.filter(pk=playlist.pk).update(updated_at=playlist.updated_at)
 
 
-def playlist_create(*, owner, name: str, description: str = "") -> Playlist:
-    return Playlist.objects.create(owner=owner, name=name, description=description)
+def playlist_create(
+    *, owner, name: str, description: str = "", visibility: str = Visibility.PUBLIC
+) -> Playlist:
+    return Playlist.objects.create(
+        owner=owner, name=name, description=description, visibility=visibility
+    )
 
 
 @transaction.atomic
-def playlist_update(*, playlist_id, user, name: str | None = None, description: str | None = None):
+def playlist_update(
+    *,
+    playlist_id,
+    user,
+    name: str | None = None,
+    description: str | None = None,
+    visibility: str | None = None,
+):
     """A partial update: ``None`` means "not given, keep it" (the input serializer never passes
     None for a given field). Nothing given → nothing written, ``updated_at`` unchanged."""
     playlist = _playlist_for_write(playlist_id=playlist_id, user=user, verb="update")
-    changes = {"name": name, "description": description}
+    changes = {"name": name, "description": description, "visibility": visibility}
     fields = [field for field, value in changes.items() if value is not None]
     if fields:
         for field in fields:

@@ -1,10 +1,11 @@
 """Playlist routes, one viewset bound route by route in playlists/urls.py.
 
-Reads are public (anonymous callers see published videos only); writes need a token and the
-caller must own the playlist. The write endpoints that answer with a playlist re-read it through
-the same selector as ``GET``, so the answer shows exactly what a ``GET`` would (its
-``totalVideos`` and ``thumbnail`` as the caller sees them). ``DELETE`` answers ``data: {}``,
-as the original VizTube API did.
+Reads need no token (anonymous callers see public and unlisted playlists, and the public and
+unlisted videos in them; a private playlist is its owner's only, playlists.selectors); writes
+need a token and the caller must own the playlist. The write endpoints that answer with a
+playlist re-read it through the same selector as ``GET``, so the answer shows exactly what a
+``GET`` would (its ``totalVideos`` and ``thumbnail`` as the caller sees them). ``DELETE``
+answers ``data: {}``, as the original VizTube API did.
 """
 
 from rest_framework.decorators import action
@@ -65,6 +66,10 @@ class PlaylistViewSet(ApiViewSet):
         paginated=True,
         errors=(404,),
         summary="A user's playlists, newest first",
+        description=(
+            "Their public playlists; the owner gets all of theirs (unlisted and private "
+            "included). ``totalDocs`` counts the same ones."
+        ),
     )
     def list(self, request, user_id):
         page_request = PageRequest.from_request(request)
@@ -114,7 +119,7 @@ class PlaylistViewSet(ApiViewSet):
         request=PlaylistUpdateInputSerializer,
         response=PlaylistSerializer,
         errors=(401, 403, 404, 422),
-        summary="Change a playlist's name and/or description (partial)",
+        summary="Change a playlist's name, description and/or visibility (partial)",
     )
     def partial_update(self, request, playlist_id):
         services.playlist_update(

@@ -85,7 +85,11 @@ class Tweet(UUIDv7Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["author", "-created_at"], name="tweet_author_recent")]
+        # With the id, an author's page (and the feed's newest tweets per followed channel,
+        # social.feed) is read from the index in its (created_at, id) order, ties included.
+        indexes = [
+            models.Index(fields=["author", "-created_at", "-id"], name="tweet_author_created")
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(content=""), name="tweet_content_not_empty")
         ]

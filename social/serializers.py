@@ -9,8 +9,11 @@ from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
 from media.storage import file_url
+from social.feed import KINDS, TWEET, VIDEO
 from social.services import PARENT_NOT_FOUND
 from videos.serializers import VideoSerializer
+from viztube.api.query import QueryParamsSerializer
+from viztube.api.schema import OneOfSerializer
 
 COMMENT_MAX_LENGTH = 2000
 TWEET_MAX_LENGTH = 280
@@ -226,3 +229,45 @@ class ChannelProfileOutputSerializer(serializers.Serializer):
             # Another user's email is private: only the channel's owner sees it.
             del data["email"]
         return data
+
+
+# --- Feed -------------------------------------------------------------------------------------
+
+FEED_TYPE_CHOICES = "'type' must be 'video' or 'tweet'"
+
+
+class FeedQuerySerializer(QueryParamsSerializer):
+    """``GET /feed``'s own parameter (``limit`` and ``cursor`` are ``viztube.api.cursor``'s)."""
+
+    # Blank allowed here so that an empty value is refused by the check below (a plain choice
+    # field would take an empty query parameter for an absent one).
+    type = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+    def validate_type(self, value):
+        if value not in KINDS:
+            raise serializers.ValidationError(FEED_TYPE_CHOICES)
+        return value
+
+
+class _FeedItemSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True, help_text="The video's or the tweet's id.")
+    at = serializers.DateTimeField(
+        read_only=True, help_text="The item's place in the feed: publishedAt or createdAt."
+    )
+
+
+class FeedVideoItemSerializer(_FeedItemSerializer):
+    type = serializers.ChoiceField(choices=[VIDEO], read_only=True)
+    video = VideoSerializer(source="target", read_only=True)
+
+
+# The tweet comes from social.selectors.tweets_with_counts (see TweetOutputSerializer).
+class FeedTweetItemSerializer(_FeedItemSerializer):
+    type = serializers.ChoiceField(choices=[TWEET], read_only=True)
+    tweet = TweetOutputSerializer(source="target", read_only=True)
+
+
+class FeedItemSerializer(OneOfSerializer):
+    """A ``social.feed.FeedItem``: a video or a tweet of a followed channel."""
+
+    shapes = {VIDEO: FeedVideoItemSerializer, TWEET: FeedTweetItemSerializer}

@@ -6,6 +6,7 @@ likes = views.LikeViewSet
 subscriptions = views.SubscriptionViewSet
 tweets = views.TweetViewSet
 channels = views.ChannelViewSet
+feed = views.FeedViewSet
 
 urlpatterns = [
     route(
@@ -65,4 +66,5 @@ urlpatterns = [
         name="tweet-detail",
     ),
     route("user/c/<str:username>", channels.as_view({"get": "retrieve"}), name="channel-profile"),
+    route("feed", feed.as_view({"get": "list"}), name="feed"),
 ]

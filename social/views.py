@@ -29,7 +29,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 
-from social import selectors, services
+from social import feed, selectors, services
 from social.serializers import (
     ChannelProfileOutputSerializer,
     CommentCreateInputSerializer,
@@ -37,6 +37,8 @@ from social.serializers import (
     CommentOutputSerializer,
     CommentPinOutputSerializer,
     CommentUpdateInputSerializer,
+    FeedItemSerializer,
+    FeedQuerySerializer,
     LikedVideoOutputSerializer,
     LikeToggleOutputSerializer,
     SubscribedChannelOutputSerializer,
@@ -46,9 +48,10 @@ from social.serializers import (
     TweetOutputSerializer,
     TweetUpdateInputSerializer,
 )
+from viztube.api.cursor import cursor_body, cursor_request
 from viztube.api.envelope import created, ok
 from viztube.api.pagination import paginated_body
-from viztube.api.schema import api_doc
+from viztube.api.schema import CURSOR, api_doc
 from viztube.api.viewsets import ApiViewSet
 
 LIKE_ADDED = "Like added successfully"
@@ -406,3 +409,43 @@ class ChannelViewSet(ApiViewSet):
     def retrieve(self, request, username):
         channel = selectors.channel_profile_get(username=username, viewer=request.user)
         return ok(ChannelProfileOutputSerializer(channel).data, "Channel profile fetched")
+
+
+# --- Feed -------------------------------------------------------------------------------------
+
+FEED_DESCRIPTION = (
+    "The public videos and the tweets of the channels the caller subscribes to, newest first: "
+    "a video at its `publishedAt`, a tweet at its `createdAt`. Walk it with `cursor`: send "
+    "each answer's `nextCursor` until it is null. A cursor is the caller's own and opaque; one "
+    "that is not a `nextCursor` this server gave the caller is a 400."
+)
+
+
+# The caller's subscription feed. Signed-in callers only.
+class FeedViewSet(ApiViewSet):
+    @api_doc(
+        name="Feed",
+        response=FeedItemSerializer,
+        paginated=CURSOR,
+        parameters=[
+            OpenApiParameter(
+                "type",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                enum=list(feed.KINDS),
+                description="Only videos, or only tweets.",
+            )
+        ],
+        summary="The caller's subscription feed: videos and tweets, newest first",
+        description=FEED_DESCRIPTION,
+    )
+    def list(self, request):
+        kind = FeedQuerySerializer(request).parse().get("type")
+        page = cursor_request(request, feed.FEED_LIST, reader=request.user.pk)
+        rows = feed.feed_rows(viewer=request.user, page=page, kind=kind)
+
+        def serialize(shown):
+            return FeedItemSerializer(feed.feed_items(shown, viewer=request.user), many=True).data
+
+        body = cursor_body(rows, page, key=feed.feed_position, serialize=serialize)
+        return ok(body, "Feed fetched successfully")

@@ -51,6 +51,20 @@ def video_shape(video):
     }
 
 
+def tweet_shape(tweet, *, likes=0, liked=False):
+    """The shape of a tweet (``likes`` and ``liked`` as the caller sees them)."""
+    return {
+        "id": str(tweet.pk),
+        "content": tweet.content,
+        "userId": str(tweet.author_id),
+        "createdAt": iso(tweet.created_at),
+        "updatedAt": iso(tweet.updated_at),
+        "user": person(tweet.author),
+        "likesCount": likes,
+        "isLiked": liked,
+    }
+
+
 def page(docs, *, total, limit=10, page_number=1):
     total_pages = -(-total // limit)
     return {

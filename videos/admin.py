@@ -7,7 +7,7 @@ cascades into other apps, so ``ops.admin`` registers this class with the cross-a
 from django.contrib import admin, messages
 
 from videos import services
-from videos.models import Visibility
+from viztube.models import Visibility
 
 
 class ScheduledFilter(admin.SimpleListFilter):

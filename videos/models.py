@@ -4,18 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from media.storage import get_video_storage
-from viztube.models import UUIDv7Model
-
-
-class Visibility(models.TextChoices):
-    """Who finds a video: ``public`` everywhere; ``unlisted`` only by its id (and inside
-    playlists, likes and history); ``private`` its owner only. ``videos.selectors`` holds the
-    rule."""
-
-    PUBLIC = "public"
-    UNLISTED = "unlisted"
-    PRIVATE = "private"
-
+from viztube.models import UUIDv7Model, Visibility
 
 PUBLIC = Q(visibility=Visibility.PUBLIC)
 

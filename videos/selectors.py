@@ -20,8 +20,9 @@ from django.db.models.fields import BooleanField
 from django.db.models.functions import Now
 
 from accounts.selectors import person_defer
-from videos.models import Video, VideoCatalog, Visibility
+from videos.models import Video, VideoCatalog
 from viztube import errors
+from viztube.models import Visibility
 
 VIDEO_NOT_FOUND = "Video not found"
 QUERY_MAX_LENGTH = 200

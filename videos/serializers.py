@@ -5,9 +5,9 @@ from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
 from media.storage import file_url
-from videos.models import Visibility
 from videos.selectors import QUERY_MAX_LENGTH, SORT_FIELDS, VideoListFilters
 from viztube.api.query import QueryParamsSerializer
+from viztube.models import Visibility
 
 
 class VideoSerializer(serializers.Serializer):

@@ -21,10 +21,11 @@ from django.utils import timezone
 from media.services import media_delete, media_delete_after_commit, media_name, media_store
 from media.storage import video_storage
 from media.validation import clean_image, probe_video
-from videos.models import Video, Visibility, WatchHistory
+from videos.models import Video, WatchHistory
 from videos.selectors import video_detail_for_viewer, video_get_for_viewer, visible_videos_q
 from viztube import errors
 from viztube.api import page_cache
+from viztube.models import Visibility
 
 logger = logging.getLogger(__name__)
 

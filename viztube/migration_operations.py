@@ -112,3 +112,12 @@ def postgres_sql(forward, backward):
         return apply
 
     return migrations.RunPython(run(forward), run(backward))
+
+
+def with_lock_timeout(*operations, timeout="5s"):
+    """``operations``, every lock they request waited for at most ``timeout`` on PostgreSQL:
+    behind a long transaction the migration fails (run it again) rather than queueing every
+    request behind it. For a non-atomic migration, where the setting lasts for the session: it
+    is reset after the last operation (and set again around them when migrating backwards)."""
+    set_timeout, reset = f"SET lock_timeout = '{timeout}'", "RESET lock_timeout"
+    return [postgres_sql(set_timeout, reset), *operations, postgres_sql(reset, set_timeout)]

@@ -9,3 +9,13 @@ class UUIDv7Model(models.Model):
 
     class Meta:
         abstract = True
+
+
+class Visibility(models.TextChoices):
+    """Who finds a video or a playlist: ``public`` is listed to everyone; ``unlisted`` is reached
+    by its id only; ``private`` is its owner's alone. Each app's selectors hold what that means
+    on its routes."""
+
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"

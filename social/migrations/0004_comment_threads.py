@@ -36,10 +36,8 @@ from viztube.migration_operations import (
     AddCheckConstraintOnline,
     AddIndexConcurrently,
     AddUniqueConstraintConcurrently,
-    postgres_sql,
+    with_lock_timeout,
 )
-
-LOCK_TIMEOUT = ("SET lock_timeout = '5s'", "RESET lock_timeout")
 
 
 class Migration(migrations.Migration):
@@ -49,8 +47,7 @@ class Migration(migrations.Migration):
         ("social", "0003_count_existing_likes"),
     ]
 
-    operations = [
-        postgres_sql(*LOCK_TIMEOUT),
+    operations = with_lock_timeout(
         migrations.AddField(
             model_name="comment",
             name="parent",
@@ -109,5 +106,4 @@ class Migration(migrations.Migration):
                 name="comment_replies_count_not_negative",
             ),
         ),
-        postgres_sql(LOCK_TIMEOUT[1], LOCK_TIMEOUT[0]),
-    ]
+    )

@@ -138,6 +138,19 @@ NOT_IN_JSON_SCHEMA = {
         ["422"],
         "only a top-level comment can be pinned, not a reply",
     ),
+    ("positive_data_acceptance", "feed_get"): (
+        ["400"],
+        "a cursor must be a nextCursor this server gave the caller for this list (signed)",
+    ),
+    ("negative_data_rejection", "playlist_post"): (
+        ["201"],
+        "a name or description is trimmed before its length is checked: a value over maxLength "
+        "only by surrounding blanks is accepted",
+    ),
+    ("negative_data_rejection", "playlist_by_playlist_id_patch"): (
+        ["200"],
+        "a name or description is trimmed before its length is checked (as on create)",
+    ),
 }
 # Multipart uploads: every case decodes an image or probes a video, so fewer of them.
 UPLOADS = [

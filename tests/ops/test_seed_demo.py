@@ -305,6 +305,23 @@ def test_shape_big_channel_publication_views_and_search_word(tmp_path):
     assert not Video.objects.filter(search_vector__isnull=True).exists()
 
 
+def test_the_feed_viewer_follows_the_big_channel_and_many_channels_with_videos(tmp_path):
+    """Scale 0.05 (500 users): the benchmark's viewer follows 1,000 x 0.05 = 50 channels."""
+    summary_path = tmp_path / "summary.json"
+    seed("--scale", "0.05", "--no-media", "--summary-json", str(summary_path))
+    named = json.loads(summary_path.read_text())["feed_viewer"]
+
+    viewer = User.objects.get(pk=named["id"])
+    others = User.objects.exclude(username="bigchannel").values_list("username", flat=True)
+    assert viewer.username == named["username"] == min(others)
+    followed = Subscription.objects.filter(subscriber=viewer)
+    assert followed.count() == viewer.subscriptions_count == named["subscriptions"] == 50
+    assert followed.filter(channel__username="bigchannel").exists()
+    with_videos = followed.filter(channel__videos__visibility="public").distinct().count()
+    assert with_videos >= 40
+    assert not followed.filter(channel=viewer).exists()
+
+
 def test_vocabulary_words_are_distinct_searchable_stems():
     """Each word is one lexeme of its own under the English configuration: a search for a
     word finds that word only (no stop word that search ignores, no two words stemming alike)."""

@@ -4,7 +4,7 @@ import pytest
 
 from playlists.models import Playlist
 from tests.factories import UserFactory
-from tests.playlists.shapes import error, playlist_summary, success
+from tests.playlists.shapes import error, field_error, playlist_summary, success
 
 pytestmark = pytest.mark.django_db
 
@@ -65,14 +65,7 @@ def test_invalid_fields_are_422_and_create_nothing(auth_client, body, field, mes
     response = auth_client.post(URL, body, format="json")
 
     assert response.status_code == 422
-    assert response.json() == {
-        "statusCode": 422,
-        "data": None,
-        "success": False,
-        "message": "Validation failed",
-        "errors": [message],
-        "fields": {field: [message]},
-    }
+    assert response.json() == field_error(field, message)
     assert not Playlist.objects.exists()
 
 

@@ -4,13 +4,14 @@ x {owner, other, anon, staff}, with the status docs/api.md prescribes.
 - ``MATRIX`` holds one entry per (path template, method) that the URL resolver serves under
   ``/api/v1``; ``test_matrix_covers_every_route`` fails, naming it, for a route without one.
   Entries with a third key element are extra cases for the same route (an unpublished video,
-  a comment on one, a comment by someone else), where visibility changes the answer.
+  a comment on one, a comment by someone else, a private playlist), where visibility changes
+  the answer.
 - Every request carries a valid body, so the status is about authorization, not validation.
 - A denied request (any 4xx) must change nothing: every table the API writes and every media
   file are compared before and after (on-commit callbacks run, so a file deletion would show).
 - Expected statuses: 401 anonymous on protected routes; 403 another user's
   *visible* object; 404 missing or invisible (another user's unpublished video, and everything
-  hanging off it); staff have no special API powers, so they answer like ``other``.
+  hanging off it; another user's private playlist); staff have no special API powers, so they answer like ``other``.
 """
 
 from dataclasses import dataclass, field
@@ -87,6 +88,7 @@ def _publish_body(world, role):
 V = "/api/v1/"
 VIDEO = {"video_id": "published"}
 DRAFT = {"video_id": "unpublished"}
+PRIVATE_LIST = {"playlist_id": "private_playlist"}
 
 MATRIX = {
     # --- public / credential routes ------------------------------------------------------------
@@ -138,6 +140,7 @@ MATRIX = {
     (V + "dashboard/stats/", "get"): signed_in(200),
     (V + "dashboard/videos/", "get"): signed_in(200),
     (V + "likes/videos/", "get"): signed_in(200),
+    (V + "feed/", "get"): signed_in(200),
     (V + "subscriptions/c/{channel_id}/", "get"): signed_in(200, params={"channel_id": "owner"}),
     (V + "subscriptions/u/{subscriber_id}/", "get"): signed_in(
         200, params={"subscriber_id": "owner"}
@@ -216,6 +219,23 @@ MATRIX = {
         params={"playlist_id": "playlist_of_caller", "video_id": "unpublished"},
         hidden=True,
         note="each caller adds A's draft to their OWN playlist",
+    ),
+    # --- the owner's PRIVATE playlist: others get 404 on every route that names it -------------
+    (V + "playlist/{playlist_id}/", "get", "private"): visible_to_owner_only(params=PRIVATE_LIST),
+    (V + "playlist/{playlist_id}/videos/", "get", "private"): visible_to_owner_only(
+        params=PRIVATE_LIST
+    ),
+    (V + "playlist/{playlist_id}/", "patch", "private"): owner_only(
+        params=PRIVATE_LIST, body={"visibility": "public"}, hidden=True
+    ),
+    (V + "playlist/{playlist_id}/", "delete", "private"): owner_only(
+        params=PRIVATE_LIST, hidden=True
+    ),
+    (V + "playlist/{playlist_id}/{video_id}/", "post", "private"): owner_only(
+        params={**PRIVATE_LIST, "video_id": "third_video"}, hidden=True
+    ),
+    (V + "playlist/{playlist_id}/{video_id}/", "delete", "private"): owner_only(
+        params={**PRIVATE_LIST, **VIDEO}, hidden=True
     ),
     # --- comment moderation both ways (BOLA-7) --------------------------------------------------
     (V + "comments/c/{comment_id}/", "delete", "B's comment on A's video"): Expect(

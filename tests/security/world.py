@@ -1,7 +1,8 @@
 """The cast and objects every security test works with .
 
 ``owner`` (A) owns a published and an unpublished video (with real media files), a comment on
-each, a tweet and a playlist holding the published video; ``other`` (B) and ``staff``
+each, a tweet, a playlist holding the published video and a private playlist holding it too;
+``other`` (B) and ``staff``
 (``is_staff=True``) own nothing of A's; ``anon`` sends no credentials. Each signed-in role also
 has a playlist of its own, so "add to *my* playlist" cases can name the caller's playlist.
 """
@@ -87,6 +88,8 @@ def build_world():
     third_video = VideoFactory(owner=third, title="Third published")
     playlist = PlaylistFactory(owner=owner, name="Owner list")
     PlaylistVideoFactory(playlist=playlist, video=published)
+    private_playlist = PlaylistFactory(owner=owner, name="Owner secrets", visibility="private")
+    PlaylistVideoFactory(playlist=private_playlist, video=published)
     WatchHistoryFactory(user=owner, video=published)
     SubscriptionFactory(subscriber=other, channel=owner)
     world.objects = {
@@ -101,6 +104,7 @@ def build_world():
         "owners_comment_on_others_video": CommentFactory(video=other_video, author=owner),
         "tweet": TweetFactory(author=owner),
         "playlist": playlist,
+        "private_playlist": private_playlist,
         "playlist_of_owner": playlist,
         "playlist_of_other": PlaylistFactory(owner=other),
         "playlist_of_staff": PlaylistFactory(owner=staff),

@@ -7,23 +7,15 @@ import pytest
 from social.models import Like, Tweet
 from tests.conftest import bearer_client
 from tests.factories import TweetFactory, UserFactory
-from tests.social.helpers import add_like, assert_error, assert_ok, assert_page, iso, person
+from tests.shapes import tweet_shape
+from tests.social.helpers import add_like, assert_error, assert_ok, assert_page
 
 pytestmark = pytest.mark.django_db
 
 
 def tweet_body(tweet, *, likes=0, liked=False):
     tweet.refresh_from_db()
-    return {
-        "id": str(tweet.pk),
-        "content": tweet.content,
-        "userId": str(tweet.author_id),
-        "createdAt": iso(tweet.created_at),
-        "updatedAt": iso(tweet.updated_at),
-        "user": person(tweet.author),
-        "likesCount": likes,
-        "isLiked": liked,
-    }
+    return tweet_shape(tweet, likes=likes, liked=liked)
 
 
 # --- POST /tweets -----------------------------------------------------------------------------

@@ -9,8 +9,11 @@ Safe to run while the previous release still serves. What each step locks on ``v
 - ``is_published`` loses its NOT NULL and a trigger keeps it and ``visibility`` in step (an
   instant each): rows written by either release read right in both;
 - the backfill: row locks only, 5,000 rows per transaction;
-- the catalog triggers are swapped and the catalog row recounted in one short transaction
-  (``SHARE ROW EXCLUSIVE``: writes wait for the length of one ``count(*)``, reads go on);
+- the catalog count moves to ``visibility`` in two instants: the new trigger is created and the
+  old one's function emptied (``SHARE ROW EXCLUSIVE``: writes wait, reads go on), then the old
+  trigger is dropped on its own (``ACCESS EXCLUSIVE``, nothing to do while holding it). The count
+  needs no recount: until this release serves, public and published are the same rows (no
+  video can be unlisted yet) and the sync trigger keeps them so;
 - indexes are built and dropped ``CONCURRENTLY`` and the CHECK constraints added ``NOT VALID``
   then validated (``SHARE UPDATE EXCLUSIVE``: reads and writes go on).
 Every lock is requested with a 5 s ``lock_timeout``: behind a long transaction the migration
@@ -29,12 +32,12 @@ from viztube.migration_operations import (
     AddIndexConcurrently,
     RemoveIndexConcurrently,
     postgres_sql,
+    with_lock_timeout,
 )
 
 BACKFILL_BATCH = 5_000
 PUBLIC = models.Q(("visibility", "public"))
 
-LOCK_TIMEOUT = ("SET lock_timeout = '5s'", "RESET lock_timeout")
 
 SYNC_TRIGGERS = (
     """
@@ -110,8 +113,6 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 
-DROP TRIGGER videos_catalog_publish_change ON videos_video;
-DROP FUNCTION videos_catalog_after_publish_change();
 -- Both columns: a write of the previous release names is_published only (visibility then
 -- changes in the sync trigger, which a column list would not see).
 CREATE TRIGGER videos_catalog_visibility_change AFTER UPDATE OF visibility, is_published
@@ -119,9 +120,12 @@ CREATE TRIGGER videos_catalog_visibility_change AFTER UPDATE OF visibility, is_p
     FOR EACH ROW WHEN (OLD.visibility IS DISTINCT FROM NEW.visibility)
     EXECUTE FUNCTION videos_catalog_after_visibility_change();
 
-INSERT INTO videos_videocatalog (id, published_videos)
-    SELECT 1, count(*) FROM videos_video WHERE visibility = 'public'
-    ON CONFLICT (id) DO UPDATE SET published_videos = EXCLUDED.published_videos;
+-- The old trigger counts nothing from now on; it is dropped in the next step.
+CREATE OR REPLACE FUNCTION videos_catalog_after_publish_change() RETURNS trigger AS $$
+BEGIN
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
 COMMIT;
 """,
     """
@@ -144,6 +148,18 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 
+DROP TRIGGER videos_catalog_visibility_change ON videos_video;
+DROP FUNCTION videos_catalog_after_visibility_change();
+COMMIT;
+""",
+)
+
+DROP_OLD_CATALOG_TRIGGER = (
+    """
+DROP TRIGGER videos_catalog_publish_change ON videos_video;
+DROP FUNCTION videos_catalog_after_publish_change();
+""",
+    """
 CREATE FUNCTION videos_catalog_after_publish_change() RETURNS trigger AS $$
 BEGIN
     UPDATE videos_videocatalog
@@ -153,12 +169,9 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 
-DROP TRIGGER videos_catalog_visibility_change ON videos_video;
-DROP FUNCTION videos_catalog_after_visibility_change();
 CREATE TRIGGER videos_catalog_publish_change AFTER UPDATE OF is_published ON videos_video
     FOR EACH ROW WHEN (OLD.is_published IS DISTINCT FROM NEW.is_published)
     EXECUTE FUNCTION videos_catalog_after_publish_change();
-COMMIT;
 """,
 )
 
@@ -201,8 +214,7 @@ class Migration(migrations.Migration):
 
     dependencies = [("videos", "0004_catalog_triggers")]
 
-    operations = [
-        postgres_sql(*LOCK_TIMEOUT),
+    operations = with_lock_timeout(
         migrations.AddField(
             model_name="video",
             name="visibility",
@@ -232,6 +244,7 @@ class Migration(migrations.Migration):
         postgres_sql(*SYNC_TRIGGERS),
         migrations.RunPython(backfill, migrations.RunPython.noop),
         postgres_sql(*CATALOG_COUNTS_PUBLIC),
+        postgres_sql(*DROP_OLD_CATALOG_TRIGGER),
         AddIndexConcurrently(
             model_name="video",
             index=models.Index(
@@ -301,5 +314,4 @@ class Migration(migrations.Migration):
             ),
         ),
         RemoveFieldFromModelOnly(model_name="video", name="is_published"),
-        postgres_sql(LOCK_TIMEOUT[1], LOCK_TIMEOUT[0]),
-    ]
+    )

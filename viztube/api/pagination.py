@@ -11,13 +11,19 @@ MAX_LIMIT = 100
 MAX_PAGE = 10_000_000
 
 
-def _positive_int(request, name, default):
-    raw = request.query_params.get(name)
+def single_query_param(request, name):
+    """The query parameter ``name`` with its surrounding blanks removed, or None when absent;
+    a repeated parameter is ambiguous (400)."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"'{name}' must be given once")
+    return values[0].strip() if values else None
+
+
+def positive_int_param(request, name, default):
+    raw = single_query_param(request, name)
     if raw is None:
         return default
-    if len(request.query_params.getlist(name)) > 1:
-        raise BadRequest(f"'{name}' must be given once")
-    raw = raw.strip()
     if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
         raise BadRequest(f"'{name}' must be a positive integer")
     return int(raw)
@@ -34,9 +40,9 @@ class PageRequest:
 
     @classmethod
     def from_request(cls, request):
-        page = _positive_int(request, "page", 1)
+        page = positive_int_param(request, "page", 1)
         # Over the cap is clamped, not refused: the answer's `limit` says what was applied.
-        limit = min(_positive_int(request, "limit", DEFAULT_LIMIT), MAX_LIMIT)
+        limit = min(positive_int_param(request, "limit", DEFAULT_LIMIT), MAX_LIMIT)
         if page > MAX_PAGE:
             raise BadRequest("'page' is too large")
         return cls(page=page, limit=limit)

@@ -11,7 +11,7 @@ import re
 
 from django.core.validators import RegexValidator
 from drf_spectacular.drainage import warn
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import (
@@ -22,6 +22,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from viztube.api.cursor import CURSOR_MAX_LENGTH
 from viztube.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE
 
 _ERROR_DESCRIPTIONS = {
@@ -39,6 +40,7 @@ _ERROR_DESCRIPTIONS = {
     503: "The database is unavailable (see Retry-After)",
 }
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CURSOR = "cursor"  # api_doc(paginated=CURSOR): a cursor walk
 
 
 def _error_response(code):
@@ -68,6 +70,18 @@ def _data_field(data, name, many, paginated):
         return serializers.DictField(help_text="Empty object.")
     if isinstance(data, serializers.Field):
         return data
+    if paginated == CURSOR:
+        return inline_serializer(
+            name=f"{name}Page",
+            fields={
+                "docs": data(many=True),
+                "limit": serializers.IntegerField(),
+                "nextCursor": serializers.CharField(
+                    allow_null=True,
+                    help_text="The next page's `cursor`; null on the last page.",
+                ),
+            },
+        )
     if paginated:
         return inline_serializer(
             # Named after the operation, not the item: two lists of one item type stay distinct.
@@ -109,12 +123,15 @@ def api_doc(
     errors=(401,),
     **kwargs,
 ):
-    """``extend_schema`` with the success envelope and the listed error responses (plus 500)."""
+    """``extend_schema`` with the success envelope and the listed error responses (plus 500).
+    ``paginated``: True for numbered pages (``viztube.api.pagination``), ``CURSOR`` for a cursor
+    walk (``viztube.api.cursor``); either adds its query parameters."""
     responses = {status: envelope(response, name=name, many=many, paginated=paginated)}
     for code in (*errors, 400, 500):
         responses.setdefault(code, _error_response(code))
     if paginated:
-        kwargs.setdefault("parameters", []).extend(PAGE_PARAMETERS)
+        parameters = CURSOR_PARAMETERS if paginated == CURSOR else PAGE_PARAMETERS
+        kwargs.setdefault("parameters", []).extend(parameters)
     return extend_schema(request=request, responses=responses, **kwargs)
 
 
@@ -135,6 +152,59 @@ PAGE_PARAMETERS = [
         description=f"Items per page, default {DEFAULT_LIMIT}; values over {MAX_LIMIT} are clamped.",
     ),
 ]
+
+
+CURSOR_PARAMETERS = [
+    OpenApiParameter(
+        "limit",
+        {**_POSITIVE_INTEGER, "maximum": MAX_LIMIT},
+        OpenApiParameter.QUERY,
+        description=f"Items per page, default {DEFAULT_LIMIT}; over {MAX_LIMIT} is a 400.",
+    ),
+    OpenApiParameter(
+        "cursor",
+        {"type": "string", "maxLength": CURSOR_MAX_LENGTH},
+        OpenApiParameter.QUERY,
+        description="The `nextCursor` of the previous page, as it came; none for the first page.",
+    ),
+]
+
+
+class OneOfSerializer(serializers.Serializer):
+    """An item of one of several shapes, picked by the item's ``type``: ``shapes`` maps each
+    value of ``type`` to the serializer of that shape, which declares ``type`` with that one
+    value. Documented as a ``oneOf`` of the shapes with ``type`` as the discriminator."""
+
+    shapes = {}
+
+    def to_representation(self, instance):
+        # One serializer per shape for the whole list: building one per item would copy its
+        # fields (and its nested serializers' fields) for every item.
+        serializers_by_type = self.__dict__.setdefault("_shape_serializers", {})
+        shape = serializers_by_type.get(instance.type)
+        if shape is None:
+            shape = serializers_by_type[instance.type] = self.shapes[instance.type](
+                context=self.context
+            )
+        return shape.to_representation(instance)
+
+
+class OneOfSerializerScheme(OpenApiSerializerExtension):
+    target_class = OneOfSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        references = {
+            value: auto_schema.resolve_serializer(shape, direction).ref
+            for value, shape in self.target.shapes.items()
+        }
+        return {
+            "oneOf": list(references.values()),
+            "discriminator": {
+                "propertyName": "type",
+                "mapping": {value: ref["$ref"] for value, ref in references.items()},
+            },
+        }
 
 
 class JWTCookieOrHeaderScheme(OpenApiAuthenticationExtension):

@@ -28,7 +28,8 @@ class Command(BaseCommand):
         "Fill an EMPTY database with demo data: users, videos, likes, comments, subscriptions, "
         "watch history, playlists and tweets. --scale 1 gives 10,000 users, 100,000 videos "
         "(90% published, one channel 'bigchannel' owning ~12%), 1,000,000 video likes, "
-        "300,000 comments, 200,000 subscriptions, 50,000 watch-history rows, 5,000 playlists "
+        "300,000 comments, 200,000 subscriptions (and 1,000 channels followed by one viewer, "
+        "the feed's), 50,000 watch-history rows, 5,000 playlists "
         "with 100,000 entries and 50,000 tweets. The same --seed and --scale always give the "
         "same rows. Every user's password is '" + seeding.DEMO_PASSWORD + "'. Refuses to touch "
         "a database that already holds users or videos unless --flush is given."
@@ -146,4 +147,6 @@ class Command(BaseCommand):
             f"Search word: {word['word']!r} is in {word['published_titles']:,} published titles "
             f"({word['title_share']:.2%})"
         )
+        viewer = result.feed_viewer
+        out(f"Feed viewer: {viewer['username']} ({viewer['subscriptions']:,} subscriptions)")
         out(f"Every user's password: {result.demo_password}")

@@ -11,9 +11,10 @@ from accounts.serializers import PersonSerializer
 from media.storage import file_url
 from social.feed import KINDS, TWEET, VIDEO
 from social.services import PARENT_NOT_FOUND
-from videos.serializers import VideoSerializer
+from videos.serializers import VideoSerializer, person_shape
 from viztube.api.query import QueryParamsSerializer
 from viztube.api.schema import OneOfSerializer
+from viztube.compiled import ApiDateTime, Shape, text_id
 
 COMMENT_MAX_LENGTH = 2000
 TWEET_MAX_LENGTH = 280
@@ -137,6 +138,25 @@ class CommentOutputSerializer(serializers.Serializer):
     )
 
 
+# The same shape on the lean paths (viztube.compiled; social.lean): ``is_liked`` is an annotation
+# of the statement's queryset. tests/social/test_lean_comments.py proves them equal.
+COMMENT_SHAPE = Shape(
+    id=text_id("pk"),
+    content="content",
+    videoId=text_id("video_id"),
+    userId=text_id("author_id"),
+    createdAt=ApiDateTime("created_at"),
+    updatedAt=ApiDateTime("updated_at"),
+    user=person_shape("author"),
+    likesCount="likes_count",
+    isLiked="is_liked",
+    parentId=text_id("parent_id"),
+    repliesCount="replies_count",
+    isPinned="is_pinned",
+    isHearted="is_hearted",
+)
+
+
 class CommentPinOutputSerializer(serializers.Serializer):
     isPinned = serializers.BooleanField(source="is_pinned", read_only=True)
 
@@ -159,6 +179,19 @@ class TweetOutputSerializer(serializers.Serializer):
     user = PersonSerializer(source="author", read_only=True)
     likesCount = serializers.IntegerField(source="likes_count", read_only=True)
     isLiked = serializers.BooleanField(source="is_liked", read_only=True)
+
+
+# The same shape on the lean paths (the feed's tweets, social.lean), as COMMENT_SHAPE.
+TWEET_SHAPE = Shape(
+    id=text_id("pk"),
+    content="content",
+    userId=text_id("author_id"),
+    createdAt=ApiDateTime("created_at"),
+    updatedAt=ApiDateTime("updated_at"),
+    user=person_shape("author"),
+    likesCount="likes_count",
+    isLiked="is_liked",
+)
 
 
 class LikeToggleOutputSerializer(serializers.Serializer):

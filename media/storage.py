@@ -7,7 +7,6 @@ Model fields reach the video storage through a lazy object so that a change of `
 (tests switch between local files and the fake Cloudinary) takes effect without re-importing models.
 """
 
-import functools
 import re
 
 from django.core.files.storage import FileSystemStorage, default_storage, storages
@@ -52,6 +51,9 @@ def storage_for(alias):
 def _reset_video_storage(*, setting, **kwargs):
     if setting == "STORAGES":
         video_storage._wrapped = empty
+    if setting in ("STORAGES", "MEDIA_URL"):
+        for url in _FIELD_URLS:
+            url.local_base = _UNKNOWN
 
 
 def file_url(field_file):
@@ -61,7 +63,9 @@ def file_url(field_file):
 
 # A name made of these, in segments that do not start with a dot, is its own URL path on the
 # local storage: ``filepath_to_uri`` quotes nothing in it and ``urljoin`` resolves nothing.
-_PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*")
+# Possessive: a linear scan, no backtracking.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*+(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*+)*+")
+_is_plain_name = _PLAIN_NAME.fullmatch
 
 
 def stored_url(storage, name):
@@ -74,21 +78,57 @@ def stored_url(storage, name):
     exactly what the storage's ``url`` returns."""
     if not name:
         return ""
-    if isinstance(storage, LazyObject):
-        if storage._wrapped is empty:
-            storage._setup()
-        storage = storage._wrapped
-    if isinstance(storage, FileSystemStorage) and _PLAIN_NAME.fullmatch(name):
-        base = storage.base_url
-        if base.endswith("/"):
-            return absolute_media_url(base + name)
+    base = _local_base(storage)
+    if base is not None and _is_plain_name(name):
+        return absolute_media_url(base + name)
     return absolute_media_url(storage.url(name))
 
 
 def url_of(field):
     """A function of a stored name giving its public URL (``stored_url``) in the storage of the
     model ``field`` (a ``FileField``), for names read without the model (lean paths)."""
-    return functools.partial(stored_url, field.storage)
+    url = _FieldUrl(field.storage)
+    _FIELD_URLS.append(url)
+    return url
+
+
+_UNKNOWN = object()
+_FIELD_URLS = []  # every _FieldUrl, forgotten by _reset_video_storage when the settings change
+
+
+class _FieldUrl:
+    """``stored_url`` in one field's storage, with what it decides about the storage (a local
+    one's base URL, or ``None``) kept until ``STORAGES`` or ``MEDIA_URL`` change: a list row
+    shows up to three URLs, and resolving the lazy storage each time cost most of one."""
+
+    __slots__ = ("local_base", "storage")
+
+    def __init__(self, storage):
+        self.storage, self.local_base = storage, _UNKNOWN
+
+    def __call__(self, name):
+        if not name:
+            return ""
+        local_base = self.local_base
+        if local_base is _UNKNOWN:
+            local_base = self.local_base = _local_base(self.storage)
+        if local_base is not None and _is_plain_name(name):
+            # absolute_media_url, inline.
+            return (
+                media_base_url() + local_base + name if local_base[0] == "/" else local_base + name
+            )
+        return stored_url(self.storage, name)
+
+
+def _local_base(storage):
+    """The base URL that a plain name is appended to (see ``stored_url``), or ``None``."""
+    if isinstance(storage, LazyObject):
+        if storage._wrapped is empty:
+            storage._setup()
+        storage = storage._wrapped
+    if isinstance(storage, FileSystemStorage) and storage.base_url.endswith("/"):
+        return storage.base_url
+    return None
 
 
 def absolute_media_url(url):

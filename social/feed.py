@@ -119,8 +119,9 @@ _FETCH = Slot("fetch", IntegerField())
 
 
 @compiled
-def _feed_statement(kinds):
-    """The page read for ``kinds`` (see the module docstring)."""
+def positions_statement(kinds):
+    """The page read for ``kinds`` (see the module docstring): ``(kind, id, at)`` rows, newest
+    first; its slots are ``page_values``'s."""
     quote = connection.ops.quote_name
     followed = Statement.of(
         Subscription.objects.filter(subscriber_id=_PLACEHOLDERS["viewer"]).values_list("channel_id")
@@ -145,7 +146,7 @@ def _feed_statement(kinds):
 
 
 def _positions_postgres(values, kinds):
-    return [FeedRow(kind, pk, at) for kind, pk, at in _feed_statement(kinds).rows(**values)]
+    return [FeedRow(kind, pk, at) for kind, pk, at in positions_statement(kinds).rows(**values)]
 
 
 # --- Elsewhere: one query per kind -----------------------------------------------------------
@@ -165,20 +166,33 @@ def _positions_portable(values, kinds):
 # --- Reads -----------------------------------------------------------------------------------
 
 
-def feed_rows(*, viewer, page, kind=None):
-    """The rows of ``page`` (a ``viztube.api.cursor.CursorRequest``) of ``viewer``'s feed:
-    up to ``page.fetch`` ``FeedRow``s, newest first; ``kind`` keeps one kind of item."""
-    kinds = (kind,) if kind else KINDS
-    values = {
+def page_values(*, viewer, page):
+    """The values a page read needs: the reader's id and ``page``'s (a
+    ``viztube.api.cursor.CursorRequest``) snapshot, position and size."""
+    return {
         "viewer": viewer.pk,
         "snapshot": page.snapshot,
         "at": page.older_than.at,
         "id": page.older_than.id,
         "fetch": page.fetch,
     }
+
+
+def feed_rows(*, viewer, page, kind=None):
+    """The rows of ``page`` (a ``viztube.api.cursor.CursorRequest``) of ``viewer``'s feed:
+    up to ``page.fetch`` ``FeedRow``s, newest first; ``kind`` keeps one kind of item."""
+    kinds = (kind,) if kind else KINDS
+    values = page_values(viewer=viewer, page=page)
     if connection.vendor == "postgresql":
         return _positions_postgres(values, kinds)
     return _positions_portable(values, kinds)
+
+
+def listed_items(kind):
+    """The items of ``kind`` a feed shows (videos: the listed ones), and the field that is
+    their time in the feed."""
+    source = _SOURCES[kind]
+    return source.listed(), source.at
 
 
 def feed_items(rows, *, viewer):

@@ -1,5 +1,6 @@
 """The lean paths (``viztube.compiled``) of social's busiest reads: a video's comments and a
-thread's replies, a page of each in one statement with its total and the visibility check.
+thread's replies, a page of each in one statement with its total and the visibility check; and
+a page of the subscription feed with its videos and tweets, in one statement.
 
 Each answers what the serializer path answers (``social.views`` keeps that path for SQLite and
 as the reference; tests/social/test_lean_comments.py proves them equal): the querysets, rules
@@ -10,12 +11,15 @@ deep page is (``viztube.compiled.paged``), in list order (``ROW_NUMBER``, so the
 not rest on the join's).
 """
 
+import uuid
+
 from django.db import connection
 from django.db.models import UUIDField, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 
-from social.models import Comment
+from social import feed
+from social.models import Comment, Tweet
 from social.selectors import (
     COMMENT_NOT_FOUND,
     REPLY_ORDER,
@@ -23,12 +27,14 @@ from social.selectors import (
     liked_by_id,
     video_threads_total,
 )
-from social.serializers import COMMENT_SHAPE
+from social.serializers import COMMENT_SHAPE, TWEET_SHAPE
 from videos.models import Video
 from videos.selectors import VIDEO_NOT_FOUND, reachable_videos_q
 from viztube import errors
+from videos.serializers import VIDEO_SHAPE
+from viztube.api.cursor import Position, cursor_body
 from viztube.api.pagination import page_body
-from viztube.compiled import Parameter, Statement, compiled, paged
+from viztube.compiled import ApiDateTime, Parameter, Statement, compiled, paged
 
 _VIEWER = Parameter("viewer", UUIDField())
 _VIDEO = Parameter("video", UUIDField())
@@ -107,3 +113,78 @@ def comment_list_body(*, video_id, viewer, page):
 def comment_reply_list_body(*, comment_id, viewer, page):
     """``GET /comments/c/:commentId/replies``'s data for ``page``; 404 as there."""
     return _page(_reply_list_statement, COMMENT_NOT_FOUND, page, viewer, comment=comment_id)
+
+
+# --- The feed ----------------------------------------------------------------------------------
+
+_FEED_SHAPES = {feed.VIDEO: VIDEO_SHAPE, feed.TWEET: TWEET_SHAPE}
+# Before each kind's item columns: the position's kind, id and time (the cursor's key).
+_FEED_POSITION = 3
+
+
+def _feed_items(kind):
+    items, at = feed.listed_items(kind)
+    if kind == feed.TWEET:
+        items = items.annotate(is_liked=liked_by_id(_VIEWER, "tweet"))
+    return items, at
+
+
+@compiled
+def _feed_statement(kinds):
+    """``social.feed``'s page read (its statement, as a CTE) with each item loaded beside its
+    position, in the feed's order: ``[kind, id, at]``, then per kind of ``kinds`` its shape's
+    columns and its time in the API's format (NULL when the row is of the other kind, or no
+    longer shown: that item is left out, the cursor still stands after it, as
+    ``social.feed.feed_items`` does)."""
+    quote = connection.ops.quote_name
+    positions = feed.positions_statement(kinds)
+    position_id = RawSQL(f"{quote('feed')}.{quote('id')}", ())  # noqa: S611 (names only)
+    columns, joins, params = [], [], [*positions.params]
+    for kind in kinds:
+        items, at = _feed_items(kind)
+        item = Statement.of(
+            _FEED_SHAPES[kind].select(items.filter(pk=position_id).order_by(), at=ApiDateTime(at))
+        )
+        columns.append(f"{quote(kind)}.*")
+        joins.append(f"LEFT JOIN LATERAL ({item.sql}) AS {quote(kind)} ON feed.kind = %s")
+        params += [*item.params, kind]
+    # The position's id and time as text and microseconds: psycopg's (and Django's) loaders of
+    # uuid and timestamptz cost more than the rest of the row; only the cursor's row needs them.
+    return Statement(
+        f"WITH feed AS ({positions.sql}) SELECT feed.kind, feed.id::text, "  # noqa: S608
+        "(extract(epoch FROM feed.at) * 1000000)::bigint, "
+        f"{', '.join(columns)} FROM feed {' '.join(joins)} ORDER BY feed.at DESC, feed.id DESC",
+        params,
+    )
+
+
+def _feed_doc(row, kinds):
+    start = _FEED_POSITION
+    for kind in kinds:
+        shape = _FEED_SHAPES[kind]
+        if kind == row[0]:
+            if row[start] is None:
+                return None
+            return {
+                "id": row[start],
+                "at": row[start + shape.width],
+                "type": kind,
+                kind: shape.read(row, start),
+            }
+        start += shape.width + 1
+    return None
+
+
+def feed_body(*, viewer, page, kind=None):
+    """``GET /feed``'s data for ``page`` (a ``viztube.api.cursor.CursorRequest``), as
+    ``social.feed.feed_rows`` and ``feed_items`` read it, in one statement."""
+    kinds = (kind,) if kind else feed.KINDS
+    rows = _feed_statement(kinds).rows(**feed.page_values(viewer=viewer, page=page))
+
+    def docs(shown):
+        return [doc for doc in (_feed_doc(row, kinds) for row in shown) if doc is not None]
+
+    def key(row):
+        return Position.of_microseconds(row[2], uuid.UUID(row[1]))
+
+    return cursor_body(rows, page, key=key, serialize=docs)

@@ -450,8 +450,11 @@ class FeedViewSet(ApiViewSet):
         description=FEED_DESCRIPTION,
     )
     def list(self, request):
-        kind = FeedQuerySerializer(request).parse().get("type")
+        kind = FeedQuerySerializer.parse_request(request).get("type")
         page = cursor_request(request, feed.FEED_LIST, reader=request.user.pk)
+        if lean():
+            body = social_lean.feed_body(viewer=request.user, page=page, kind=kind)
+            return ok(body, "Feed fetched successfully")
         rows = feed.feed_rows(viewer=request.user, page=page, kind=kind)
 
         def serialize(shown):

@@ -120,11 +120,11 @@ class Statement:
     the placeholders and adapts every value on each execution, a third of a detail read's
     cost (and it stops caching the parse above 4 kB of SQL)."""
 
-    __slots__ = ("_chunks", "_slots", "params", "sql")
+    __slots__ = ("_slots", "_template", "params", "sql")
 
     def __init__(self, sql, params=()):
         self.sql, self.params = sql, tuple(params)
-        self._chunks = self._slots = None
+        self._template = self._slots = None
 
     @classmethod
     def of(cls, queryset):
@@ -143,7 +143,8 @@ class Statement:
         return cls(*compiler.as_sql())
 
     def _split(self):
-        """The SQL cut at its slots, the fixed values written in (``%%`` is a ``%``)."""
+        """The SQL as a ``%``-template of its slots by name, the fixed values written in; and
+        the slots, one per name."""
         chunks, slots, params = [""], [], iter(self.params)
         for index, piece in enumerate(_PLACEHOLDER.split(self.sql)):
             if index % 2 == 0:
@@ -161,21 +162,17 @@ class Statement:
                     chunks[-1] += _psycopg_literal(param)
         if next(params, self) is not self:
             raise ValueError(f"more parameters than placeholders in {self.sql!r}")
-        self._chunks, self._slots = tuple(chunks), tuple(slots)
+        template = chunks[0].replace("%", "%%")
+        for slot, chunk in zip(slots, chunks[1:], strict=True):
+            template += f"%({slot.name})s" + chunk.replace("%", "%%")
+        self._slots = tuple({slot.name: slot for slot in slots}.values())
+        self._template = template
 
     def text(self, values):
         """The SQL to execute with the request's ``values`` (a dict by slot name)."""
-        if self._chunks is None:
+        if self._template is None:
             self._split()
-        chunks, literals = self._chunks, {}
-        parts = [chunks[0]]
-        for slot, chunk in zip(self._slots, chunks[1:], strict=True):
-            literal = literals.get(slot.name)
-            if literal is None:
-                literal = literals[slot.name] = slot.literal(values[slot.name])
-            parts.append(literal)
-            parts.append(chunk)
-        return "".join(parts)
+        return self._template % {slot.name: slot.literal(values[slot.name]) for slot in self._slots}
 
     def rows(self, **values):
         """Execute with ``values``; every row, as tuples in the select's order."""
@@ -260,7 +257,7 @@ class Shape:
     """A response object: its keys in response order, each with where its value comes from:
     an expression or a field path (``"owner__username"``), a ``Converted`` one, or a nested
     ``Shape``. ``select(queryset)`` selects exactly those columns (nested ones in place);
-    ``read(row)`` turns a row of them into the dict.
+    ``read(row, start=0)`` turns a row of them (from column ``start``) into the dict.
 
     Shapes are declared once at import time and extended with ``extend`` (a list item's shape
     plus a detail's counters), so a field is declared in one place for every path that shows it.
@@ -271,16 +268,7 @@ class Shape:
         self.width = sum(
             value.width if isinstance(value, Shape) else 1 for value in fields.values()
         )
-        plan, index = [], 0
-        for key, value in fields.items():
-            if isinstance(value, Shape):
-                plan.append((key, index, _NESTED, value))
-                index += value.width
-            else:
-                kind = _CONVERTED if isinstance(value, Converted) else _COLUMN
-                plan.append((key, index, kind, getattr(value, "function", None)))
-                index += 1
-        self._plan = tuple(plan)
+        self.read = _reader(self)
 
     def extend(self, **fields):
         """This shape with ``fields`` added after its own, or replacing the ones of the same
@@ -307,20 +295,39 @@ class Shape:
         columns.update((name, _expression(value)) for name, value in extra.items())
         return queryset.annotate(**columns).values_list(*columns)
 
-    def read(self, row, start=0):
-        """The response dict of ``row``'s columns from ``start`` (those ``select`` chose)."""
-        out = {}
-        for key, index, kind, how in self._plan:
-            if kind is _COLUMN:
-                out[key] = row[start + index]
-            elif kind is _CONVERTED:
-                out[key] = how(row[start + index])
+
+
+def _reader(shape):
+    """``shape.read(row, start=0)``: the response dict of ``row``'s columns from ``start``
+    (those ``select`` chose). Generated once per shape as one dict display, as ``dataclasses``
+    and ``collections.namedtuple`` generate their methods: it runs for every object of every
+    response, and a loop over the fields costs several times as much."""
+    functions = {}
+
+    def display(part, index):
+        items = []
+        for key, value in part.fields.items():
+            if isinstance(value, Shape):
+                items.append(f"{key!r}: {display(value, index)}")
+                index += value.width
+                continue
+            if isinstance(value, Converted):
+                name = f"convert_{len(functions)}"
+                functions[name] = value.function
+                items.append(f"{key!r}: {name}(r[{index}])")
             else:
-                out[key] = how.read(row, start + index)
-        return out
+                items.append(f"{key!r}: r[{index}]")
+            index += 1
+        return "{" + ", ".join(items) + "}"
 
-
-_COLUMN, _CONVERTED, _NESTED = "column", "converted", "nested"
+    source = (
+        "def read(row, start=0):\n"
+        f"    r = row[start:start + {shape.width}] if start else row\n"
+        f"    return {display(shape, 0)}\n"
+    )
+    namespace = dict(functions)
+    exec(source, namespace)  # noqa: S102 (keys are repr()s of identifiers; no outside input)
+    return namespace["read"]
 
 
 def _expression(value):

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db.models import IntegerField, UUIDField, Value
 
 from accounts.models import User
-from media.storage import file_url, stored_url, video_storage
+from media.storage import file_url, stored_url, url_of, video_storage
 from tests.factories import UserFactory, VideoFactory
 from videos.models import Video
 from viztube.api.renderers import dumps
@@ -150,10 +150,29 @@ def test_a_shape_reads_its_columns_in_its_own_key_order_with_nested_and_converte
         "",
     ],
 )
-def test_stored_url_equals_file_url_for_the_same_name(name, settings):
+def test_stored_url_equals_file_url_for_the_same_name(name, settings, fake_cloudinary):
     video = Video(thumbnail=name, video_file=name)
-    assert stored_url(default_storage, name) == file_url(video.thumbnail)
-    assert stored_url(video_storage, name) == file_url(video.video_file)
-    settings.MEDIA_BASE_URL = "https://cdn.example"
-    settings.MEDIA_URL = "https://cdn.example/m/"
-    assert stored_url(default_storage, name) == file_url(video.thumbnail)
+    thumbnail_url = url_of(Video._meta.get_field("thumbnail"))
+    video_file_url = url_of(Video._meta.get_field("video_file"))
+    for change in (
+        {"STORAGES": {**settings.STORAGES, **LOCAL_MEDIA}},
+        {"MEDIA_URL": "https://cdn.example/m/"},
+        {"MEDIA_URL": "/m/"},
+        {"STORAGES": {**settings.STORAGES, **CLOUDINARY_MEDIA}},
+    ):
+        for setting, value in change.items():
+            setattr(settings, setting, value)
+        for function in (thumbnail_url, lambda n: stored_url(default_storage, n)):
+            assert function(name) == file_url(video.thumbnail), change
+        for function in (video_file_url, lambda n: stored_url(video_storage, n)):
+            assert function(name) == file_url(video.video_file), change
+
+
+LOCAL_MEDIA = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "videos": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+}
+CLOUDINARY_MEDIA = {
+    "default": {"BACKEND": "media.cloudinary_backends.CloudinaryImageStorage"},
+    "videos": {"BACKEND": "media.cloudinary_backends.CloudinaryVideoStorage"},
+}

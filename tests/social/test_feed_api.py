@@ -428,10 +428,10 @@ def test_query_budget_does_not_grow_with_subscriptions_or_items(
     auth_client, user, django_assert_num_queries, channels, per_channel
 ):
     _fill(user, channels, per_channel)
-    # 1 the caller's user row (this request caches its copy), 2 the page's positions (one
-    # statement for every followed channel), 3 its videos with their owners, 4 its tweets with
+    # 1 the caller's user row (this request caches its copy), 2 one statement: the page's
+    # positions (for every followed channel) with its videos and their owners, its tweets with
     # their authors and the caller's likes.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         response = get_feed(auth_client, limit=100)
     docs = response.json()["data"]["docs"]
     assert len(docs) == channels * per_channel * 2
@@ -440,10 +440,11 @@ def test_query_budget_does_not_grow_with_subscriptions_or_items(
 
 def test_a_page_of_one_kind_reads_one_kind(auth_client, user, django_assert_num_queries):
     _fill(user, 3, 2)
-    # The caller's user row, the positions, the videos: no tweet query for a page without one.
-    with django_assert_num_queries(3):
+    # The caller's user row, the positions with their videos: the tweets are not read at all.
+    with django_assert_num_queries(2) as queries:
         response = get_feed(auth_client, type="video")
     assert {doc["type"] for doc in response.json()["data"]["docs"]} == {"video"}
+    assert "social_tweet" not in queries.captured_queries[-1]["sql"]
 
 
 # --- The two ways of reading a page -----------------------------------------------------------

@@ -60,6 +60,11 @@ class Position:
     at: datetime.datetime
     id: uuid.UUID
 
+    @classmethod
+    def of_microseconds(cls, microseconds, id):  # noqa: A002 (the field's name)
+        """The position at ``microseconds`` since the epoch (as a cursor packs it)."""
+        return cls(at=_moment(microseconds), id=id)
+
 
 @dataclass(frozen=True)
 class CursorRequest:

@@ -19,7 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 
 from social import feed
-from social.models import Comment, Tweet
+from social.models import Comment
 from social.selectors import (
     COMMENT_NOT_FOUND,
     REPLY_ORDER,
@@ -30,8 +30,8 @@ from social.selectors import (
 from social.serializers import COMMENT_SHAPE, TWEET_SHAPE
 from videos.models import Video
 from videos.selectors import VIDEO_NOT_FOUND, reachable_videos_q
-from viztube import errors
 from videos.serializers import VIDEO_SHAPE
+from viztube import errors
 from viztube.api.cursor import Position, cursor_body
 from viztube.api.pagination import page_body
 from viztube.compiled import ApiDateTime, Parameter, Statement, compiled, paged

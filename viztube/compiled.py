@@ -296,7 +296,6 @@ class Shape:
         return queryset.annotate(**columns).values_list(*columns)
 
 
-
 def _reader(shape):
     """``shape.read(row, start=0)``: the response dict of ``row``'s columns from ``start``
     (those ``select`` chose). Generated once per shape as one dict display, as ``dataclasses``

@@ -61,7 +61,7 @@ class Position:
     id: uuid.UUID
 
     @classmethod
-    def of_microseconds(cls, microseconds, id):  # noqa: A002 (the field's name)
+    def of_microseconds(cls, microseconds, id):
         """The position at ``microseconds`` since the epoch (as a cursor packs it)."""
         return cls(at=_moment(microseconds), id=id)
 

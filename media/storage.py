@@ -52,8 +52,8 @@ def _reset_video_storage(*, setting, **kwargs):
     if setting == "STORAGES":
         video_storage._wrapped = empty
     if setting in ("STORAGES", "MEDIA_URL"):
-        for url in _FIELD_URLS:
-            url.local_base = _UNKNOWN
+        for decided in _DECISIONS:
+            decided[0] = _UNKNOWN
 
 
 def file_url(field_file):
@@ -86,38 +86,32 @@ def stored_url(storage, name):
 
 def url_of(field):
     """A function of a stored name giving its public URL (``stored_url``) in the storage of the
-    model ``field`` (a ``FileField``), for names read without the model (lean paths)."""
-    url = _FieldUrl(field.storage)
-    _FIELD_URLS.append(url)
-    return url
+    model ``field`` (a ``FileField``), for names read without the model (lean paths).
 
+    What it decides about the storage (a local one's base URL, or ``None``) is kept until
+    ``STORAGES`` or ``MEDIA_URL`` change: a list row shows up to three URLs, and resolving the
+    lazy storage each time cost most of one."""
+    storage, decided = field.storage, [_UNKNOWN]
+    _DECISIONS.append(decided)
 
-_UNKNOWN = object()
-_FIELD_URLS = []  # every _FieldUrl, forgotten by _reset_video_storage when the settings change
-
-
-class _FieldUrl:
-    """``stored_url`` in one field's storage, with what it decides about the storage (a local
-    one's base URL, or ``None``) kept until ``STORAGES`` or ``MEDIA_URL`` change: a list row
-    shows up to three URLs, and resolving the lazy storage each time cost most of one."""
-
-    __slots__ = ("local_base", "storage")
-
-    def __init__(self, storage):
-        self.storage, self.local_base = storage, _UNKNOWN
-
-    def __call__(self, name):
+    def url(name):
         if not name:
             return ""
-        local_base = self.local_base
+        local_base = decided[0]
         if local_base is _UNKNOWN:
-            local_base = self.local_base = _local_base(self.storage)
+            local_base = decided[0] = _local_base(storage)
         if local_base is not None and _is_plain_name(name):
             # absolute_media_url, inline.
             return (
                 media_base_url() + local_base + name if local_base[0] == "/" else local_base + name
             )
-        return stored_url(self.storage, name)
+        return stored_url(storage, name)
+
+    return url
+
+
+_UNKNOWN = object()
+_DECISIONS = []  # of every url_of function, forgotten by _reset_video_storage
 
 
 def _local_base(storage):

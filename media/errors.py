@@ -22,3 +22,12 @@ class MediaStorageError(errors.DependencyFailed):
 
     def __str__(self):
         return self.detail
+
+
+class MediaRefused(errors.InvalidInput):
+    """The media storage refused the file itself (Cloudinary answered that the bytes are not a
+    file of the kind announced): sending it again cannot help. A 422 that quotes the reason."""
+
+    def __init__(self, detail, *, name=""):
+        super().__init__(f"The media storage refused the file: {detail}")
+        self.name = name

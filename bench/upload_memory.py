@@ -235,7 +235,7 @@ def django_env(workdir, cloudinary_url, size_mb):
         "CLOUDINARY_URL": cloudinary_url,
         "MEDIA_ROOT": str(workdir / "media"),
         "FILE_UPLOAD_TEMP_DIR": str(workdir / "uploads"),
-        "VIDEO_MAX_UPLOAD_MB": str(size_mb + 16),
+        "SINGLE_UPLOAD_MAX_MB": str(size_mb + 16),
         "SECURE_SSL_REDIRECT": "0",
         "RATE_LIMIT_UPLOAD": "1000/h",
         "LOG_LEVEL": "WARNING",

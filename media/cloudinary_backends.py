@@ -236,11 +236,18 @@ class _StreamingCloudinaryMixin:
             sent += len(part)
         return answer
 
+    def name_for(self, name):
+        """The storage name (the public id) under which ``save(name)`` would store a file: the
+        name that ``send_part`` uploads must be given to end up where ``save`` puts files."""
+        name = self._prepend_prefix(self._normalise_name(name))
+        return public_id_for(name, self._get_resource_type(name))
+
     def send_part(self, name, part, *, first, total, upload_id):
         """One request of a chunked upload that spans several client requests (a resumable
         upload session, ``media.uploads``): ``part`` (bytes) at ``first`` of a file of ``total``
         bytes, in the chunked upload ``upload_id`` (``X-Unique-Upload-Id``), to become the asset
-        of the storage name ``name``. Parts may come from different processes, hours apart.
+        of the storage name ``name`` (from ``name_for``). Parts may come from different
+        processes, hours apart.
 
         Returns Cloudinary's answer: the asset's description once the last byte is in. Raises
         ``MediaStorageError`` when the part may not have arrived (network, error answer,

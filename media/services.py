@@ -167,7 +167,9 @@ def upload_session_create(*, owner, filename, size, content_type):
         if remote:
             # Its own folder: purge_orphan_media, which looks at the media fields' folders,
             # must not take a finished upload that waits to be used for an orphan.
-            session.stored_name = f"{uploads.SESSIONS_FOLDER}/{session.pk.hex}"
+            session.stored_name = video_storage.name_for(
+                f"{uploads.SESSIONS_FOLDER}/{session.pk.hex}"
+            )
             session.remote_upload_id = uuid.uuid4().hex
             session.part_bytes = settings.CLOUDINARY_UPLOAD_CHUNK_BYTES
         session.save(force_insert=True)

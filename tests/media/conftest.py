@@ -43,14 +43,14 @@ def status_query(client, upload_id, size):
     )
 
 
-def upload_in_chunks(client, upload_id, data, chunk_size):
-    """Send ``data`` chunk after chunk; returns the answers."""
-    answers = []
-    for first in range(0, len(data), chunk_size):
-        answers.append(
-            put_chunk(client, upload_id, data[first : first + chunk_size], first, len(data))
-        )
-    return answers
+def upload_in_chunks(client, upload_id, data, chunk_size, *, size=None):
+    """Send ``data`` chunk after chunk, as the start of a file of ``size`` bytes (default: all
+    of it); returns the answers."""
+    size = len(data) if size is None else size
+    return [
+        put_chunk(client, upload_id, data[first : first + chunk_size], first, size)
+        for first in range(0, len(data), chunk_size)
+    ]
 
 
 def sha256(data):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from media import services, uploads
 from media.models import UploadSession
+from ops.deletion import users_delete
 from tests.factories import UploadSessionFactory
 from tests.media.conftest import (
     UPLOADS,
@@ -761,3 +762,19 @@ def test_an_incomplete_or_foreign_upload_cannot_be_consumed(auth_client, user, o
 
     assert incomplete.value.data == {"offset": 5}
     assert UploadSession.objects.count() == 1
+
+
+def test_deleting_a_user_deletes_their_uploads_and_the_bytes(
+    auth_client, user, other_client, part_of, django_capture_on_commit_callbacks
+):
+    theirs = started(auth_client, 10)
+    put_chunk(auth_client, theirs, b"01234", 0, 10)
+    kept = started(other_client, 10)
+    put_chunk(other_client, kept, b"01234", 0, 10)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        users_delete(users=type(user).objects.filter(pk=user.pk))
+
+    assert [str(pk) for pk in UploadSession.objects.values_list("pk", flat=True)] == [kept]
+    assert not part_of(theirs).exists()
+    assert part_of(kept).exists()

@@ -1,9 +1,6 @@
-"""The resumable upload routes (under /api/v1), and local media (``serving_urlpatterns``,
-under /media/: no CLOUDINARY_URL; served by the application, with HTTP Range support)."""
+"""The resumable upload routes, under /api/v1 (local media are served by ``serving_urls``)."""
 
-from django.urls import re_path
-
-from media.views import UploadSessionViewSet, serve_media
+from media.views import UploadSessionViewSet
 from viztube.api.routes import route
 
 urlpatterns = [
@@ -14,5 +11,3 @@ urlpatterns = [
         name="upload-detail",
     ),
 ]
-
-serving_urlpatterns = [re_path(r"^(?P<path>.+)$", serve_media, name="media")]

@@ -6,7 +6,6 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from media.urls import serving_urlpatterns as media_serving
 from viztube import views
 from viztube.api.routes import route
 
@@ -40,7 +39,7 @@ urlpatterns = [
 ]
 
 # Local media (answers 404 when CLOUDINARY_URL is set: Cloudinary delivers media then).
-urlpatterns += [path("media/", include(media_serving))]
+urlpatterns += [path("media/", include("media.serving_urls"))]
 
 handler400 = views.bad_request
 handler403 = views.permission_denied

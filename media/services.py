@@ -126,6 +126,10 @@ WRITER_BUSY = (
 ALREADY_COMPLETE = "The upload is complete: nothing more can be written to it"
 NOT_COMPLETE = "The upload is not complete"
 STATUS_QUERY_WITH_BODY = "A status query (Content-Range: bytes */<size>) has no body"
+NOT_CONFIRMED = (
+    "The media storage did not confirm the file; every byte is kept: ask for the offset "
+    "(Content-Range: bytes */<size>) to finish"
+)
 LENGTH_REQUIRED = "Content-Length is required: it must equal the chunk's length"
 
 
@@ -345,6 +349,8 @@ def _complete(session, token):
         UploadSession.objects.filter(pk=session.pk).delete()
         _discard_bytes_after_commit(session)
         raise
+    except MediaStorageError as exc:
+        raise errors.DependencyFailed(NOT_CONFIRMED) from exc
     uploads.remove_local_bytes(session.pk)
 
 

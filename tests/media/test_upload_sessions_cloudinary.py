@@ -122,7 +122,7 @@ def test_a_failed_last_part_is_a_502_and_a_status_query_finishes_the_upload(auth
     last = put_chunk(auth_client, upload_id, VIDEO[-10:], len(VIDEO) - 10, len(VIDEO))
 
     assert last.status_code == 502, last.json()
-    error(last)
+    assert error(last)["message"] == services.NOT_CONFIRMED
     standing = auth_client.get(upload_url(upload_id)).json()["data"]
     assert (standing["offset"], standing["complete"]) == (len(VIDEO), False)
     assert staged(upload_id) == [f"{whole}.part"]

@@ -78,7 +78,11 @@ def call(port, method, path, token, body=None, headers=None, length=0):
         method,
         path,
         body=body,
-        headers={"Authorization": f"Bearer {token}", "Content-Length": str(length), **(headers or {})},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Length": str(length),
+            **(headers or {}),
+        },
     )
     response = connection.getresponse()
     answer = json.loads(response.read())
@@ -91,7 +95,13 @@ def upload(port, token, path, chunk_bytes):
     size = path.stat().st_size
     body = json.dumps({"filename": path.name, "size": size, "contentType": "video/mp4"}).encode()
     status, answer = call(
-        port, "POST", "/api/v1/uploads", token, body, {"Content-Type": "application/json"}, len(body)
+        port,
+        "POST",
+        "/api/v1/uploads",
+        token,
+        body,
+        {"Content-Type": "application/json"},
+        len(body),
     )
     if status != 201:
         raise SystemExit(f"POST /api/v1/uploads answered {status}: {answer}")

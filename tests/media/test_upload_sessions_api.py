@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from media import services, uploads
+from media import services, tasks, uploads
 from media.models import UploadSession
 from ops.deletion import users_delete
 from tests.factories import UploadSessionFactory
@@ -778,3 +778,18 @@ def test_deleting_a_user_deletes_their_uploads_and_the_bytes(
     assert [str(pk) for pk in UploadSession.objects.values_list("pk", flat=True)] == [kept]
     assert not part_of(theirs).exists()
     assert part_of(kept).exists()
+
+
+def test_the_beat_schedule_runs_the_expiry_as_a_task(
+    auth_client, part_of, django_capture_on_commit_callbacks
+):
+    upload_id = started(auth_client, 10)
+    put_chunk(auth_client, upload_id, b"01234", 0, 10)
+    UploadSession.objects.update(expires_at=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = tasks.expire_upload_sessions.apply()
+
+    assert result.get() == 1
+    assert UploadSession.objects.count() == 0
+    assert not part_of(upload_id).exists()

@@ -528,6 +528,23 @@ OPERATION_LINKS = {
         ),
     },
     "playlist_post": _playlist_links(_NEW_ID),
+    "uploads_post": {
+        "GetUpload": _link(
+            "uploads_by_upload_id_get",
+            "Where the new upload stands.",
+            upload_id="$response.body#/data/uploadId",
+        ),
+        "SendChunk": _link(
+            "uploads_by_upload_id_put",
+            "Send the first chunk (Content-Range: bytes 0-<last>/<size>).",
+            upload_id="$response.body#/data/uploadId",
+        ),
+        "CancelUpload": _link(
+            "uploads_by_upload_id_delete",
+            "Cancel the upload.",
+            upload_id="$response.body#/data/uploadId",
+        ),
+    },
     "playlist_by_playlist_id_delete": {
         "GetDeletedPlaylist": _link(
             "playlist_by_playlist_id_get",

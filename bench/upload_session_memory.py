@@ -33,10 +33,9 @@ from upload_memory import (
     MB,
     PYTHON,
     REPO,
-    _worker_pid,
     django_env,
-    free_port,
     make_video,
+    one_worker,
     peak_mb,
     reset_peak,
     rss_mb,
@@ -164,31 +163,16 @@ def run(storage, size_mb, chunk_mb, workdir):
         text=True,
         check=True,
     ).stdout.strip()
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603
-        [PYTHON, "-m", "gunicorn", "viztube.wsgi", "--workers=1", f"--bind=127.0.0.1:{port}"],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-    )
     try:
-        worker = _worker_pid(server.pid)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                upload(port, token, warm_up, chunk_mb * MB)
-                break
-            except ConnectionRefusedError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        baseline = rss_mb(worker)
-        reset_peak(worker)
-        upload_id, seconds = upload(port, token, video, chunk_mb * MB)
-        peak = peak_mb(worker)
+        with one_worker(env, lambda port: upload(port, token, warm_up, chunk_mb * MB)) as (
+            port,
+            worker,
+        ):
+            baseline = rss_mb(worker)
+            reset_peak(worker)
+            upload_id, seconds = upload(port, token, video, chunk_mb * MB)
+            peak = peak_mb(worker)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         if fake is not None:
             fake.terminate()
             fake.wait(timeout=10)

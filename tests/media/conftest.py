@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from media import uploads
+from tests.videos.conftest import error  # noqa: F401 (re-exported)
 
 UPLOADS = "/api/v1/uploads"
 
@@ -26,21 +27,23 @@ def started(client, size, **overrides):
     return response.json()["data"]["uploadId"]
 
 
-def put_chunk(
-    client, upload_id, data, first, size, *, content_type="application/octet-stream", **extra
-):
+def put_bytes(client, upload_id, body, content_range, **extra):
+    """PUT ``body`` to the upload with this ``Content-Range`` (None: no such header)."""
+    if content_range is not None:
+        extra["HTTP_CONTENT_RANGE"] = content_range
+    extra.setdefault("content_type", "application/octet-stream")
+    return client.put(upload_url(upload_id), body, **extra)
+
+
+def put_chunk(client, upload_id, data, first, size, **extra):
     """PUT ``data`` as the bytes ``first``... of a file of ``size`` bytes."""
-    headers = {"HTTP_CONTENT_RANGE": f"bytes {first}-{first + len(data) - 1}/{size}", **extra}
-    return client.put(upload_url(upload_id), data, content_type=content_type, **headers)
+    return put_bytes(
+        client, upload_id, data, f"bytes {first}-{first + len(data) - 1}/{size}", **extra
+    )
 
 
 def status_query(client, upload_id, size):
-    return client.put(
-        upload_url(upload_id),
-        b"",
-        content_type="application/octet-stream",
-        HTTP_CONTENT_RANGE=f"bytes */{size}",
-    )
+    return put_bytes(client, upload_id, b"", f"bytes */{size}")
 
 
 def upload_in_chunks(client, upload_id, data, chunk_size, *, size=None):
@@ -55,16 +58,6 @@ def upload_in_chunks(client, upload_id, data, chunk_size, *, size=None):
 
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
-
-
-def error(response):
-    """Assert the error envelope (data null) and return it."""
-    body = response.json()
-    assert body["statusCode"] == response.status_code
-    assert body["success"] is False
-    assert body["data"] is None
-    assert body["errors"]
-    return body
 
 
 def conflict(response):

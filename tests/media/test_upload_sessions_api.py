@@ -16,6 +16,7 @@ from tests.media.conftest import (
     UPLOADS,
     conflict,
     error,
+    put_bytes,
     put_chunk,
     sha256,
     start_upload,
@@ -263,12 +264,7 @@ def test_a_status_query_answers_where_the_upload_stands(auth_client):
 def test_a_status_query_with_a_body_is_400(auth_client, part_of):
     upload_id = started(auth_client, 100)
 
-    response = auth_client.put(
-        upload_url(upload_id),
-        b"abc",
-        content_type="application/octet-stream",
-        HTTP_CONTENT_RANGE="bytes */100",
-    )
+    response = put_bytes(auth_client, upload_id, b"abc", "bytes */100")
 
     assert response.status_code == 400
     assert (
@@ -334,11 +330,8 @@ def test_a_chunk_for_a_complete_upload_is_409(auth_client, part_of):
 )
 def test_a_malformed_content_range_is_400_and_nothing_is_written(auth_client, part_of, header):
     upload_id = started(auth_client, 100)
-    extra = {} if header is None else {"HTTP_CONTENT_RANGE": header}
 
-    response = auth_client.put(
-        upload_url(upload_id), b"x" * 10, content_type="application/octet-stream", **extra
-    )
+    response = put_bytes(auth_client, upload_id, b"x" * 10, header)
 
     assert response.status_code == 400
     assert error(response)["message"].startswith("Content-Range")
@@ -370,13 +363,7 @@ def test_a_range_that_does_not_fit_is_400_and_nothing_is_written(
 ):
     upload_id = started(auth_client, 100)
 
-    response = auth_client.put(
-        upload_url(upload_id),
-        body,
-        content_type="application/octet-stream",
-        HTTP_CONTENT_RANGE=header,
-        CONTENT_LENGTH=str(len(body)),
-    )
+    response = put_bytes(auth_client, upload_id, body, header, CONTENT_LENGTH=str(len(body)))
 
     assert response.status_code == 400
     assert error(response)["message"] == message
@@ -387,13 +374,7 @@ def test_a_range_that_does_not_fit_is_400_and_nothing_is_written(
 def test_a_chunk_without_content_length_is_400(auth_client, part_of):
     upload_id = started(auth_client, 10)
 
-    response = auth_client.put(
-        upload_url(upload_id),
-        b"0123456789",
-        content_type="application/octet-stream",
-        HTTP_CONTENT_RANGE="bytes 0-9/10",
-        CONTENT_LENGTH="",
-    )
+    response = put_bytes(auth_client, upload_id, b"0123456789", "bytes 0-9/10", CONTENT_LENGTH="")
 
     assert response.status_code == 400
     assert error(response)["message"] == services.LENGTH_REQUIRED
@@ -407,11 +388,11 @@ def test_a_chunk_longer_than_the_largest_session_is_413_before_it_is_read(
     upload_id = started(auth_client, MB)
     body = _RecordingStream(b"")
 
-    response = auth_client.put(
-        upload_url(upload_id),
+    response = put_bytes(
+        auth_client,
+        upload_id,
         b"",
-        content_type="application/octet-stream",
-        HTTP_CONTENT_RANGE=f"bytes 0-{MB}/{MB + 1}",
+        f"bytes 0-{MB}/{MB + 1}",
         CONTENT_LENGTH=str(MB + 1),
         **{"wsgi.input": body},
     )
@@ -432,11 +413,11 @@ def test_a_chunk_cut_short_keeps_what_arrived_and_the_upload_resumes_byte_identi
     put_chunk(auth_client, upload_id, data[:1000], 0, len(data))
 
     # The client said 3000 bytes but its connection died after 1234 of them.
-    cut = auth_client.put(
-        upload_url(upload_id),
+    cut = put_bytes(
+        auth_client,
+        upload_id,
         b"",
-        content_type="application/octet-stream",
-        HTTP_CONTENT_RANGE=f"bytes 1000-3999/{len(data)}",
+        f"bytes 1000-3999/{len(data)}",
         CONTENT_LENGTH="3000",
         **{"wsgi.input": io.BytesIO(data[1000:2234])},
     )
@@ -598,10 +579,9 @@ def test_another_users_upload_answers_exactly_like_a_missing_one(
     def send(upload):
         if method == "get":
             return other_client.get(upload_url(upload))
-        extra = {"HTTP_CONTENT_RANGE": "bytes 5-9/10"} if method == "put" else {}
-        return getattr(other_client, method)(
-            upload_url(upload), b"56789", content_type="application/octet-stream", **extra
-        )
+        if method == "put":
+            return put_chunk(other_client, upload, b"56789", 5, 10)
+        return other_client.delete(upload_url(upload))
 
     foreign = send(upload_id)
     missing = send("0190e0f0-0000-7000-8000-000000000000")

@@ -144,6 +144,10 @@ NOT_CONFIRMED = (
     "The media storage did not confirm the file; every byte is kept: ask for the offset "
     "(Content-Range: bytes */<size>) to finish"
 )
+CHUNK_NOT_STORED = (
+    "The chunk could not be stored: ask for the offset (Content-Range: bytes */<size>) and "
+    "resume from it"
+)
 LENGTH_REQUIRED = "Content-Length is required: it must equal the chunk's length"
 
 
@@ -245,7 +249,13 @@ def upload_session_write(*, upload_id, owner, content_range, length, stream):
         raise _not_at_offset(session)
     token = _claim(session, at=content_range.first)
     try:
-        _receive(session, token, content_range.first, length, stream)
+        try:
+            _receive(session, token, content_range.first, length, stream)
+        except OSError as exc:
+            # The disk, not the connection (read_stream ends quietly on a lost connection):
+            # what was committed before stays, the rest of the chunk is not counted.
+            logger.error("Storing a chunk of upload %s failed: %s", session.pk, exc)
+            raise errors.DependencyFailed(CHUNK_NOT_STORED) from exc
         if session.received == session.size:
             _complete(session, token)
     finally:

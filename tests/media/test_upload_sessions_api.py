@@ -773,3 +773,22 @@ def test_the_beat_schedule_runs_the_expiry_as_a_task(
     assert result.get() == 1
     assert UploadSession.objects.count() == 0
     assert not part_of(upload_id).exists()
+
+
+def test_a_disk_that_fails_mid_chunk_is_a_502_and_the_offset_stays_where_it_was(
+    auth_client, part_of, monkeypatch
+):
+    upload_id = started(auth_client, 20)
+    put_chunk(auth_client, upload_id, b"a" * 10, 0, 20)
+
+    def disk_full(self, block):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(uploads.PartFileSink, "write", disk_full)
+    response = put_chunk(auth_client, upload_id, b"b" * 10, 10, 20)
+
+    assert response.status_code == 502
+    assert error(response)["message"] == services.CHUNK_NOT_STORED
+    session = UploadSession.objects.get()
+    assert (session.received, session.writer) == (10, None)
+    assert part_of(upload_id).read_bytes() == b"a" * 10

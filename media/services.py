@@ -266,7 +266,7 @@ def upload_session_write(*, upload_id, owner, content_range, length, stream):
 def _claim(session, *, at):
     """Make this request the session's one writer, if the session still stands at ``at``; 409
     (with the offset) when it does not or another writer holds it, 404 when it is gone."""
-    now = timezone.now()
+    now, asked = timezone.now(), time.monotonic()
     token = uuid.uuid4()
     claimed = (
         UploadSession.objects.filter(
@@ -282,6 +282,8 @@ def _claim(session, *, at):
         if current.received != at or current.is_complete:
             raise _not_at_offset(current)
         raise errors.Conflict(WRITER_BUSY, data={"offset": current.received})
+    # When the claim was last made sure of: it holds until WRITER_LEASE after that.
+    session.renewed_at = asked
     return token
 
 
@@ -289,7 +291,7 @@ def _checkpoint(session, token, **fields):
     """Commit ``fields`` (the bytes stored, sent, the completion) and renew the claim, only if
     the claim is still this writer's; otherwise stop: 404 when the session was cancelled or
     expired meanwhile (its bytes are removed), else 409 (a claim that lapsed)."""
-    now = timezone.now()
+    now, asked = timezone.now(), time.monotonic()
     updated = UploadSession.objects.filter(pk=session.pk, writer=token).update(
         **fields, writer_until=now + WRITER_LEASE, expires_at=now + _session_lifetime()
     )
@@ -303,6 +305,7 @@ def _checkpoint(session, token, **fields):
     for name, value in fields.items():
         setattr(session, name, value)
     session.expires_at = now + _session_lifetime()
+    session.renewed_at = asked
 
 
 def _release(session, token):
@@ -312,24 +315,21 @@ def _release(session, token):
 def _receive(session, token, first, length, stream):
     """Write the body into storage as it arrives, committing as it goes (see above)."""
     sink = uploads.open_sink(session, first)
-    renewed = time.monotonic()
     sending = True
     try:
         for block in uploads.read_stream(stream, length):
-            if time.monotonic() - renewed >= CHECKPOINT_SECONDS:
-                # Before writing more: a writer whose claim lapsed writes nothing.
+            if time.monotonic() - session.renewed_at >= CHECKPOINT_SECONDS:
+                # Before writing more (also after a slow Cloudinary call): a writer whose claim
+                # may have lapsed writes nothing until it has renewed it.
                 sink.sync()
                 _checkpoint(session, token, received=sink.position)
-                renewed = time.monotonic()
             sink.write(block)
             if sink.filled_a_part() or sink.position - session.received >= CHECKPOINT_BYTES:
                 sink.sync()
                 _checkpoint(session, token, received=sink.position)
-                renewed = time.monotonic()
                 if sending and session.is_remote:
                     # A part Cloudinary could not take now stays staged for the next chunk.
                     sending = _send_parts(session, token, must_finish=False)
-                    renewed = time.monotonic()
         sink.sync()
     finally:
         sink.close()

@@ -792,3 +792,45 @@ def test_a_disk_that_fails_mid_chunk_is_a_502_and_the_offset_stays_where_it_was(
     session = UploadSession.objects.get()
     assert (session.received, session.writer) == (10, None)
     assert part_of(upload_id).read_bytes() == b"a" * 10
+
+
+class _TakenOverStream(io.BytesIO):
+    """A body during which another request takes the upload over (this one's claim lapsed
+    while its client stalled): after the first block, the claim is someone else's."""
+
+    def __init__(self, data, upload_id):
+        super().__init__(data)
+        self.upload_id = upload_id
+        self.blocks = 0
+
+    def read(self, size=-1):
+        if self.blocks == 1:
+            UploadSession.objects.filter(pk=self.upload_id).update(
+                writer="0b0b0b0b-0000-4000-8000-000000000000",
+                writer_until=timezone.now() + timedelta(seconds=60),
+            )
+        self.blocks += 1
+        return super().read(size)
+
+
+def test_a_writer_whose_claim_lapsed_writes_nothing_more(auth_client, part_of, monkeypatch):
+    # Every block first renews the claim (as after CHECKPOINT_SECONDS without one).
+    monkeypatch.setattr(services, "CHECKPOINT_SECONDS", 0)
+    block = uploads.READ_BLOCK_BYTES
+    data = os.urandom(3 * block)
+    upload_id = started(auth_client, len(data))
+
+    response = put_chunk(
+        auth_client,
+        upload_id,
+        data,
+        0,
+        len(data),
+        **{"wsgi.input": _TakenOverStream(data, upload_id)},
+    )
+
+    assert conflict(response) == 0
+    assert response.json()["message"] == services.WRITER_BUSY
+    # The first block was written under its claim (and is not counted); the second never was.
+    assert part_of(upload_id).stat().st_size == block
+    assert UploadSession.objects.get().received == 0

@@ -3,6 +3,8 @@
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from viztube.api.fields import TextField
+
 # type/subtype, optionally with parameters; or empty, as browsers send for a type they do not
 # know. Informative only: the bytes decide what the file is when it is used.
 _MEDIA_TYPE = RegexValidator(
@@ -15,12 +17,12 @@ class UploadSessionCreateInputSerializer(serializers.Serializer):
     """``filename`` (1 to 255 characters), ``size`` in bytes (at least 1; over
     ``VIDEO_MAX_UPLOAD_MB`` MiB is a 413, not a 422) and ``contentType`` (a media type, or "")."""
 
-    filename = serializers.CharField(max_length=255)
+    filename = TextField(max_length=255)
     size = serializers.IntegerField(
         min_value=1,
         help_text="The file's size in bytes; over VIDEO_MAX_UPLOAD_MB MiB (default 2048) is a 413.",
     )
-    contentType = serializers.CharField(
+    contentType = TextField(
         source="content_type",
         max_length=100,
         allow_blank=True,

@@ -72,6 +72,8 @@ def test_start_answers_201_with_the_session_and_its_location(auth_client, user):
         ({"filename": "a.mp4", "size": "lots", "contentType": "video/mp4"}, "size"),
         ({"filename": "a.mp4", "size": 10}, "contentType"),
         ({"filename": "a.mp4", "size": 10, "contentType": "mp4"}, "contentType"),
+        ({"filename": 5, "size": 10, "contentType": "video/mp4"}, "filename"),
+        ({"filename": "a.mp4", "size": 10, "contentType": True}, "contentType"),
     ],
 )
 def test_start_refuses_bad_fields_with_422_and_opens_nothing(auth_client, body, field):
@@ -834,3 +836,14 @@ def test_a_writer_whose_claim_lapsed_writes_nothing_more(auth_client, part_of, m
     # The first block was written under its claim (and is not counted); the second never was.
     assert part_of(upload_id).stat().st_size == block
     assert UploadSession.objects.get().received == 0
+
+
+def test_options_describes_a_session_route_without_reading_one(auth_client):
+    """OPTIONS describes the PUT without looking up the session (found by the fuzz: a 500)."""
+    upload_id = started(auth_client, 10)
+
+    response = auth_client.options(f"{UPLOADS}/{upload_id}", HTTP_CONTENT_RANGE="0")
+
+    assert response.status_code == 200
+    assert response.json()["name"] == "Write"
+    assert UploadSession.objects.get(pk=upload_id).received == 0

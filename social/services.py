@@ -10,26 +10,36 @@ with that, so comment creation is not serialised behind toggles. A toggle locks 
 before it touches a like, the order that the deletes of ``ops.deletion`` follow too.
 """
 
+import functools
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, DateTimeField, Q, UUIDField
+from django.db.models.constants import OnConflict
+from django.db.models.expressions import RawSQL
+from django.db.models.sql.subqueries import DeleteQuery, InsertQuery
+from django.utils import timezone
+from uuid6 import uuid7
 
 from social import counters
+from social.feed import _Parameter, _Slot
 from social.models import Comment, Like, Subscription, Tweet
 from social.selectors import (
     CHANNEL_NOT_FOUND,
     COMMENT_NOT_FOUND,
+    TWEET_NOT_FOUND,
     comment_get_for_viewer,
     comments_with_counts,
     tweet_get,
     tweets_with_counts,
 )
 from videos.models import Video
-from videos.selectors import VIDEO_NOT_FOUND, video_get_for_viewer
+from videos.selectors import VIDEO_NOT_FOUND, video_get_for_viewer, visible_videos_q
 from viztube import errors
 from viztube.db import lock_rows
 
@@ -262,6 +272,116 @@ class LikeState:
     likes_count: int
 
 
+@dataclass(frozen=True)
+class _LikeTarget:
+    """What can be liked: ``model``'s rows that ``visible(viewer)`` keeps, 404 ``not_found``
+    otherwise; a like names its target through the foreign key ``model_name``."""
+
+    model: type
+    visible: Callable
+    not_found: str
+
+    @property
+    def like_field(self):
+        return self.model._meta.model_name
+
+
+_VIDEO_LIKES = _LikeTarget(
+    Video, lambda viewer: Video.objects.filter(visible_videos_q(viewer)), VIDEO_NOT_FOUND
+)
+# A comment is visible exactly when its video is.
+_COMMENT_LIKES = _LikeTarget(
+    Comment,
+    lambda viewer: Comment.objects.filter(visible_videos_q(viewer, prefix="video__")),
+    COMMENT_NOT_FOUND,
+)
+_TWEET_LIKES = _LikeTarget(Tweet, lambda viewer: Tweet.objects.all(), TWEET_NOT_FOUND)
+
+
+_VIEWER = SimpleNamespace(is_authenticated=True, pk=_Parameter("viewer", UUIDField()))
+_TARGET = _Parameter("target", UUIDField())
+
+
+def _locked_likes_count(target):
+    """The target's ``likes_count`` read under its row lock (``FOR NO KEY UPDATE`` of the
+    target's own row only), among the rows the viewer may like."""
+    return (
+        target.visible(_VIEWER)
+        .filter(pk=_TARGET)
+        .order_by()
+        .select_for_update(no_key=True, of=("self",))
+        .values_list("likes_count")
+    )
+
+
+@functools.cache
+def _like_toggle_statements(target):
+    """The two statements of a toggle of ``target``'s likes on PostgreSQL, compiled once:
+    ``(sql, parameters)`` each, the parameters fixed values and ``_Slot``s.
+
+    1. Lock the target row, if the viewer may like it, and read its ``likes_count``.
+    2. Insert the like unless it exists (``ON CONFLICT DO NOTHING``), delete it if it did, and
+       move the counter by the difference; answer how many rows were added and removed.
+
+    Two statements, not one: in READ COMMITTED every statement reads the snapshot taken when it
+    starts, and a statement that waited for the row lock would not see the like that the
+    previous holder of the lock committed meanwhile (two quick toggles would then both like).
+    The second statement starts after the lock is ours, so it sees everything committed before.
+    Inserting first and deleting on conflict ends where "delete if present, else create" ends.
+
+    Compiled by the first toggle, inside its transaction (outside one, Django refuses to
+    compile ``FOR NO KEY UPDATE``).
+    """
+    lock = _locked_likes_count(target).query.sql_with_params()
+    like = Like(
+        id=_Parameter("like", UUIDField()),
+        user_id=_VIEWER.pk,
+        created_at=_Parameter("now", DateTimeField()),
+        **{f"{target.like_field}_id": _TARGET},
+    )
+    insert = InsertQuery(Like, on_conflict=OnConflict.IGNORE)
+    insert.insert_values(Like._meta.concrete_fields, [like], raw=True)
+    [(insert_sql, insert_params)] = insert.get_compiler(connection.alias).as_sql()
+    not_added = RawSQL("NOT EXISTS (SELECT FROM added)", (), output_field=BooleanField())
+    delete = (
+        Like.objects.filter(user_id=_VIEWER.pk, **{f"{target.like_field}_id": _TARGET})
+        .filter(not_added)
+        .query.chain(DeleteQuery)
+    )
+    delete_sql, delete_params = delete.get_compiler(connection.alias).as_sql()
+    delta = RawSQL("(SELECT count(*) FROM added) - (SELECT count(*) FROM removed)", ())
+    count_sql, count_params = counters.likes_changed_sql(
+        model=target.model, target=_TARGET, delta=delta
+    )
+    toggle_sql = (
+        f"WITH added AS ({insert_sql} RETURNING 1), "
+        f"removed AS ({delete_sql} RETURNING 1), "
+        f"counted AS ({count_sql}) "
+        "SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed)"
+    )
+    return lock, (toggle_sql, [*insert_params, *delete_params, *count_params])
+
+
+def _run(statement, values):
+    sql, template = statement
+    params = [p.value(values) if isinstance(p, _Slot) else p for p in template]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _toggle_postgres(target, target_id, user):
+    lock, toggle = _like_toggle_statements(target)
+    values = {"viewer": user.pk, "target": target_id, "like": uuid7(), "now": timezone.now()}
+    row = _run(lock, values)
+    if row is None:
+        raise errors.NotFound(target.not_found)
+    added, removed = _run(toggle, values)
+    delta = added - removed
+    # Read under our lock: its count plus our change is what the row now holds.
+    return LikeState(liked=not removed, likes_count=max(row[0] + delta, 0))
+
+
 def _toggle_like(*, user, target):
     """Delete the caller's like of ``target`` if present, else create it; the caller holds the
     lock on the target row. Returns ``(liked, delta)``: the new state and the change in rows."""
@@ -278,39 +398,42 @@ def _toggle_like(*, user, target):
     return True, 1
 
 
-def _toggle_counted_like(*, target, user):
-    """Toggle ``user``'s like of ``target`` (a video, comment or tweet read under its row lock,
-    with at least ``likes_count``) and move its counter with it."""
-    liked, delta = _toggle_like(user=user, target={target._meta.model_name: target})
-    counters.likes_changed(target=target, delta=delta)
-    # The row was read under our lock, so its count plus our change is what it now holds (the
-    # same floor at zero as the counter update): no read-back needed.
-    return LikeState(liked=liked, likes_count=max(target.likes_count + delta, 0))
+def _toggle_portable(target, target_id, user):
+    """The same toggle through the ORM, one statement at a time (SQLite, the local run path)."""
+    locked = target.visible(user).select_for_update(no_key=True, of=("self",)).only("likes_count")
+    try:
+        row = locked.get(pk=target_id)
+    except (target.model.DoesNotExist, ValueError):
+        raise errors.NotFound(target.not_found) from None
+    liked, delta = _toggle_like(user=user, target={target.like_field: row})
+    counters.likes_changed(target=row, delta=delta)
+    return LikeState(liked=liked, likes_count=max(row.likes_count + delta, 0))
+
+
+def _toggle_counted_like(target, target_id, user):
+    """Toggle ``user``'s like of a ``target`` row and move its counter with it, under the row's
+    lock; 404 when ``user`` may not see it."""
+    if connection.vendor == "postgresql":
+        return _toggle_postgres(target, target_id, user)
+    return _toggle_portable(target, target_id, user)
 
 
 @transaction.atomic
 def video_like_toggle(*, video_id, user):
     """Like or unlike a video ``user`` can see (404 otherwise); keeps ``likes_count`` exact."""
-    # Only what the toggle reads: the row lock is the point, not the description or the files.
-    locked = Video.objects.select_for_update(no_key=True).only("owner_id", "likes_count")
-    video = video_get_for_viewer(video_id, user, queryset=locked)
-    return _toggle_counted_like(target=video, user=user)
+    return _toggle_counted_like(_VIDEO_LIKES, video_id, user)
 
 
 @transaction.atomic
 def comment_like_toggle(*, comment_id, user):
     """Like or unlike a comment whose video ``user`` can see (404 ``Comment not found``)."""
-    locked = Comment.objects.select_for_update(no_key=True, of=("self",)).only("likes_count")
-    comment = comment_get_for_viewer(comment_id, user, queryset=locked)
-    return _toggle_counted_like(target=comment, user=user)
+    return _toggle_counted_like(_COMMENT_LIKES, comment_id, user)
 
 
 @transaction.atomic
 def tweet_like_toggle(*, tweet_id, user):
     """Like or unlike a tweet (404 ``Tweet not found``)."""
-    locked = Tweet.objects.select_for_update(no_key=True).only("likes_count")
-    tweet = tweet_get(tweet_id, queryset=locked)
-    return _toggle_counted_like(target=tweet, user=user)
+    return _toggle_counted_like(_TWEET_LIKES, tweet_id, user)
 
 
 # --- Subscriptions ----------------------------------------------------------------------------

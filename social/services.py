@@ -10,7 +10,6 @@ with that, so comment creation is not serialised behind toggles. A toggle locks 
 before it touches a like, the order that the deletes of ``ops.deletion`` follow too.
 """
 
-import functools
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +26,6 @@ from django.utils import timezone
 from uuid6 import uuid7
 
 from social import counters
-from social.feed import _Parameter, _Slot
 from social.models import Comment, Like, Subscription, Tweet
 from social.selectors import (
     CHANNEL_NOT_FOUND,
@@ -41,6 +39,7 @@ from social.selectors import (
 from videos.models import Video
 from videos.selectors import VIDEO_NOT_FOUND, video_get_for_viewer, visible_videos_q
 from viztube import errors
+from viztube.compiled import Parameter, Slot, Statement, compiled
 from viztube.db import lock_rows
 
 User = get_user_model()
@@ -298,13 +297,24 @@ _COMMENT_LIKES = _LikeTarget(
 _TWEET_LIKES = _LikeTarget(Tweet, lambda viewer: Tweet.objects.all(), TWEET_NOT_FOUND)
 
 
-_VIEWER = SimpleNamespace(is_authenticated=True, pk=_Parameter("viewer", UUIDField()))
-_TARGET = _Parameter("target", UUIDField())
+class _Ready(Parameter):
+    """A parameter whose value the toggle passes as psycopg takes it (a ``UUID``, an aware
+    ``datetime``): bound as it is, without the field's conversion (a tenth of a toggle's
+    own cost, for nine values)."""
+
+    def as_sql(self, compiler, connection):
+        return "%s", [Slot(self.name)]
 
 
-def _locked_likes_count(target):
-    """The target's ``likes_count`` read under its row lock (``FOR NO KEY UPDATE`` of the
-    target's own row only), among the rows the viewer may like."""
+_VIEWER = SimpleNamespace(is_authenticated=True, pk=_Ready("viewer", UUIDField()))
+_TARGET = _Ready("target", UUIDField())
+
+
+@compiled
+def _lock_statement(target):
+    """Lock the target row, if the viewer may like it, and read its ``likes_count``. Compiled
+    by the first toggle, inside its transaction (Django compiles ``FOR NO KEY UPDATE`` inside
+    one only)."""
     return (
         target.visible(_VIEWER)
         .filter(pk=_TARGET)
@@ -314,29 +324,21 @@ def _locked_likes_count(target):
     )
 
 
-@functools.cache
-def _like_toggle_statements(target):
-    """The two statements of a toggle of ``target``'s likes on PostgreSQL, compiled once:
-    ``(sql, parameters)`` each, the parameters fixed values and ``_Slot``s.
-
-    1. Lock the target row, if the viewer may like it, and read its ``likes_count``.
-    2. Insert the like unless it exists (``ON CONFLICT DO NOTHING``), delete it if it did, and
-       move the counter by the difference; answer how many rows were added and removed.
-
-    Two statements, not one: in READ COMMITTED every statement reads the snapshot taken when it
-    starts, and a statement that waited for the row lock would not see the like that the
-    previous holder of the lock committed meanwhile (two quick toggles would then both like).
-    The second statement starts after the lock is ours, so it sees everything committed before.
+@compiled
+def _toggle_statement(target):
+    """Insert the like unless it exists (``ON CONFLICT DO NOTHING``), delete it if it did, and
+    move the target's counter by the difference; answer how many rows were added and removed.
     Inserting first and deleting on conflict ends where "delete if present, else create" ends.
 
-    Compiled by the first toggle, inside its transaction (outside one, Django refuses to
-    compile ``FOR NO KEY UPDATE``).
+    Run after ``_lock_statement``, not folded into it: in READ COMMITTED every statement reads
+    the snapshot taken when it starts, and a statement that waited for the row lock would not
+    see the like that the previous holder of the lock committed meanwhile (two quick toggles
+    would both like). This one starts once the lock is ours, so it sees all they committed.
     """
-    lock = _locked_likes_count(target).query.sql_with_params()
     like = Like(
-        id=_Parameter("like", UUIDField()),
+        id=_Ready("like", UUIDField()),
         user_id=_VIEWER.pk,
-        created_at=_Parameter("now", DateTimeField()),
+        created_at=_Ready("now", DateTimeField()),
         **{f"{target.like_field}_id": _TARGET},
     )
     insert = InsertQuery(Like, on_conflict=OnConflict.IGNORE)
@@ -353,30 +355,29 @@ def _like_toggle_statements(target):
     count_sql, count_params = counters.likes_changed_sql(
         model=target.model, target=_TARGET, delta=delta
     )
-    toggle_sql = (
-        f"WITH added AS ({insert_sql} RETURNING 1), "
+    sql = (
+        f"WITH added AS ({insert_sql} RETURNING 1), "  # noqa: S608 (compiled parts, no input)
         f"removed AS ({delete_sql} RETURNING 1), "
         f"counted AS ({count_sql}) "
         "SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed)"
     )
-    return lock, (toggle_sql, [*insert_params, *delete_params, *count_params])
-
-
-def _run(statement, values):
-    sql, template = statement
-    params = [p.value(values) if isinstance(p, _Slot) else p for p in template]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    return Statement(sql, [*insert_params, *delete_params, *count_params])
 
 
 def _toggle_postgres(target, target_id, user):
-    lock, toggle = _like_toggle_statements(target)
+    try:
+        target_id = target_id if isinstance(target_id, uuid.UUID) else uuid.UUID(str(target_id))
+    except ValueError:
+        raise errors.NotFound(target.not_found) from None
     values = {"viewer": user.pk, "target": target_id, "like": uuid7(), "now": timezone.now()}
-    row = _run(lock, values)
-    if row is None:
-        raise errors.NotFound(target.not_found)
-    added, removed = _run(toggle, values)
+    lock, toggle = _lock_statement(target), _toggle_statement(target)
+    with connection.cursor() as cursor:
+        cursor.execute(lock.sql, lock.bind(values))
+        row = cursor.fetchone()
+        if row is None:
+            raise errors.NotFound(target.not_found)
+        cursor.execute(toggle.sql, toggle.bind(values))
+        added, removed = cursor.fetchone()
     delta = added - removed
     # Read under our lock: its count plus our change is what the row now holds.
     return LikeState(liked=not removed, likes_count=max(row[0] + delta, 0))

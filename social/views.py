@@ -47,6 +47,7 @@ from social.serializers import (
     TweetCreateInputSerializer,
     TweetOutputSerializer,
     TweetUpdateInputSerializer,
+    like_toggle_data,
 )
 from viztube.api.cursor import cursor_body, cursor_request
 from viztube.api.envelope import created, ok
@@ -212,7 +213,7 @@ TWEET_ID = _uuid_path("tweet_id", "The tweet's id.")
 
 def _like_answer(state):
     message = LIKE_ADDED if state.liked else LIKE_REMOVED
-    return ok(LikeToggleOutputSerializer(state).data, message)
+    return ok(like_toggle_data(state), message)
 
 
 # The caller's likes: toggles of a video, comment or tweet like, and the videos the caller likes.

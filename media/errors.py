@@ -22,3 +22,9 @@ class MediaStorageError(errors.DependencyFailed):
 
     def __str__(self):
         return self.detail
+
+
+# What a storage raises when it could not store or delete a file: our Cloudinary backends wrap
+# every SDK or network failure in MediaStorageError; the local file system raises OSError (disk
+# full, permissions).
+STORAGE_ERRORS = (MediaStorageError, OSError)

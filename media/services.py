@@ -3,25 +3,27 @@
 Rules: a file is stored only after it passed validation, and before a database transaction
 opens (a remote upload must never hold a transaction open); a failed store is a
 ``DependencyFailed`` (the request changed nothing). A file that a committed change made useless
-is deleted after the commit (``media_delete_after_commit``); a failed delete is retried, then
-logged as an error naming the file, and never raised: the database change stands, and
-``purge_orphan_media`` finds the orphan.
+is deleted after the commit by a task (``media_delete_after_commit``), which the worker retries
+until the storage confirms. A file that must go before the request ends (the cleanup of a
+failed write) is deleted inline (``media_delete``): a failure is retried once, then logged as an
+error naming the file, and never raised. Either way the database change stands, and
+``purge_orphan_media`` finds what could not be deleted.
 """
 
 import logging
 import uuid
+from functools import partial
 
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
-from media.errors import MediaStorageError
+from media import tasks
+from media.errors import STORAGE_ERRORS
+from media.storage import storage_alias, storage_for
 from viztube import errors
 
 logger = logging.getLogger(__name__)
 
-# What a storage raises when it could not store a file: our Cloudinary backends wrap every SDK
-# or network failure in MediaStorageError; the local file system raises OSError (disk full,
-# permissions).
-STORAGE_ERRORS = (MediaStorageError, OSError)
 # A Cloudinary destroy that timed out often succeeds when asked again at once.
 DELETE_ATTEMPTS = 2
 
@@ -70,10 +72,24 @@ def media_delete(*, storage, name):
 
 def media_delete_after_commit(*files):
     """Delete ``(storage, name)`` pairs once the current transaction has committed (at once
-    outside a transaction)."""
+    outside a transaction).
 
-    def delete():
-        for storage, name in files:
-            media_delete(storage=storage, name=name)
+    Each file becomes a ``media.tasks.delete_media`` task, enqueued after the commit (a change
+    that rolls back deletes nothing) and retried until the storage confirms. When the broker
+    cannot take a task (Redis down), the file is deleted inline instead and the fallback is
+    logged: the request that committed does not fail.
+    """
+    pending = [(storage_alias(storage), name) for storage, name in files if name]
+    if pending:
+        transaction.on_commit(partial(_enqueue_deletions, pending))
 
-    transaction.on_commit(delete)
+
+def _enqueue_deletions(files):
+    for alias, name in files:
+        try:
+            tasks.delete_media.delay(alias, name)
+        except OperationalError as exc:
+            logger.warning(
+                "Could not queue the deletion of media %s (%s); deleting it inline", name, exc
+            )
+            media_delete(storage=storage_for(alias), name=name)

@@ -243,9 +243,15 @@ def video_viewer_state(viewer):
     subscribed to its channel. ``None`` (both false) for anonymous callers."""
     if viewer is None or not viewer.is_authenticated:
         return None
+    return video_viewer_state_of(viewer.pk)
+
+
+def video_viewer_state_of(viewer_id):
+    """``video_viewer_state`` by the caller's id, or an expression standing for it (the lean
+    detail's statement, ``videos.lean``, is compiled once for every caller)."""
     return {
-        "viewer_liked": Exists(Like.objects.filter(video_id=OuterRef("pk"), user_id=viewer.pk)),
+        "viewer_liked": Exists(Like.objects.filter(video_id=OuterRef("pk"), user_id=viewer_id)),
         "viewer_subscribed": Exists(
-            Subscription.objects.filter(channel_id=OuterRef("owner_id"), subscriber_id=viewer.pk)
+            Subscription.objects.filter(channel_id=OuterRef("owner_id"), subscriber_id=viewer_id)
         ),
     }

@@ -44,7 +44,11 @@ def test_glue_slots_and_fixed_values_travel_with_the_compiled_part():
         ["fixed", *part.params, Slot("add", IntegerField())],
     )
     user = UserFactory()
-    assert statement.bind({"who": user.pk, "add": 2}) == ["fixed", user.pk, 2]
+    assert statement.text({"who": user.pk, "add": 2}) == (
+        f"SELECT 'fixed', (SELECT count(*) FROM ({part.sql}) AS x) + 2".replace(  # noqa: S608
+            "%s", f"'{user.pk}'::uuid"
+        )
+    )
     assert statement.rows(who=user.pk, add=2) == [("fixed", 3)]
 
 

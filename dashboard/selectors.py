@@ -15,7 +15,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from videos.models import Video
 from videos.selectors import listed_videos_q, with_owner
-from viztube.compiled import Converted, Parameter, Shape, compiled
+from viztube.compiled import Converted, Parameter, Shape, compiled, lean
 
 
 def _total(field):
@@ -23,50 +23,58 @@ def _total(field):
     return Cast(Coalesce(Sum(field), 0), BigIntegerField())
 
 
-_OWNER = Parameter("owner", UUIDField())
+def _stats_shape(owner_id):
+    """The stats in the response's key order (``ChannelStatsSerializer``'s), over the video rows
+    of the channel ``owner_id`` (an id, or a ``Parameter`` for it). The subscriber count is
+    read from the channel's row in the same statement, not from the caller's ``user``: the
+    authentication's copy may come from accounts.user_cache, whose counters can lag."""
+    subscribers = get_user_model().objects.filter(pk=owner_id).order_by()
+    return Shape(
+        totalViews=_total("views"),
+        # A COALESCE in SQL would be grouped on; 0 when the caller's row is gone meanwhile.
+        totalSubscribers=Converted(
+            Subquery(subscribers.values("subscribers_count")), lambda count: count or 0
+        ),
+        # COUNT(*), not COUNT(id): the sums are read from the covering index video_owner_totals
+        # alone, which does not hold the id.
+        totalVideos=Count("*"),
+        # Django refuses a filtered COUNT(*) (500 found by the schemathesis fuzz); COUNT(visibility)
+        # counts the same rows (never null) and the index holds it. Public videos only: an unlisted
+        # video is not published to the channel's audience.
+        publishedVideos=Count("visibility", filter=listed_videos_q()),
+        totalLikes=_total("likes_count"),
+        totalComments=_total("comments_count"),
+    )
 
-# The stats in the response's key order (``ChannelStatsSerializer``'s), over the video rows of
-# the channel ``_OWNER``. The subscriber count is read from the channel's row in the same
-# statement, not from the caller's ``user``: the authentication's copy may come from
-# accounts.user_cache, whose counters can lag.
-_STATS = Shape(
-    totalViews=_total("views"),
-    # A COALESCE in SQL would be grouped on; 0 when the caller's row is gone meanwhile.
-    totalSubscribers=Converted(
-        Subquery(get_user_model().objects.filter(pk=_OWNER).order_by().values("subscribers_count")),
-        lambda count: count or 0,
-    ),
-    # COUNT(*), not COUNT(id): the sums are read from the covering index video_owner_totals
-    # alone, which does not hold the id.
-    totalVideos=Count("*"),
-    # Django refuses a filtered COUNT(*) (500 found by the schemathesis fuzz); COUNT(visibility)
-    # counts the same rows (never null) and the index holds it. Public videos only: an unlisted
-    # video is not published to the channel's audience.
-    publishedVideos=Count("visibility", filter=listed_videos_q()),
-    totalLikes=_total("likes_count"),
-    totalComments=_total("comments_count"),
-)
+
+def _stats(shape, owner_id):
+    """One aggregate over the channel's video rows. "Grouped" by a constant, which is not
+    grouped on: no GROUP BY, so a channel without videos still gets its row, of zeros."""
+    return shape.select(Video.objects.filter(owner_id=owner_id).order_by().values(channel=Value(1)))
+
+
+_OWNER = Parameter("owner", UUIDField())
+_STATS = _stats_shape(_OWNER)
 
 
 @compiled
 def _stats_statement():
-    """One aggregate over the channel's video rows. "Grouped" by a constant, which is not
-    grouped on: no GROUP BY, so a channel without videos still gets its row, of zeros. Plain
-    ORM SQL, so the same statement serves SQLite (the local run path)."""
-    videos = Video.objects.filter(owner_id=_OWNER).order_by().values(channel=Value(1))
-    return _STATS.select(videos)
+    return _stats(_STATS, _OWNER)
 
 
 def channel_stats(*, user):
     """``totalViews``, ``totalVideos``, ``publishedVideos``, ``totalLikes``, ``totalComments``
     (all of the channel's videos, unpublished included, as in the original) and
-    ``totalSubscribers``: the response's dict, from one statement compiled once per process
-    (``viztube.compiled``).
+    ``totalSubscribers``: the response's dict, from one statement compiled once per process on
+    PostgreSQL (``viztube.compiled``), the same queryset through the ORM elsewhere.
 
     ``totalLikes`` counts likes of the channel's videos only: a like of a comment or a tweet
     never touches ``Video.likes_count``."""
-    [row] = _stats_statement().rows(owner=user.pk)
-    return _STATS.read(row)
+    if lean():
+        [row] = _stats_statement().rows(owner=user.pk)
+        return _STATS.read(row)
+    shape = _stats_shape(user.pk)
+    return shape.read(_stats(shape, user.pk).get())
 
 
 def channel_videos(*, user):

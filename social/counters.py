@@ -18,15 +18,15 @@ Used by the services that write (toggles, comments), by the cross-app deletes, b
 """
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import BigIntegerField, Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
-from django.db.models.sql.subqueries import UpdateQuery
 
 from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video, VideoCatalog
 from videos.selectors import listed_videos_q
 from viztube.api import page_cache
+from viztube.compiled import Statement
 
 User = get_user_model()
 
@@ -46,14 +46,15 @@ def likes_changed(*, target, delta):
         type(target).objects.filter(pk=target.pk).update(likes_count=_changed("likes_count", delta))
 
 
-def likes_changed_sql(*, model, target, delta):
-    """``(sql, params)`` of the ``UPDATE`` that ``likes_changed`` runs, for a statement compiled
-    once (``social.services``' like toggle): ``target`` (the row's primary key) and ``delta`` are
-    expressions whose values only the statement knows. Always floored at zero, whatever the
-    sign of ``delta``."""
-    query = model.objects.filter(pk=target).query.chain(UpdateQuery)
-    query.add_update_values({"likes_count": Greatest(F("likes_count") + delta, Value(0))})
-    return query.get_compiler(connection.alias).as_sql()
+def likes_changed_statement(*, model, target, delta):
+    """The ``UPDATE`` that ``likes_changed`` runs, as a ``viztube.compiled.Statement`` for a
+    statement compiled once (``social.services``' like toggle): ``target`` (the row's primary
+    key) and ``delta`` are expressions whose values only the statement knows. Always floored at
+    zero, whatever the sign of ``delta``."""
+    return Statement.update(
+        model.objects.filter(pk=target),
+        likes_count=Greatest(F("likes_count") + delta, Value(0)),
+    )
 
 
 def video_comments_changed(*, video_id, delta):

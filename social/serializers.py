@@ -5,13 +5,11 @@ ids, authors, videos and counts come from the URL, the token and the database. V
 original VizTube API where it had one; failures answer 422 through the shared handler.
 """
 
-import functools
-
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
-from media.storage import file_url, stored_url
+from media.storage import file_url, url_of
 from social.feed import KINDS, TWEET, VIDEO
 from social.services import PARENT_NOT_FOUND
 from videos.serializers import VideoSerializer
@@ -243,10 +241,6 @@ class ChannelProfileOutputSerializer(serializers.Serializer):
         return data
 
 
-def _stored_url_of(model, field):
-    return functools.partial(stored_url, model._meta.get_field(field).storage)
-
-
 # ``ChannelProfileOutputSerializer``'s fields as one statement reads them
 # (``social.selectors.channel_profile_data``): the same answer, held equal by a test.
 CHANNEL_PROFILE_SHAPE = Shape(
@@ -254,8 +248,8 @@ CHANNEL_PROFILE_SHAPE = Shape(
     username="username",
     email="email",
     fullname="fullname",
-    avatar=Converted("avatar", _stored_url_of(User, "avatar")),
-    coverImage=Converted("cover_image", _stored_url_of(User, "cover_image")),
+    avatar=Converted("avatar", url_of(User._meta.get_field("avatar"))),
+    coverImage=Converted("cover_image", url_of(User._meta.get_field("cover_image"))),
     createdAt=ApiDateTime("created_at"),
     subscriberCount="subscribers_count",
     subscribersCount="subscribers_count",

@@ -14,7 +14,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
@@ -37,9 +36,9 @@ from social.selectors import (
     tweets_with_counts,
 )
 from videos.models import Video
-from videos.selectors import VIDEO_NOT_FOUND, video_get_for_viewer, visible_videos_q
+from videos.selectors import VIDEO_NOT_FOUND, reachable_videos_q, video_get_for_viewer
 from viztube import errors
-from viztube.compiled import Parameter, Slot, Statement, compiled
+from viztube.compiled import Parameter, Statement, compiled
 from viztube.db import lock_rows
 
 User = get_user_model()
@@ -273,8 +272,9 @@ class LikeState:
 
 @dataclass(frozen=True)
 class _LikeTarget:
-    """What can be liked: ``model``'s rows that ``visible(viewer)`` keeps, 404 ``not_found``
-    otherwise; a like names its target through the foreign key ``model_name``."""
+    """What can be liked: ``model``'s rows that ``visible(viewer_id)`` keeps (the caller's id,
+    or a ``Parameter`` for it), 404 ``not_found`` otherwise; a like names its target through
+    the foreign key ``model_name``."""
 
     model: type
     visible: Callable
@@ -286,28 +286,19 @@ class _LikeTarget:
 
 
 _VIDEO_LIKES = _LikeTarget(
-    Video, lambda viewer: Video.objects.filter(visible_videos_q(viewer)), VIDEO_NOT_FOUND
+    Video, lambda viewer_id: Video.objects.filter(reachable_videos_q(viewer_id)), VIDEO_NOT_FOUND
 )
 # A comment is visible exactly when its video is.
 _COMMENT_LIKES = _LikeTarget(
     Comment,
-    lambda viewer: Comment.objects.filter(visible_videos_q(viewer, prefix="video__")),
+    lambda viewer_id: Comment.objects.filter(reachable_videos_q(viewer_id, prefix="video__")),
     COMMENT_NOT_FOUND,
 )
-_TWEET_LIKES = _LikeTarget(Tweet, lambda viewer: Tweet.objects.all(), TWEET_NOT_FOUND)
+_TWEET_LIKES = _LikeTarget(Tweet, lambda viewer_id: Tweet.objects.all(), TWEET_NOT_FOUND)
 
 
-class _Ready(Parameter):
-    """A parameter whose value the toggle passes as psycopg takes it (a ``UUID``, an aware
-    ``datetime``): bound as it is, without the field's conversion (a tenth of a toggle's
-    own cost, for nine values)."""
-
-    def as_sql(self, compiler, connection):
-        return "%s", [Slot(self.name)]
-
-
-_VIEWER = SimpleNamespace(is_authenticated=True, pk=_Ready("viewer", UUIDField()))
-_TARGET = _Ready("target", UUIDField())
+_VIEWER = Parameter("viewer", UUIDField())
+_TARGET = Parameter("target", UUIDField())
 
 
 @compiled
@@ -336,9 +327,9 @@ def _toggle_statement(target):
     would both like). This one starts once the lock is ours, so it sees all they committed.
     """
     like = Like(
-        id=_Ready("like", UUIDField()),
-        user_id=_VIEWER.pk,
-        created_at=_Ready("now", DateTimeField()),
+        id=Parameter("like", UUIDField()),
+        user_id=_VIEWER,
+        created_at=Parameter("now", DateTimeField()),
         **{f"{target.like_field}_id": _TARGET},
     )
     insert = InsertQuery(Like, on_conflict=OnConflict.IGNORE)
@@ -346,37 +337,34 @@ def _toggle_statement(target):
     [(insert_sql, insert_params)] = insert.get_compiler(connection.alias).as_sql()
     not_added = RawSQL("NOT EXISTS (SELECT FROM added)", (), output_field=BooleanField())
     delete = (
-        Like.objects.filter(user_id=_VIEWER.pk, **{f"{target.like_field}_id": _TARGET})
+        Like.objects.filter(user_id=_VIEWER, **{f"{target.like_field}_id": _TARGET})
         .filter(not_added)
         .query.chain(DeleteQuery)
     )
     delete_sql, delete_params = delete.get_compiler(connection.alias).as_sql()
     delta = RawSQL("(SELECT count(*) FROM added) - (SELECT count(*) FROM removed)", ())
-    count_sql, count_params = counters.likes_changed_sql(
-        model=target.model, target=_TARGET, delta=delta
-    )
+    count = counters.likes_changed_statement(model=target.model, target=_TARGET, delta=delta)
     sql = (
         f"WITH added AS ({insert_sql} RETURNING 1), "  # noqa: S608 (compiled parts, no input)
         f"removed AS ({delete_sql} RETURNING 1), "
-        f"counted AS ({count_sql}) "
+        f"counted AS ({count.sql}) "
         "SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed)"
     )
-    return Statement(sql, [*insert_params, *delete_params, *count_params])
+    return Statement(sql, [*insert_params, *delete_params, *count.params])
 
 
 def _toggle_postgres(target, target_id, user):
-    try:
-        target_id = target_id if isinstance(target_id, uuid.UUID) else uuid.UUID(str(target_id))
-    except ValueError:
-        raise errors.NotFound(target.not_found) from None
     values = {"viewer": user.pk, "target": target_id, "like": uuid7(), "now": timezone.now()}
-    lock, toggle = _lock_statement(target), _toggle_statement(target)
+    try:
+        lock = _lock_statement(target).text(values)
+    except ValueError:  # not an id
+        raise errors.NotFound(target.not_found) from None
     with connection.cursor() as cursor:
-        cursor.execute(lock.sql, lock.bind(values))
+        cursor.execute(lock)
         row = cursor.fetchone()
         if row is None:
             raise errors.NotFound(target.not_found)
-        cursor.execute(toggle.sql, toggle.bind(values))
+        cursor.execute(_toggle_statement(target).text(values))
         added, removed = cursor.fetchone()
     delta = added - removed
     # Read under our lock: its count plus our change is what the row now holds.
@@ -401,7 +389,9 @@ def _toggle_like(*, user, target):
 
 def _toggle_portable(target, target_id, user):
     """The same toggle through the ORM, one statement at a time (SQLite, the local run path)."""
-    locked = target.visible(user).select_for_update(no_key=True, of=("self",)).only("likes_count")
+    locked = (
+        target.visible(user.pk).select_for_update(no_key=True, of=("self",)).only("likes_count")
+    )
     try:
         row = locked.get(pk=target_id)
     except (target.model.DoesNotExist, ValueError):

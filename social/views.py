@@ -24,7 +24,6 @@ docstring on a viewset (or on its base class) would become the description of ev
 without one, so the viewsets keep their notes in comments.
 """
 
-from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.decorators import action
@@ -56,13 +55,7 @@ from viztube.api.envelope import created, ok
 from viztube.api.pagination import paginated_body
 from viztube.api.schema import CURSOR, api_doc
 from viztube.api.viewsets import ApiViewSet
-
-
-def lean():
-    """Whether the lean paths run on this database (PostgreSQL); the local SQLite run takes
-    the ORM and serializer path instead."""
-    return connection.vendor == "postgresql"
-
+from viztube.compiled import lean
 
 LIKE_ADDED = "Like added successfully"
 LIKE_REMOVED = "Like removed successfully"

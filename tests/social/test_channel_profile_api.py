@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from social import views
 from tests.conftest import bearer_client
 from tests.factories import SubscriptionFactory, UserFactory
+from tests.lean import assert_same_answer
 from tests.social.helpers import assert_error, assert_ok, iso
 
 pytestmark = pytest.mark.django_db
@@ -100,11 +101,6 @@ def test_anonymous_profile_is_one_query(api_client, channel, django_assert_num_q
 # --- The lean path equals the serializer path -------------------------------------------------
 
 
-def _answer(response):
-    headers = {k: v for k, v in response.headers.items() if k != "X-Request-ID"}
-    return response.status_code, headers, response.content
-
-
 @pytest.fixture
 def edge_channel(db):
     """A channel with the edge values: unicode, no cover, zero counts, a name the storage quotes,
@@ -143,12 +139,8 @@ def test_the_lean_profile_is_the_serializers(request, monkeypatch, caller, name)
     client = CALLERS[caller](channel)
     url = f"/api/v1/user/c/{channel.username.upper()}"
 
-    lean = client.get(url)
-    with monkeypatch.context() as patch:
-        patch.setattr(views, "lean", lambda: False)
-        reference = client.get(url)
+    lean = assert_same_answer(monkeypatch, views, lambda: client.get(url))
 
-    assert _answer(lean) == _answer(reference)
     assert lean.status_code == (404 if name == "missing" else 200)
     if lean.status_code == 200:
         assert ("email" in lean.json()["data"]) is (caller == "owner")

@@ -38,7 +38,7 @@ from social.selectors import (
 from videos.models import Video
 from videos.selectors import VIDEO_NOT_FOUND, reachable_videos_q, video_get_for_viewer
 from viztube import errors
-from viztube.compiled import Parameter, Statement, compiled
+from viztube.compiled import Parameter, Statement, compiled, lean
 from viztube.db import lock_rows
 
 User = get_user_model()
@@ -388,7 +388,8 @@ def _toggle_like(*, user, target):
 
 
 def _toggle_portable(target, target_id, user):
-    """The same toggle through the ORM, one statement at a time (SQLite, the local run path)."""
+    """The same toggle through the ORM, one statement at a time (SQLite, the local run path;
+    the reference of the equivalence tests)."""
     locked = (
         target.visible(user.pk).select_for_update(no_key=True, of=("self",)).only("likes_count")
     )
@@ -404,7 +405,7 @@ def _toggle_portable(target, target_id, user):
 def _toggle_counted_like(target, target_id, user):
     """Toggle ``user``'s like of a ``target`` row and move its counter with it, under the row's
     lock; 404 when ``user`` may not see it."""
-    if connection.vendor == "postgresql":
+    if lean():
         return _toggle_postgres(target, target_id, user)
     return _toggle_portable(target, target_id, user)
 

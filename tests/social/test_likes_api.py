@@ -4,13 +4,16 @@ import uuid
 
 import pytest
 
+from social import services
 from social.models import Like
 from social.serializers import LikeToggleOutputSerializer, like_toggle_data
 from social.services import LikeState
 from tests.conftest import bearer_client, tokens_for
 from tests.factories import CommentFactory, LikeFactory, TweetFactory, UserFactory, VideoFactory
+from tests.lean import assert_same_answer
 from tests.shapes import video_shape
 from tests.social.helpers import (
+    add_comment,
     add_like,
     assert_counters_match_rows,
     assert_error,
@@ -148,6 +151,65 @@ def test_the_toggle_answer_is_the_serializers(liked, likes_count):
     assert lean == LikeToggleOutputSerializer(state).data
     assert list(lean) == list(LikeToggleOutputSerializer(state).data)
     assert dumps(lean) == dumps(LikeToggleOutputSerializer(state).data)
+
+
+TARGETS = {
+    "v": lambda video: video,
+    "c": lambda video: add_comment(video),
+    "t": lambda video: TweetFactory(),
+}
+
+
+def _put_back(target, user, liked_before):
+    """Undo what a toggle of ``target`` by ``user`` did: the like row and the counter."""
+
+    def undo():
+        likes = Like.objects.filter(**{target._meta.model_name: target})
+        if liked_before:
+            add_like(user, target)
+        else:
+            likes.filter(user=user).delete()
+        type(target).objects.filter(pk=target.pk).update(likes_count=likes.count())
+
+    return undo
+
+
+@pytest.mark.parametrize("liked_before", [False, True], ids=["like", "unlike"])
+@pytest.mark.parametrize("letter", list(TARGETS))
+def test_the_lean_toggle_answers_as_the_orm_path(
+    monkeypatch, auth_client, user, video, letter, liked_before
+):
+    """The same toggle by the two statements (PostgreSQL) and by the ORM one statement at a
+    time (the local SQLite path): the same answer, byte for byte, and the same rows after."""
+    target = TARGETS[letter](video)
+    add_like(UserFactory(), target)  # someone else's like: the count is not the caller's alone
+    if liked_before:
+        add_like(user, target)
+    url = f"/api/v1/likes/toggle/{letter}/{target.pk}"
+
+    response = assert_same_answer(
+        monkeypatch,
+        services,
+        lambda: auth_client.post(url),
+        between=_put_back(target, user, liked_before),
+    )
+
+    assert response.json()["data"] == {"liked": not liked_before, "likesCount": 2 - liked_before}
+    assert Like.objects.filter(user=user).exists() is not liked_before
+    assert_counters_match_rows()
+
+
+@pytest.mark.parametrize("letter", list(TARGETS))
+def test_a_lean_toggle_of_what_the_caller_may_not_see_answers_as_the_orm_path(
+    monkeypatch, auth_client, hidden_video, letter
+):
+    urls = [f"/api/v1/likes/toggle/{letter}/{uuid.uuid4()}"]
+    if letter != "t":  # tweets are public
+        urls.append(f"/api/v1/likes/toggle/{letter}/{TARGETS[letter](hidden_video).pk}")
+    for url in urls:
+        response = assert_same_answer(monkeypatch, services, lambda url=url: auth_client.post(url))
+        assert response.status_code == 404
+    assert not Like.objects.exists()
 
 
 def test_get_is_not_allowed_on_a_toggle(auth_client, video):

@@ -34,9 +34,15 @@ def _is_signed_in(viewer):
 
 def _liked_by(viewer, target):
     """Whether ``viewer`` likes the outer row; always false for an anonymous caller."""
-    if not _is_signed_in(viewer):
+    return liked_by_id(viewer.pk if _is_signed_in(viewer) else None, target)
+
+
+def liked_by_id(viewer_id, target):
+    """``_liked_by`` by the caller's id (``None``: anonymous), or an expression standing for
+    it (the lean paths' statements are compiled once for every caller)."""
+    if viewer_id is None:
         return Value(False)
-    return Exists(Like.objects.filter(**{target: OuterRef("pk")}, user=viewer))
+    return Exists(Like.objects.filter(**{target: OuterRef("pk")}, user_id=viewer_id))
 
 
 def _user_exists_or_404(user_id, message=USER_NOT_FOUND):
@@ -45,6 +51,11 @@ def _user_exists_or_404(user_id, message=USER_NOT_FOUND):
 
 
 # --- Comments ---------------------------------------------------------------------------------
+
+
+# A video's threads: the pinned one first, then newest first. A thread's replies: oldest first.
+THREAD_ORDER = ("-is_pinned", "-created_at", "-id")
+REPLY_ORDER = ("created_at", "id")
 
 
 def comments_with_counts(viewer):
@@ -57,6 +68,11 @@ def comments_with_counts(viewer):
     )
 
 
+def video_threads_total():
+    """How many top-level comments the outer video has (an expression)."""
+    return counters.row_count(Comment, "video", parent__isnull=True)
+
+
 def comment_list_for_video(*, video_id, viewer):
     """The top-level comments of a video the viewer can see, the pinned one first, then newest
     first, and how many there are; 404 ``Video not found``. Replies are read per thread
@@ -66,14 +82,13 @@ def comment_list_for_video(*, video_id, viewer):
     video's top-level comments, an index-only scan of ``comment_video_threads``. (The video's
     ``comments_count`` counts replies too, so it is not this total; a second denormalised
     counter on the video would save that scan.)"""
-    top_level = counters.row_count(Comment, "video", parent__isnull=True)
     video = video_get_for_viewer(
-        video_id, viewer, queryset=Video.objects.only("pk").annotate(threads=top_level)
+        video_id, viewer, queryset=Video.objects.only("pk").annotate(threads=video_threads_total())
     )
     comments = (
         comments_with_counts(viewer)
         .filter(video=video, parent__isnull=True)
-        .order_by("-is_pinned", "-created_at", "-id")
+        .order_by(*THREAD_ORDER)
     )
     return comments, video.threads
 
@@ -90,7 +105,7 @@ def comment_reply_list(*, comment_id, viewer):
     )
     comment = comment_get_for_viewer(comment_id, viewer, queryset=queryset)
     thread = comment.parent or comment
-    replies = comments_with_counts(viewer).filter(parent_id=thread.pk).order_by("created_at", "id")
+    replies = comments_with_counts(viewer).filter(parent_id=thread.pk).order_by(*REPLY_ORDER)
     return replies, thread.replies_count
 
 

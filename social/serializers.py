@@ -12,7 +12,7 @@ from accounts.serializers import PersonSerializer
 from media.storage import file_url, url_of
 from social.feed import KINDS, TWEET, VIDEO
 from social.services import PARENT_NOT_FOUND
-from videos.serializers import VideoSerializer
+from videos.serializers import VideoSerializer, person_shape
 from viztube.api.query import QueryParamsSerializer
 from viztube.api.schema import OneOfSerializer
 from viztube.compiled import ApiDateTime, Converted, Shape, text_id
@@ -141,6 +141,25 @@ class CommentOutputSerializer(serializers.Serializer):
     )
 
 
+# The same shape on the lean paths (viztube.compiled; social.lean): ``is_liked`` is an annotation
+# of the statement's queryset. tests/social/test_lean_comments.py proves them equal.
+COMMENT_SHAPE = Shape(
+    id=text_id("pk"),
+    content="content",
+    videoId=text_id("video_id"),
+    userId=text_id("author_id"),
+    createdAt=ApiDateTime("created_at"),
+    updatedAt=ApiDateTime("updated_at"),
+    user=person_shape("author"),
+    likesCount="likes_count",
+    isLiked="is_liked",
+    parentId=text_id("parent_id"),
+    repliesCount="replies_count",
+    isPinned="is_pinned",
+    isHearted="is_hearted",
+)
+
+
 class CommentPinOutputSerializer(serializers.Serializer):
     isPinned = serializers.BooleanField(source="is_pinned", read_only=True)
 
@@ -163,6 +182,19 @@ class TweetOutputSerializer(serializers.Serializer):
     user = PersonSerializer(source="author", read_only=True)
     likesCount = serializers.IntegerField(source="likes_count", read_only=True)
     isLiked = serializers.BooleanField(source="is_liked", read_only=True)
+
+
+# The same shape on the lean paths (the feed's tweets, social.lean), as COMMENT_SHAPE.
+TWEET_SHAPE = Shape(
+    id=text_id("pk"),
+    content="content",
+    userId=text_id("author_id"),
+    createdAt=ApiDateTime("created_at"),
+    updatedAt=ApiDateTime("updated_at"),
+    user=person_shape("author"),
+    likesCount="likes_count",
+    isLiked="is_liked",
+)
 
 
 class LikeToggleOutputSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 
 from social import feed, selectors, services
+from social import lean as social_lean
 from social.serializers import (
     CHANNEL_PROFILE_SHAPE,
     ChannelProfileOutputSerializer,
@@ -52,7 +53,7 @@ from social.serializers import (
 )
 from viztube.api.cursor import cursor_body, cursor_request
 from viztube.api.envelope import created, ok
-from viztube.api.pagination import paginated_body
+from viztube.api.pagination import paginated_body, valid_page_request
 from viztube.api.schema import CURSOR, api_doc
 from viztube.api.viewsets import ApiViewSet
 from viztube.compiled import lean
@@ -105,6 +106,9 @@ class CommentViewSet(ApiViewSet):
         description=COMMENTS_OF_A_VIDEO,
     )
     def list(self, request, video_id):
+        if lean() and (page := valid_page_request(request)) is not None:
+            body = social_lean.comment_list_body(video_id=video_id, viewer=request.user, page=page)
+            return ok(body, "Comments fetched successfully")
         comments, total = selectors.comment_list_for_video(video_id=video_id, viewer=request.user)
         body = paginated_body(request, comments, CommentOutputSerializer, count=total)
         return ok(body, "Comments fetched successfully")
@@ -168,6 +172,11 @@ class CommentViewSet(ApiViewSet):
     )
     @action(detail=True, methods=["get"])
     def replies(self, request, comment_id):
+        if lean() and (page := valid_page_request(request)) is not None:
+            body = social_lean.comment_reply_list_body(
+                comment_id=comment_id, viewer=request.user, page=page
+            )
+            return ok(body, "Replies fetched successfully")
         replies, total = selectors.comment_reply_list(comment_id=comment_id, viewer=request.user)
         body = paginated_body(request, replies, CommentOutputSerializer, count=total)
         return ok(body, "Replies fetched successfully")

@@ -33,7 +33,8 @@ import re
 import uuid
 
 from django.db import connection
-from django.db.models import CharField, Expression, F, Func, TextField
+from django.db.models import CharField, Expression, F, Func, IntegerField, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.db.models.sql.subqueries import UpdateQuery
 from psycopg.adapt import Transformer
@@ -95,6 +96,7 @@ _LITERALS = {
     "DateTimeField": _datetime_literal,
 }
 _PLACEHOLDER = re.compile(r"%(.)")
+_LIMIT, _OFFSET = Slot("limit", IntegerField()), Slot("offset", IntegerField())
 
 
 class Parameter(Expression):
@@ -189,6 +191,17 @@ class Statement:
 
     def __repr__(self):
         return f"Statement({self.sql!r}, {self.params!r})"
+
+
+def paged(queryset):
+    """``queryset``'s rows from the request's ``offset``, at most ``limit`` of them (the slots
+    of those names): an expression for ``pk__in=`` (``paged(ids)``), as a page is read by id
+    first (viztube.api.pagination's deferred join: the index holding the sort key and the id
+    skips the rows before the page without touching the table)."""
+    sql, params = queryset.query.sql_with_params()
+    return RawSQL(  # noqa: S611 (compiled SQL and slots)
+        f"{sql} LIMIT %s OFFSET %s", (*params, _LIMIT, _OFFSET)
+    )
 
 
 def lean():
@@ -286,12 +299,13 @@ class Shape:
                 out.append(_expression(value))
         return out
 
-    def select(self, queryset, *extra):
-        """``queryset`` selecting the shape's columns then the ``extra`` expressions (read
-        after ``width`` columns, for the statement's own use: a total, a sort key)."""
-        columns = [*self.expressions(), *(_expression(e) for e in extra)]
-        aliases = {f"shape_{index}": column for index, column in enumerate(columns)}
-        return queryset.annotate(**aliases).values_list(*aliases)
+    def select(self, queryset, **extra):
+        """``queryset`` selecting the shape's columns, then the ``extra`` expressions under
+        their own names (read after ``width`` columns, for the statement's own use: a sort
+        position, a cursor's key)."""
+        columns = {f"shape_{index}": column for index, column in enumerate(self.expressions())}
+        columns.update((name, _expression(value)) for name, value in extra.items())
+        return queryset.annotate(**columns).values_list(*columns)
 
     def read(self, row, start=0):
         """The response dict of ``row``'s columns from ``start`` (those ``select`` chose)."""

@@ -124,7 +124,7 @@ def test_a_shape_reads_its_columns_in_its_own_key_order_with_nested_and_converte
         id=text_id("pk"),
     )
     assert shape.width == 6
-    (row,) = shape.select(Video.objects.all(), Value(42)).filter(pk=video.pk)
+    (row,) = shape.select(Video.objects.all(), answer=Value(42)).filter(pk=video.pk)
     assert row[shape.width :] == (42,)
     read = shape.read(row)
     assert read == {

@@ -10,7 +10,7 @@ comments and tweets; comments of videos; replies of threads; subscribers and sub
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, OuterRef, UUIDField, Value
+from django.db.models import Exists, F, OuterRef, Value
 
 from accounts.selectors import person_defer
 from social import counters
@@ -18,7 +18,6 @@ from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video
 from videos.selectors import video_get_for_viewer, visible_videos_q, with_owner
 from viztube import errors
-from viztube.compiled import Parameter, compiled
 
 User = get_user_model()
 
@@ -191,7 +190,7 @@ def subscribed_channel_list(*, subscriber_id):
 # --- Channel profile --------------------------------------------------------------------------
 
 
-def _channels(viewer_id):
+def channels_for(viewer_id):
     """Users with ``is_subscribed``: whether ``viewer_id`` (``None`` for an anonymous caller,
     else the caller's id or a ``viztube.compiled.Parameter`` for it) subscribes to them."""
     if viewer_id is None:
@@ -203,7 +202,7 @@ def _channels(viewer_id):
     )
 
 
-def _channel_username(username):
+def channel_username(username):
     # Trimmed and lower-cased, as the original did (usernames are stored lower-case).
     return username.strip().lower()
 
@@ -218,38 +217,13 @@ def channel_profile_get(*, username, viewer):
     """
     signed_in = _is_signed_in(viewer)
     try:
-        channel = _channels(viewer.pk if signed_in else None).get(
-            username=_channel_username(username)
+        channel = channels_for(viewer.pk if signed_in else None).get(
+            username=channel_username(username)
         )
     except User.DoesNotExist:
         raise errors.NotFound(CHANNEL_NOT_FOUND) from None
     channel.is_own = signed_in and channel.pk == viewer.pk
     return channel
-
-
-@compiled
-def _channel_profile_statement(shape, signed_in):
-    viewer_id = Parameter("viewer", UUIDField()) if signed_in else None
-    username = Parameter("username", User._meta.get_field("username"))
-    return shape.select(_channels(viewer_id).filter(username=username))
-
-
-def channel_profile_data(*, username, viewer, shape):
-    """``channel_profile_get`` as the response's dict, read with ``shape`` (the serializer's
-    fields, ``social.serializers.CHANNEL_PROFILE_SHAPE``) by one statement compiled once per
-    process (PostgreSQL: ``viztube.compiled``). The email is left out unless the caller looks
-    at their own channel."""
-    signed_in = _is_signed_in(viewer)
-    values = {"username": _channel_username(username)}
-    if signed_in:
-        values["viewer"] = viewer.pk
-    rows = _channel_profile_statement(shape, signed_in).rows(**values)
-    if not rows:
-        raise errors.NotFound(CHANNEL_NOT_FOUND)
-    data = shape.read(rows[0])
-    if not (signed_in and data["id"] == str(viewer.pk)):
-        del data["email"]
-    return data
 
 
 def video_viewer_state(viewer):

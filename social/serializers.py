@@ -274,7 +274,7 @@ class ChannelProfileOutputSerializer(serializers.Serializer):
 
 
 # ``ChannelProfileOutputSerializer``'s fields as one statement reads them
-# (``social.selectors.channel_profile_data``): the same answer, held equal by a test.
+# (``social.lean.channel_profile_data``): the same answer, held equal by a test.
 CHANNEL_PROFILE_SHAPE = Shape(
     id=text_id("pk"),
     username="username",

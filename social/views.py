@@ -32,7 +32,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from social import feed, selectors, services
 from social import lean as social_lean
 from social.serializers import (
-    CHANNEL_PROFILE_SHAPE,
     ChannelProfileOutputSerializer,
     CommentCreateInputSerializer,
     CommentHeartOutputSerializer,
@@ -420,9 +419,7 @@ class ChannelViewSet(ApiViewSet):
     )
     def retrieve(self, request, username):
         if lean():
-            data = selectors.channel_profile_data(
-                username=username, viewer=request.user, shape=CHANNEL_PROFILE_SHAPE
-            )
+            data = social_lean.channel_profile_data(username=username, viewer=request.user)
             return ok(data, "Channel profile fetched")
         channel = selectors.channel_profile_get(username=username, viewer=request.user)
         return ok(ChannelProfileOutputSerializer(channel).data, "Channel profile fetched")

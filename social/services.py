@@ -325,6 +325,8 @@ def _toggle_statement(target):
     the snapshot taken when it starts, and a statement that waited for the row lock would not
     see the like that the previous holder of the lock committed meanwhile (two quick toggles
     would both like). This one starts once the lock is ours, so it sees all they committed.
+    A like inserted behind the lock's back (a data fix by hand) meets the insert's conflict
+    but not the delete's snapshot: liked, no change in rows, as ``_toggle_like`` answers then.
     """
     like = Like(
         id=Parameter("like", UUIDField()),

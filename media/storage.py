@@ -7,7 +7,10 @@ Model fields reach the video storage through a lazy object so that a change of `
 (tests switch between local files and the fake Cloudinary) takes effect without re-importing models.
 """
 
-from django.core.files.storage import default_storage, storages
+import functools
+import re
+
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
@@ -56,9 +59,36 @@ def file_url(field_file):
     return absolute_media_url(field_file.url) if field_file else ""
 
 
+# A name made of these, in segments that do not start with a dot, is its own URL path on the
+# local storage: ``filepath_to_uri`` quotes nothing in it and ``urljoin`` resolves nothing.
+_PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*")
+
+
 def stored_url(storage, name):
-    """The public URL of the file ``name`` in ``storage``, or "" when there is none."""
-    return absolute_media_url(storage.url(name)) if name else ""
+    """The public URL of the file ``name`` in ``storage``, or "" when there is none: what
+    ``file_url`` answers for a field holding ``name``, for a name read from the database.
+
+    On the local storage a plain name (ours always are: ``media.services.media_name``) is
+    appended to the storage's base URL, a tenth of the cost of ``storage.url`` (a list row
+    shows up to three URLs); any other name, and every other storage (Cloudinary), gives
+    exactly what the storage's ``url`` returns."""
+    if not name:
+        return ""
+    if isinstance(storage, LazyObject):
+        if storage._wrapped is empty:
+            storage._setup()
+        storage = storage._wrapped
+    if isinstance(storage, FileSystemStorage) and _PLAIN_NAME.fullmatch(name):
+        base = storage.base_url
+        if base.endswith("/"):
+            return absolute_media_url(base + name)
+    return absolute_media_url(storage.url(name))
+
+
+def url_of(field):
+    """A function of a stored name giving its public URL (``stored_url``) in the storage of the
+    model ``field`` (a ``FileField``), for names read without the model (lean paths)."""
+    return functools.partial(stored_url, field.storage)
 
 
 def absolute_media_url(url):

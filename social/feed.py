@@ -14,7 +14,7 @@ followed channels, so a channel with 12,000 videos costs what one with twelve do
 
 The ORM has no ``LATERAL``: the per-channel reads are querysets (the listed rule is
 ``videos.selectors.listed_videos_q``, the columns come from the models), compiled once per
-process with placeholders for the request's values (``_Parameter``), and only the glue around
+process with placeholders for the request's values (``viztube.compiled``), and only the glue around
 them (the join, the union, the final order) is written here. The values reach PostgreSQL inlined
 (psycopg's client-side binding, Django's default), so the planner sees ``visibility = 'public'``
 and reads the partial index. Elsewhere than on PostgreSQL (the local SQLite run path) a page takes
@@ -27,14 +27,13 @@ that changed between the two reads (a video hidden, a tweet deleted) is left out
 cursor still stands after the last row read, so the next page neither repeats nor skips.
 """
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import DateTimeField, Expression, IntegerField, Q, UUIDField
+from django.db.models import DateTimeField, IntegerField, Q, UUIDField
 from django.db.models.expressions import RawSQL
 
 from social.models import Subscription, Tweet
@@ -42,6 +41,7 @@ from social.selectors import tweets_with_counts
 from videos.models import Video
 from videos.selectors import listed_videos_q, with_owner
 from viztube.api.cursor import Position
+from viztube.compiled import Parameter, Slot, Statement, compiled
 
 VIDEO, TWEET = "video", "tweet"
 KINDS = (VIDEO, TWEET)
@@ -109,45 +109,21 @@ def _newest(source, channel_condition, values):
 # --- PostgreSQL: one statement ---------------------------------------------------------------
 
 
-class _Slot:
-    """Where a request's value goes in the parameters of a statement compiled once."""
-
-    def __init__(self, name, output_field):
-        self.name, self.output_field = name, output_field
-
-    def value(self, values):
-        return self.output_field.get_db_prep_value(values[self.name], connection)
-
-
-class _Parameter(Expression):
-    """A placeholder for the request's value ``name`` in a queryset compiled once."""
-
-    def __init__(self, name, output_field):
-        super().__init__(output_field=output_field)
-        self.name = name
-
-    def as_sql(self, compiler, connection):
-        return "%s", [_Slot(self.name, self.output_field)]
-
-
 _PLACEHOLDERS = {
-    "viewer": _Parameter("viewer", UUIDField()),
-    "snapshot": _Parameter("snapshot", DateTimeField()),
-    "at": _Parameter("at", DateTimeField()),
-    "id": _Parameter("id", UUIDField()),
+    "viewer": Parameter("viewer", UUIDField()),
+    "snapshot": Parameter("snapshot", DateTimeField()),
+    "at": Parameter("at", DateTimeField()),
+    "id": Parameter("id", UUIDField()),
 }
-_FETCH = _Slot("fetch", IntegerField())
+_FETCH = Slot("fetch", IntegerField())
 
 
-@functools.cache
+@compiled
 def _feed_statement(kinds):
-    """``(sql, parameters)`` of the page read for ``kinds``; the parameters are fixed values
-    and ``_Slot``s (see the module docstring)."""
+    """The page read for ``kinds`` (see the module docstring)."""
     quote = connection.ops.quote_name
-    followed_sql, followed_params = (
-        Subscription.objects.filter(subscriber_id=_PLACEHOLDERS["viewer"])
-        .values_list("channel_id")
-        .query.sql_with_params()
+    followed = Statement.of(
+        Subscription.objects.filter(subscriber_id=_PLACEHOLDERS["viewer"]).values_list("channel_id")
     )
     # The followed channel of the LATERAL join's outer row (names from the model, quoted).
     followed_channel = RawSQL(  # noqa: S611
@@ -157,24 +133,19 @@ def _feed_statement(kinds):
     for kind in kinds:
         source = _SOURCES[kind]
         channel_id = source.listed().model._meta.get_field(source.channel).attname
-        newest = _newest(source, Q(**{channel_id: followed_channel}), _PLACEHOLDERS)
-        newest_sql, newest_params = newest.query.sql_with_params()
+        newest = Statement.of(_newest(source, Q(**{channel_id: followed_channel}), _PLACEHOLDERS))
         parts.append(
-            f"SELECT %s AS kind, item.id, item.at FROM ({followed_sql}) AS followed "  # noqa: S608
-            f"CROSS JOIN LATERAL ({newest_sql} LIMIT %s) AS item (id, at)"
+            f"SELECT %s AS kind, item.id, item.at FROM ({followed.sql}) AS followed "  # noqa: S608
+            f"CROSS JOIN LATERAL ({newest.sql} LIMIT %s) AS item (id, at)"
         )
-        params += [kind, *followed_params, *newest_params, _FETCH]
+        params += [kind, *followed.params, *newest.params, _FETCH]
     union = " UNION ALL ".join(parts)
     sql = f"SELECT kind, id, at FROM ({union}) AS feed ORDER BY at DESC, id DESC LIMIT %s"  # noqa: S608
-    return sql, [*params, _FETCH]
+    return Statement(sql, [*params, _FETCH])
 
 
 def _positions_postgres(values, kinds):
-    sql, template = _feed_statement(kinds)
-    params = [p.value(values) if isinstance(p, _Slot) else p for p in template]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [FeedRow(kind, pk, at) for kind, pk, at in cursor.fetchall()]
+    return [FeedRow(kind, pk, at) for kind, pk, at in _feed_statement(kinds).rows(**values)]
 
 
 # --- Elsewhere: one query per kind -----------------------------------------------------------

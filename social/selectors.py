@@ -33,9 +33,15 @@ def _is_signed_in(viewer):
 
 def _liked_by(viewer, target):
     """Whether ``viewer`` likes the outer row; always false for an anonymous caller."""
-    if not _is_signed_in(viewer):
+    return liked_by_id(viewer.pk if _is_signed_in(viewer) else None, target)
+
+
+def liked_by_id(viewer_id, target):
+    """``_liked_by`` by the caller's id (``None``: anonymous), or an expression standing for
+    it (the lean paths' statements are compiled once for every caller)."""
+    if viewer_id is None:
         return Value(False)
-    return Exists(Like.objects.filter(**{target: OuterRef("pk")}, user=viewer))
+    return Exists(Like.objects.filter(**{target: OuterRef("pk")}, user_id=viewer_id))
 
 
 def _user_exists_or_404(user_id, message=USER_NOT_FOUND):
@@ -44,6 +50,11 @@ def _user_exists_or_404(user_id, message=USER_NOT_FOUND):
 
 
 # --- Comments ---------------------------------------------------------------------------------
+
+
+# A video's threads: the pinned one first, then newest first. A thread's replies: oldest first.
+THREAD_ORDER = ("-is_pinned", "-created_at", "-id")
+REPLY_ORDER = ("created_at", "id")
 
 
 def comments_with_counts(viewer):
@@ -56,6 +67,11 @@ def comments_with_counts(viewer):
     )
 
 
+def video_threads_total():
+    """How many top-level comments the outer video has (an expression)."""
+    return counters.row_count(Comment, "video", parent__isnull=True)
+
+
 def comment_list_for_video(*, video_id, viewer):
     """The top-level comments of a video the viewer can see, the pinned one first, then newest
     first, and how many there are; 404 ``Video not found``. Replies are read per thread
@@ -65,14 +81,13 @@ def comment_list_for_video(*, video_id, viewer):
     video's top-level comments, an index-only scan of ``comment_video_threads``. (The video's
     ``comments_count`` counts replies too, so it is not this total; a second denormalised
     counter on the video would save that scan.)"""
-    top_level = counters.row_count(Comment, "video", parent__isnull=True)
     video = video_get_for_viewer(
-        video_id, viewer, queryset=Video.objects.only("pk").annotate(threads=top_level)
+        video_id, viewer, queryset=Video.objects.only("pk").annotate(threads=video_threads_total())
     )
     comments = (
         comments_with_counts(viewer)
         .filter(video=video, parent__isnull=True)
-        .order_by("-is_pinned", "-created_at", "-id")
+        .order_by(*THREAD_ORDER)
     )
     return comments, video.threads
 
@@ -89,7 +104,7 @@ def comment_reply_list(*, comment_id, viewer):
     )
     comment = comment_get_for_viewer(comment_id, viewer, queryset=queryset)
     thread = comment.parent or comment
-    replies = comments_with_counts(viewer).filter(parent_id=thread.pk).order_by("created_at", "id")
+    replies = comments_with_counts(viewer).filter(parent_id=thread.pk).order_by(*REPLY_ORDER)
     return replies, thread.replies_count
 
 
@@ -175,6 +190,23 @@ def subscribed_channel_list(*, subscriber_id):
 # --- Channel profile --------------------------------------------------------------------------
 
 
+def channels_for(viewer_id):
+    """Users with ``is_subscribed``: whether ``viewer_id`` (``None`` for an anonymous caller,
+    else the caller's id or a ``viztube.compiled.Parameter`` for it) subscribes to them."""
+    if viewer_id is None:
+        return User.objects.annotate(is_subscribed=Value(False))
+    return User.objects.annotate(
+        is_subscribed=Exists(
+            Subscription.objects.filter(channel=OuterRef("pk"), subscriber_id=viewer_id)
+        )
+    )
+
+
+def channel_username(username):
+    # Trimmed and lower-cased, as the original did (usernames are stored lower-case).
+    return username.strip().lower()
+
+
 def channel_profile_get(*, username, viewer):
     """A channel by username (trimmed, lower-cased as the original did) in one query.
 
@@ -183,20 +215,14 @@ def channel_profile_get(*, username, viewer):
     The counts are the denormalised ``subscribers_count`` / ``subscriptions_count``.
     404 ``Channel not found``.
     """
-    queryset = User.objects.all()
-    if _is_signed_in(viewer):
-        queryset = queryset.annotate(
-            is_subscribed=Exists(
-                Subscription.objects.filter(channel=OuterRef("pk"), subscriber=viewer)
-            )
-        )
-    else:
-        queryset = queryset.annotate(is_subscribed=Value(False))
+    signed_in = _is_signed_in(viewer)
     try:
-        channel = queryset.get(username=username.strip().lower())
+        channel = channels_for(viewer.pk if signed_in else None).get(
+            username=channel_username(username)
+        )
     except User.DoesNotExist:
         raise errors.NotFound(CHANNEL_NOT_FOUND) from None
-    channel.is_own = _is_signed_in(viewer) and channel.pk == viewer.pk
+    channel.is_own = signed_in and channel.pk == viewer.pk
     return channel
 
 
@@ -206,9 +232,15 @@ def video_viewer_state(viewer):
     subscribed to its channel. ``None`` (both false) for anonymous callers."""
     if viewer is None or not viewer.is_authenticated:
         return None
+    return video_viewer_state_of(viewer.pk)
+
+
+def video_viewer_state_of(viewer_id):
+    """``video_viewer_state`` by the caller's id, or an expression standing for it (the lean
+    detail's statement, ``videos.lean``, is compiled once for every caller)."""
     return {
-        "viewer_liked": Exists(Like.objects.filter(video_id=OuterRef("pk"), user_id=viewer.pk)),
+        "viewer_liked": Exists(Like.objects.filter(video_id=OuterRef("pk"), user_id=viewer_id)),
         "viewer_subscribed": Exists(
-            Subscription.objects.filter(channel_id=OuterRef("owner_id"), subscriber_id=viewer.pk)
+            Subscription.objects.filter(channel_id=OuterRef("owner_id"), subscriber_id=viewer_id)
         ),
     }

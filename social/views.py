@@ -30,6 +30,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 
 from social import feed, selectors, services
+from social import lean as social_lean
 from social.serializers import (
     ChannelProfileOutputSerializer,
     CommentCreateInputSerializer,
@@ -47,12 +48,14 @@ from social.serializers import (
     TweetCreateInputSerializer,
     TweetOutputSerializer,
     TweetUpdateInputSerializer,
+    like_toggle_data,
 )
 from viztube.api.cursor import cursor_body, cursor_request
 from viztube.api.envelope import created, ok
-from viztube.api.pagination import paginated_body
+from viztube.api.pagination import paginated_body, valid_page_request
 from viztube.api.schema import CURSOR, api_doc
 from viztube.api.viewsets import ApiViewSet
+from viztube.compiled import lean
 
 LIKE_ADDED = "Like added successfully"
 LIKE_REMOVED = "Like removed successfully"
@@ -102,6 +105,9 @@ class CommentViewSet(ApiViewSet):
         description=COMMENTS_OF_A_VIDEO,
     )
     def list(self, request, video_id):
+        if lean() and (page := valid_page_request(request)) is not None:
+            body = social_lean.comment_list_body(video_id=video_id, viewer=request.user, page=page)
+            return ok(body, "Comments fetched successfully")
         comments, total = selectors.comment_list_for_video(video_id=video_id, viewer=request.user)
         body = paginated_body(request, comments, CommentOutputSerializer, count=total)
         return ok(body, "Comments fetched successfully")
@@ -165,6 +171,11 @@ class CommentViewSet(ApiViewSet):
     )
     @action(detail=True, methods=["get"])
     def replies(self, request, comment_id):
+        if lean() and (page := valid_page_request(request)) is not None:
+            body = social_lean.comment_reply_list_body(
+                comment_id=comment_id, viewer=request.user, page=page
+            )
+            return ok(body, "Replies fetched successfully")
         replies, total = selectors.comment_reply_list(comment_id=comment_id, viewer=request.user)
         body = paginated_body(request, replies, CommentOutputSerializer, count=total)
         return ok(body, "Replies fetched successfully")
@@ -212,7 +223,7 @@ TWEET_ID = _uuid_path("tweet_id", "The tweet's id.")
 
 def _like_answer(state):
     message = LIKE_ADDED if state.liked else LIKE_REMOVED
-    return ok(LikeToggleOutputSerializer(state).data, message)
+    return ok(like_toggle_data(state), message)
 
 
 # The caller's likes: toggles of a video, comment or tweet like, and the videos the caller likes.
@@ -407,6 +418,9 @@ class ChannelViewSet(ApiViewSet):
         summary="A channel's profile with its subscription counts",
     )
     def retrieve(self, request, username):
+        if lean():
+            data = social_lean.channel_profile_data(username=username, viewer=request.user)
+            return ok(data, "Channel profile fetched")
         channel = selectors.channel_profile_get(username=username, viewer=request.user)
         return ok(ChannelProfileOutputSerializer(channel).data, "Channel profile fetched")
 

@@ -46,11 +46,19 @@ def visible_videos_q(viewer, prefix=""):
     """A ``Q`` selecting the videos ``viewer`` may reach (see the module docstring); ``prefix``
     reaches them through a relation (``prefix="video__"`` on likes, playlist entries, watch
     history)."""
+    signed_in = viewer is not None and viewer.is_authenticated
+    return reachable_videos_q(viewer.pk if signed_in else None, prefix)
+
+
+def reachable_videos_q(viewer_id, prefix=""):
+    """``visible_videos_q`` by the caller's id: ``None`` for an anonymous caller, else the id
+    or an expression standing for it (a ``viztube.compiled.Parameter`` in a statement compiled
+    once for every caller)."""
     condition = Q(**{f"{prefix}visibility__in": (Visibility.PUBLIC, Visibility.UNLISTED)}) | Q(
         **{f"{prefix}publish_at__lte": Now()}
     )
-    if viewer is not None and viewer.is_authenticated:
-        condition |= Q(**{f"{prefix}owner_id": viewer.pk})
+    if viewer_id is not None:
+        condition |= Q(**{f"{prefix}owner_id": viewer_id})
     return condition
 
 

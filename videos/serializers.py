@@ -1,12 +1,16 @@
 import uuid
 
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from rest_framework import serializers
 from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
-from media.storage import file_url
+from media.storage import file_url, url_of
+from videos.models import Video
 from videos.selectors import QUERY_MAX_LENGTH, SORT_FIELDS, VideoListFilters
 from viztube.api.query import QueryParamsSerializer
+from viztube.compiled import ApiDateTime, Converted, Shape, text_id
 from viztube.models import Visibility
 
 
@@ -72,6 +76,51 @@ class VideoDetailSerializer(VideoSerializer):
     commentsCount = serializers.IntegerField(source="comments_count", read_only=True)
     isLiked = serializers.BooleanField(source="viewer_liked", read_only=True)
     user = VideoOwnerSerializer(source="owner", read_only=True)
+
+
+# --- The same shapes on the lean paths (viztube.compiled) ------------------------------------------
+# Each equals its serializer's output for the same row (tests/videos/test_lean_detail.py and the
+# other lean paths' equivalence tests): a field added to one and not the other fails them.
+
+
+def person_shape(relation):
+    """``PersonSerializer``'s fields of the user that ``relation`` reaches."""
+    return Shape(
+        id=text_id(f"{relation}__id"),
+        username=f"{relation}__username",
+        fullname=f"{relation}__fullname",
+        avatar=Converted(f"{relation}__avatar", url_of(get_user_model()._meta.get_field("avatar"))),
+    )
+
+
+VIDEO_SHAPE = Shape(
+    id=text_id("pk"),
+    title="title",
+    description="description",
+    videoFileUrl=Converted("video_file", url_of(Video._meta.get_field("video_file"))),
+    thumbnailUrl=Converted("thumbnail", url_of(Video._meta.get_field("thumbnail"))),
+    duration="duration",
+    views="views",
+    isPublished=ExpressionWrapper(~Q(visibility=Visibility.PRIVATE), output_field=BooleanField()),
+    visibility="visibility",
+    publishAt=ApiDateTime("publish_at"),
+    publishedAt=ApiDateTime("published_at"),
+    userId=text_id("owner_id"),
+    createdAt=ApiDateTime("created_at"),
+    updatedAt=ApiDateTime("updated_at"),
+    user=person_shape("owner"),
+)
+
+# ``viewer_liked`` and ``viewer_subscribed`` are annotations of the statement's queryset (the
+# caller's flags, videos.lean).
+VIDEO_DETAIL_SHAPE = VIDEO_SHAPE.extend(
+    user=person_shape("owner").extend(
+        subscribersCount="owner__subscribers_count", isSubscribed="viewer_subscribed"
+    ),
+    likesCount="likes_count",
+    commentsCount="comments_count",
+    isLiked="viewer_liked",
+)
 
 
 class WatchHistoryVideoSerializer(VideoSerializer):

@@ -15,16 +15,24 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, UUIDField, Value, When
 from django.utils import timezone
 
 from media.services import media_delete, media_delete_after_commit, media_name, media_store
 from media.storage import video_storage
 from media.validation import clean_image, probe_video
 from videos.models import Video, WatchHistory
-from videos.selectors import video_detail_for_viewer, video_get_for_viewer, visible_videos_q
+from videos.selectors import (
+    VIDEO_NOT_FOUND,
+    reachable_videos_q,
+    video_detail_for_viewer,
+    video_get_for_viewer,
+    visible_videos_q,
+)
+from videos.serializers import VIDEO_DETAIL_SHAPE
 from viztube import errors
 from viztube.api import page_cache
+from viztube.compiled import Parameter, Slot, Statement, compiled
 from viztube.models import Visibility
 
 logger = logging.getLogger(__name__)
@@ -307,16 +315,32 @@ def _viewer_key(viewer, client_ip):
     return f"ip:{client_ip or 'unknown'}"
 
 
-def _first_view_in_window(video, viewer, client_ip):
+def _view_key(video_id, viewer, client_ip):
+    return f"{VIEW_KEY_PREFIX}:{video_id}:{_viewer_key(viewer, client_ip)}"
+
+
+def _first_view_in_window(video_id, viewer, client_ip):
     """True once per (video, viewer) per ``VIEW_DEDUP_MINUTES``: ``cache.add`` is atomic, so
     of simultaneous requests by one viewer exactly one wins."""
-    key = f"{VIEW_KEY_PREFIX}:{video.pk}:{_viewer_key(viewer, client_ip)}"
+    return _take_view_key(_view_key(video_id, viewer, client_ip))
+
+
+def _take_view_key(key):
     try:
         return cache.add(key, 1, timeout=settings.VIEW_DEDUP_MINUTES * 60)
     except Exception:
         # A cache outage must not break watching; the view is simply not counted.
         logger.exception("View de-duplication cache unavailable; view not counted")
         return False
+
+
+def _give_back_view_key(key):
+    try:
+        cache.delete(key)
+    except Exception:
+        # The key expires by itself; until then this viewer's views of the video are not
+        # counted, as during an outage.
+        logger.exception("View de-duplication cache unavailable; key left to expire")
 
 
 def video_record_view(*, video, viewer, client_ip):
@@ -332,7 +356,7 @@ def video_record_view(*, video, viewer, client_ip):
     """
     signed_in = viewer is not None and viewer.is_authenticated
     is_owner = signed_in and video.owner_id == viewer.pk
-    if not is_owner and _first_view_in_window(video, viewer, client_ip):
+    if not is_owner and _first_view_in_window(video.pk, viewer, client_ip):
         Video.objects.filter(pk=video.pk).update(views=F("views") + 1)
         video.views += 1
     if signed_in:
@@ -346,30 +370,41 @@ def _record_watch(*, viewer, video):
     ``bulk_create(update_conflicts=True)`` writes the same ``INSERT ... ON CONFLICT`` but wraps
     it in ``BEGIN``/``COMMIT``: two more round trips on every signed-in view.
     """
-    entry = WatchHistory(user=viewer, video=video, watched_at=timezone.now())
-    sql, fields = _watch_upsert()
-    params = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_watch_upsert(), _watch_values(viewer.pk, video.pk))
+
+
+def _watch_values(viewer_id, video_id):
+    """The parameters of ``_watch_upsert``: a new entry of ``viewer_id`` for ``video_id``,
+    watched now."""
+    entry = WatchHistory(user_id=viewer_id, video_id=video_id, watched_at=timezone.now())
+    return [
+        field.get_db_prep_save(field.pre_save(entry, True), connection)
+        for field in WatchHistory._meta.concrete_fields
+    ]
 
 
 @functools.cache
-def _watch_upsert():
-    """``(statement, fields)`` of ``_record_watch``, from the model's own table, fields and
-    columns (the values are parameters); PostgreSQL and SQLite both speak it. Every column gets
+def _watch_upsert(source=None):
+    """The statement of ``_record_watch``, from the model's own table, fields and columns (the
+    values are parameters, ``_watch_values``); PostgreSQL and SQLite both speak it. Every column gets
     a value from Python: a field the database computes (generated, or with only a
-    ``db_default``) would need to be left out here, as ``bulk_create`` does."""
+    ``db_default``) would need to be left out here, as ``bulk_create`` does.
+
+    With ``source`` (the name of a CTE), the row is inserted once per row of ``source``: none
+    when the lean detail's read found no video it may show."""
     meta, quote = WatchHistory._meta, connection.ops.quote_name
     fields = meta.concrete_fields
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
+    rows = f"SELECT {placeholders} FROM {quote(source)}" if source else f"VALUES ({placeholders})"  # noqa: S608
     unique_columns = ", ".join(quote(meta.get_field(name).column) for name in ("user", "video"))
     watched_at = quote(meta.get_field("watched_at").column)
     statement = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) {rows} "
         f"ON CONFLICT ({unique_columns}) DO UPDATE SET {watched_at} = EXCLUDED.{watched_at}"
     )
-    return statement, fields
+    return statement
 
 
 def video_watch(*, video_id, viewer, client_ip, viewer_state=None):
@@ -378,6 +413,90 @@ def video_watch(*, video_id, viewer, client_ip, viewer_state=None):
     video = video_detail_for_viewer(video_id=video_id, viewer=viewer, viewer_state=viewer_state)
     video_record_view(video=video, viewer=viewer, client_ip=client_ip)
     return video
+
+
+# --- Viewing on the lean path (PostgreSQL) -------------------------------------------------------
+
+_VIEWER = Parameter("viewer", UUIDField())
+_VIDEO = Parameter("video", UUIDField())
+_NO_FLAGS = {"viewer_liked": Value(False), "viewer_subscribed": Value(False)}
+_WATCH_SLOTS = tuple(
+    Slot(f"watch.{field.attname}", field.target_field if field.is_relation else field)
+    for field in WatchHistory._meta.concrete_fields
+)
+_WATCH_SLOTS_NAMES = tuple(slot.name for slot in _WATCH_SLOTS)
+
+
+@compiled
+def _detail_statement(viewer_state, record_watch, count_view):
+    """The detail's read: ``video_detail_for_viewer``'s rule and flags, selecting
+    ``VIDEO_DETAIL_SHAPE`` then how many views this statement counted (0 or 1); for an
+    anonymous caller when ``viewer_state`` is None.
+
+    The writes ride on the read as data-modifying CTEs, so a view costs one statement:
+    ``record_watch`` upserts the caller's watch history for the video read (none when it is
+    not shown), ``count_view`` adds the view to a video the caller may see and does not own
+    (``video_record_view``'s rules, the visibility rule compiled from the same ``Q``)."""
+    if viewer_state is None:
+        viewer_id, flags = None, _NO_FLAGS
+    else:
+        viewer_id, flags = _VIEWER, viewer_state(_VIEWER)
+        # False on one's own channel (as video_detail_for_viewer says it).
+        flags["viewer_subscribed"] = Case(
+            When(owner_id=_VIEWER, then=Value(False)), default=flags["viewer_subscribed"]
+        )
+    shown = Video.objects.filter(reachable_videos_q(viewer_id), pk=_VIDEO)
+    read = Statement.of(VIDEO_DETAIL_SHAPE.select(shown.annotate(**flags).order_by()))
+    parts, params = [f"detail AS ({read.sql})"], [*read.params]
+    if record_watch:
+        upsert = _watch_upsert(source="detail")
+        parts.append(f"watched AS ({upsert})")
+        params += _WATCH_SLOTS
+    counted = "0"
+    if count_view:
+        if viewer_id is not None:
+            shown = shown.exclude(owner_id=viewer_id)
+        update = Statement.update(shown, views=F("views") + 1)
+        parts.append(f"counted AS ({update.sql} RETURNING 1)")
+        params += update.params
+        counted = "(SELECT count(*) FROM counted)"
+    return Statement(
+        f"WITH {', '.join(parts)} SELECT detail.*, {counted} FROM detail",  # noqa: S608
+        params,
+    )
+
+
+def video_watch_data(*, video_id, viewer, client_ip, viewer_state, record=True):
+    """``video_watch`` (``record``) or the bare read (the detail's ``HEAD``) on the lean path:
+    the response's data (``VideoDetailSerializer``'s shape), 404 as there.
+
+    ``viewer_state``: a function of the caller's id giving the flag expressions
+    (``social.selectors.video_viewer_state_of``). One statement, in autocommit as there, reads
+    the video, records a signed-in caller's watch history and counts the view
+    (``_detail_statement``). ``video_record_view``'s de-dup key is taken before it, as the
+    count needs the answer: it is given back when the statement counted nothing (the video
+    not shown, or the caller's own), so that the key stands only for a counted view, as there.
+    """
+    signed_in = viewer is not None and viewer.is_authenticated
+    values = {"video": video_id}
+    if signed_in:
+        values["viewer"] = viewer.pk
+        if record:
+            values.update(zip(_WATCH_SLOTS_NAMES, _watch_values(viewer.pk, video_id), strict=True))
+    view_key = _view_key(video_id, viewer, client_ip) if record else None
+    count_view = view_key is not None and _take_view_key(view_key)
+    statement = _detail_statement(
+        viewer_state if signed_in else None, signed_in and record, count_view
+    )
+    rows = statement.rows(**values)
+    counted = rows[0][VIDEO_DETAIL_SHAPE.width] if rows else 0
+    if count_view and not counted:
+        _give_back_view_key(view_key)
+    if not rows:
+        raise errors.NotFound(VIDEO_NOT_FOUND)
+    data = VIDEO_DETAIL_SHAPE.read(rows[0])
+    data["views"] += counted
+    return data
 
 
 # --- Watch history ------------------------------------------------------------------------------

@@ -119,10 +119,10 @@ def test_comment_list_query_budget(other_client, other_user, video, django_asser
         add_like(other_user, comment)
         add_like(author, comment)
 
-    # 1 the caller's user row (this request caches its copy), 2 the video, visible to the caller,
-    # with its comments_count (the total: no COUNT), 3 the page of comments with their authors
-    # joined, likes_count and an isLiked EXISTS.
-    with django_assert_num_queries(3):
+    # 1 the caller's user row (this request caches its copy), 2 one statement: the video,
+    # visible to the caller, with the COUNT of its threads (the total), and the page of comments
+    # with their authors joined, likes_count and an isLiked EXISTS.
+    with django_assert_num_queries(2):
         response = other_client.get(comments_url(video))
 
     docs = response.json()["data"]["docs"]
@@ -133,9 +133,9 @@ def test_comment_list_query_budget(other_client, other_user, video, django_asser
 def test_anonymous_comment_list_query_budget(api_client, video, django_assert_num_queries):
     for _ in range(3):
         add_comment(video)
-    # 1 the published video with its comments_count (the total: no COUNT), 2 the page of
+    # One statement: the published video with the COUNT of its threads, and the page of
     # comments with their authors joined (no user row to read; isLiked is a constant false).
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         response = api_client.get(comments_url(video))
     assert len(response.json()["data"]["docs"]) == 3
 

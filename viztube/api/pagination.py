@@ -48,6 +48,16 @@ class PageRequest:
         return cls(page=page, limit=limit)
 
 
+def valid_page_request(request):
+    """``PageRequest.from_request``, or None when ``page`` or ``limit`` is bad: a lean path
+    then leaves the answer to its reference path, which says so in its own order (a 404 for
+    what it lists before the 400)."""
+    try:
+        return PageRequest.from_request(request)
+    except BadRequest:
+        return None
+
+
 def page_body(docs, total, page_request):
     total_pages = math.ceil(total / page_request.limit) if total else 0
     return {

@@ -1,5 +1,6 @@
 """Media work done in the background: deleting files a committed change made useless, and
-sweeping the upload temp folder (periodic, ``CELERY_BEAT_SCHEDULE``).
+sweeping the upload temp folder and the expired upload sessions (periodic,
+``CELERY_BEAT_SCHEDULE``).
 
 Every task here is idempotent: deleting a file that is already gone succeeds, and a sweep only
 removes what is still there. So a task delivered twice (acks_late re-delivers the task of a
@@ -80,3 +81,17 @@ def sweep_upload_temp():
         logger.warning("Could not remove the upload temp file %s: %s", path, error)
     logger.info(result.summary())
     return {"removed": len(result.removed), "failed": len(result.failed), "kept": result.kept}
+
+
+@app.task
+def expire_upload_sessions():
+    """Delete the upload sessions whose time is up, and their bytes
+    (``media.services.upload_sessions_expire``: rows claimed with SKIP LOCKED, so runs may
+    overlap); returns how many."""
+    # Imported here: media.services enqueues this module's deletion task.
+    from media.services import upload_sessions_expire
+
+    expired = upload_sessions_expire()
+    if expired:
+        logger.info("Deleted %d expired upload session(s) and their bytes", expired)
+    return expired

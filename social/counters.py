@@ -26,6 +26,7 @@ from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video, VideoCatalog
 from videos.selectors import listed_videos_q
 from viztube.api import page_cache
+from viztube.compiled import Statement
 
 User = get_user_model()
 
@@ -43,6 +44,17 @@ def likes_changed(*, target, delta):
     """``target`` (a video, comment or tweet) gained (``delta`` > 0) or lost likes."""
     if delta:
         type(target).objects.filter(pk=target.pk).update(likes_count=_changed("likes_count", delta))
+
+
+def likes_changed_statement(*, model, target, delta):
+    """The ``UPDATE`` that ``likes_changed`` runs, as a ``viztube.compiled.Statement`` for a
+    statement compiled once (``social.services``' like toggle): ``target`` (the row's primary
+    key) and ``delta`` are expressions whose values only the statement knows. Always floored at
+    zero, whatever the sign of ``delta``."""
+    return Statement.update(
+        model.objects.filter(pk=target),
+        likes_count=Greatest(F("likes_count") + delta, Value(0)),
+    )
 
 
 def video_comments_changed(*, video_id, delta):

@@ -1,6 +1,7 @@
 """The lean paths (``viztube.compiled``) of social's busiest reads: a video's comments and a
-thread's replies, a page of each in one statement with its total and the visibility check; and
-a page of the subscription feed with its videos and tweets, in one statement.
+thread's replies, a page of each in one statement with its total and the visibility check; a
+channel's profile; and a page of the subscription feed with its videos and tweets, in one
+statement.
 
 Each answers what the serializer path answers (``social.views`` keeps that path for SQLite and
 as the reference; tests/social/test_lean_comments.py proves them equal): the querysets, rules
@@ -13,6 +14,7 @@ not rest on the join's).
 
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import UUIDField, Window
 from django.db.models.expressions import RawSQL
@@ -21,13 +23,16 @@ from django.db.models.functions import Coalesce, RowNumber
 from social import feed
 from social.models import Comment
 from social.selectors import (
+    CHANNEL_NOT_FOUND,
     COMMENT_NOT_FOUND,
     REPLY_ORDER,
     THREAD_ORDER,
+    channel_username,
+    channels_for,
     liked_by_id,
     video_threads_total,
 )
-from social.serializers import COMMENT_SHAPE, TWEET_SHAPE
+from social.serializers import CHANNEL_PROFILE_SHAPE, COMMENT_SHAPE, TWEET_SHAPE
 from videos.models import Video
 from videos.selectors import VIDEO_NOT_FOUND, reachable_videos_q
 from videos.serializers import VIDEO_SHAPE
@@ -35,6 +40,8 @@ from viztube import errors
 from viztube.api.cursor import Position, cursor_body
 from viztube.api.pagination import page_body
 from viztube.compiled import ApiDateTime, Parameter, Statement, compiled, paged
+
+User = get_user_model()
 
 _VIEWER = Parameter("viewer", UUIDField())
 _VIDEO = Parameter("video", UUIDField())
@@ -113,6 +120,34 @@ def comment_list_body(*, video_id, viewer, page):
 def comment_reply_list_body(*, comment_id, viewer, page):
     """``GET /comments/c/:commentId/replies``'s data for ``page``; 404 as there."""
     return _page(_reply_list_statement, COMMENT_NOT_FOUND, page, viewer, comment=comment_id)
+
+
+# --- Channel profile --------------------------------------------------------------------------
+
+
+@compiled
+def _channel_profile_statement(signed_in):
+    """``social.selectors.channel_profile_get`` in one statement."""
+    username = Parameter("username", User._meta.get_field("username"))
+    return CHANNEL_PROFILE_SHAPE.select(
+        channels_for(_VIEWER if signed_in else None).filter(username=username)
+    )
+
+
+def channel_profile_data(*, username, viewer):
+    """``GET /user/c/:username``'s data; 404 as there. The email is left out unless the caller
+    looks at their own channel."""
+    signed_in = viewer is not None and viewer.is_authenticated
+    values = {"username": channel_username(username)}
+    if signed_in:
+        values["viewer"] = viewer.pk
+    rows = _channel_profile_statement(signed_in).rows(**values)
+    if not rows:
+        raise errors.NotFound(CHANNEL_NOT_FOUND)
+    data = CHANNEL_PROFILE_SHAPE.read(rows[0])
+    if not (signed_in and data["id"] == str(viewer.pk)):
+        del data["email"]
+    return data
 
 
 # --- The feed ----------------------------------------------------------------------------------

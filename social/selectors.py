@@ -190,6 +190,23 @@ def subscribed_channel_list(*, subscriber_id):
 # --- Channel profile --------------------------------------------------------------------------
 
 
+def channels_for(viewer_id):
+    """Users with ``is_subscribed``: whether ``viewer_id`` (``None`` for an anonymous caller,
+    else the caller's id or a ``viztube.compiled.Parameter`` for it) subscribes to them."""
+    if viewer_id is None:
+        return User.objects.annotate(is_subscribed=Value(False))
+    return User.objects.annotate(
+        is_subscribed=Exists(
+            Subscription.objects.filter(channel=OuterRef("pk"), subscriber_id=viewer_id)
+        )
+    )
+
+
+def channel_username(username):
+    # Trimmed and lower-cased, as the original did (usernames are stored lower-case).
+    return username.strip().lower()
+
+
 def channel_profile_get(*, username, viewer):
     """A channel by username (trimmed, lower-cased as the original did) in one query.
 
@@ -198,20 +215,14 @@ def channel_profile_get(*, username, viewer):
     The counts are the denormalised ``subscribers_count`` / ``subscriptions_count``.
     404 ``Channel not found``.
     """
-    queryset = User.objects.all()
-    if _is_signed_in(viewer):
-        queryset = queryset.annotate(
-            is_subscribed=Exists(
-                Subscription.objects.filter(channel=OuterRef("pk"), subscriber=viewer)
-            )
-        )
-    else:
-        queryset = queryset.annotate(is_subscribed=Value(False))
+    signed_in = _is_signed_in(viewer)
     try:
-        channel = queryset.get(username=username.strip().lower())
+        channel = channels_for(viewer.pk if signed_in else None).get(
+            username=channel_username(username)
+        )
     except User.DoesNotExist:
         raise errors.NotFound(CHANNEL_NOT_FOUND) from None
-    channel.is_own = _is_signed_in(viewer) and channel.pk == viewer.pk
+    channel.is_own = signed_in and channel.pk == viewer.pk
     return channel
 
 

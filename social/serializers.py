@@ -5,16 +5,19 @@ ids, authors, videos and counts come from the URL, the token and the database. V
 original VizTube API where it had one; failures answer 422 through the shared handler.
 """
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
-from media.storage import file_url
+from media.storage import file_url, url_of
 from social.feed import KINDS, TWEET, VIDEO
 from social.services import PARENT_NOT_FOUND
 from videos.serializers import VideoSerializer, person_shape
 from viztube.api.query import QueryParamsSerializer
 from viztube.api.schema import OneOfSerializer
-from viztube.compiled import ApiDateTime, Shape, text_id
+from viztube.compiled import ApiDateTime, Converted, Shape, text_id
+
+User = get_user_model()
 
 COMMENT_MAX_LENGTH = 2000
 TWEET_MAX_LENGTH = 280
@@ -199,6 +202,12 @@ class LikeToggleOutputSerializer(serializers.Serializer):
     likesCount = serializers.IntegerField(source="likes_count", read_only=True)
 
 
+def like_toggle_data(state):
+    """``LikeToggleOutputSerializer(state).data``, built without DRF: the toggles answer it
+    (a test holds the two equal; a field added to one is added to the other)."""
+    return {"liked": state.liked, "likesCount": state.likes_count}
+
+
 class LikedVideoOutputSerializer(VideoSerializer):
     """The list shape of a video, plus when the caller liked it."""
 
@@ -262,6 +271,23 @@ class ChannelProfileOutputSerializer(serializers.Serializer):
             # Another user's email is private: only the channel's owner sees it.
             del data["email"]
         return data
+
+
+# ``ChannelProfileOutputSerializer``'s fields as one statement reads them
+# (``social.lean.channel_profile_data``): the same answer, held equal by a test.
+CHANNEL_PROFILE_SHAPE = Shape(
+    id=text_id("pk"),
+    username="username",
+    email="email",
+    fullname="fullname",
+    avatar=Converted("avatar", url_of(User._meta.get_field("avatar"))),
+    coverImage=Converted("cover_image", url_of(User._meta.get_field("cover_image"))),
+    createdAt=ApiDateTime("created_at"),
+    subscriberCount="subscribers_count",
+    subscribersCount="subscribers_count",
+    channelsSubscribedToCount="subscriptions_count",
+    isSubscribed="is_subscribed",
+)
 
 
 # --- Feed -------------------------------------------------------------------------------------

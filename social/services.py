@@ -12,25 +12,33 @@ before it touches a like, the order that the deletes of ``ops.deletion`` follow 
 
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, DateTimeField, Q, UUIDField
+from django.db.models.constants import OnConflict
+from django.db.models.expressions import RawSQL
+from django.db.models.sql.subqueries import DeleteQuery, InsertQuery
+from django.utils import timezone
+from uuid6 import uuid7
 
 from social import counters
 from social.models import Comment, Like, Subscription, Tweet
 from social.selectors import (
     CHANNEL_NOT_FOUND,
     COMMENT_NOT_FOUND,
+    TWEET_NOT_FOUND,
     comment_get_for_viewer,
     comments_with_counts,
     tweet_get,
     tweets_with_counts,
 )
 from videos.models import Video
-from videos.selectors import VIDEO_NOT_FOUND, video_get_for_viewer
+from videos.selectors import VIDEO_NOT_FOUND, reachable_videos_q, video_get_for_viewer
 from viztube import errors
+from viztube.compiled import Parameter, Statement, compiled, lean
 from viztube.db import lock_rows
 
 User = get_user_model()
@@ -262,6 +270,109 @@ class LikeState:
     likes_count: int
 
 
+@dataclass(frozen=True)
+class _LikeTarget:
+    """What can be liked: ``model``'s rows that ``visible(viewer_id)`` keeps (the caller's id,
+    or a ``Parameter`` for it), 404 ``not_found`` otherwise; a like names its target through
+    the foreign key ``model_name``."""
+
+    model: type
+    visible: Callable
+    not_found: str
+
+    @property
+    def like_field(self):
+        return self.model._meta.model_name
+
+
+_VIDEO_LIKES = _LikeTarget(
+    Video, lambda viewer_id: Video.objects.filter(reachable_videos_q(viewer_id)), VIDEO_NOT_FOUND
+)
+# A comment is visible exactly when its video is.
+_COMMENT_LIKES = _LikeTarget(
+    Comment,
+    lambda viewer_id: Comment.objects.filter(reachable_videos_q(viewer_id, prefix="video__")),
+    COMMENT_NOT_FOUND,
+)
+_TWEET_LIKES = _LikeTarget(Tweet, lambda viewer_id: Tweet.objects.all(), TWEET_NOT_FOUND)
+
+
+_VIEWER = Parameter("viewer", UUIDField())
+_TARGET = Parameter("target", UUIDField())
+
+
+@compiled
+def _lock_statement(target):
+    """Lock the target row, if the viewer may like it, and read its ``likes_count``. Compiled
+    by the first toggle, inside its transaction (Django compiles ``FOR NO KEY UPDATE`` inside
+    one only)."""
+    return (
+        target.visible(_VIEWER)
+        .filter(pk=_TARGET)
+        .order_by()
+        .select_for_update(no_key=True, of=("self",))
+        .values_list("likes_count")
+    )
+
+
+@compiled
+def _toggle_statement(target):
+    """Insert the like unless it exists (``ON CONFLICT DO NOTHING``), delete it if it did, and
+    move the target's counter by the difference; answer how many rows were added and removed.
+    Inserting first and deleting on conflict ends where "delete if present, else create" ends.
+
+    Run after ``_lock_statement``, not folded into it: in READ COMMITTED every statement reads
+    the snapshot taken when it starts, and a statement that waited for the row lock would not
+    see the like that the previous holder of the lock committed meanwhile (two quick toggles
+    would both like). This one starts once the lock is ours, so it sees all they committed.
+    A like inserted behind the lock's back (a data fix by hand) meets the insert's conflict
+    but not the delete's snapshot: liked, no change in rows, as ``_toggle_like`` answers then.
+    """
+    like = Like(
+        id=Parameter("like", UUIDField()),
+        user_id=_VIEWER,
+        created_at=Parameter("now", DateTimeField()),
+        **{f"{target.like_field}_id": _TARGET},
+    )
+    insert = InsertQuery(Like, on_conflict=OnConflict.IGNORE)
+    insert.insert_values(Like._meta.concrete_fields, [like], raw=True)
+    [(insert_sql, insert_params)] = insert.get_compiler(connection.alias).as_sql()
+    not_added = RawSQL("NOT EXISTS (SELECT FROM added)", (), output_field=BooleanField())
+    delete = (
+        Like.objects.filter(user_id=_VIEWER, **{f"{target.like_field}_id": _TARGET})
+        .filter(not_added)
+        .query.chain(DeleteQuery)
+    )
+    delete_sql, delete_params = delete.get_compiler(connection.alias).as_sql()
+    delta = RawSQL("(SELECT count(*) FROM added) - (SELECT count(*) FROM removed)", ())
+    count = counters.likes_changed_statement(model=target.model, target=_TARGET, delta=delta)
+    sql = (
+        f"WITH added AS ({insert_sql} RETURNING 1), "  # noqa: S608 (compiled parts, no input)
+        f"removed AS ({delete_sql} RETURNING 1), "
+        f"counted AS ({count.sql}) "
+        "SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed)"
+    )
+    return Statement(sql, [*insert_params, *delete_params, *count.params])
+
+
+def _toggle_postgres(target, target_id, user):
+    values = {"viewer": user.pk, "target": target_id, "like": uuid7(), "now": timezone.now()}
+    try:
+        lock = _lock_statement(target).text(values)
+    except ValueError:  # not an id
+        raise errors.NotFound(target.not_found) from None
+    with connection.cursor() as cursor:
+        cursor.execute(lock)
+        row = cursor.fetchone()
+        if row is None:
+            raise errors.NotFound(target.not_found)
+        cursor.execute(_toggle_statement(target).text(values))
+        added, removed = cursor.fetchone()
+    delta = added - removed
+    # Read under our lock: its count plus our change is what the row now holds.
+    return LikeState(liked=not removed, likes_count=max(row[0] + delta, 0))
+
+
 def _toggle_like(*, user, target):
     """Delete the caller's like of ``target`` if present, else create it; the caller holds the
     lock on the target row. Returns ``(liked, delta)``: the new state and the change in rows."""
@@ -278,39 +389,45 @@ def _toggle_like(*, user, target):
     return True, 1
 
 
-def _toggle_counted_like(*, target, user):
-    """Toggle ``user``'s like of ``target`` (a video, comment or tweet read under its row lock,
-    with at least ``likes_count``) and move its counter with it."""
-    liked, delta = _toggle_like(user=user, target={target._meta.model_name: target})
-    counters.likes_changed(target=target, delta=delta)
-    # The row was read under our lock, so its count plus our change is what it now holds (the
-    # same floor at zero as the counter update): no read-back needed.
-    return LikeState(liked=liked, likes_count=max(target.likes_count + delta, 0))
+def _toggle_portable(target, target_id, user):
+    """The same toggle through the ORM, one statement at a time (SQLite, the local run path;
+    the reference of the equivalence tests)."""
+    locked = (
+        target.visible(user.pk).select_for_update(no_key=True, of=("self",)).only("likes_count")
+    )
+    try:
+        row = locked.get(pk=target_id)
+    except (target.model.DoesNotExist, ValueError):
+        raise errors.NotFound(target.not_found) from None
+    liked, delta = _toggle_like(user=user, target={target.like_field: row})
+    counters.likes_changed(target=row, delta=delta)
+    return LikeState(liked=liked, likes_count=max(row.likes_count + delta, 0))
+
+
+def _toggle_counted_like(target, target_id, user):
+    """Toggle ``user``'s like of a ``target`` row and move its counter with it, under the row's
+    lock; 404 when ``user`` may not see it."""
+    if lean():
+        return _toggle_postgres(target, target_id, user)
+    return _toggle_portable(target, target_id, user)
 
 
 @transaction.atomic
 def video_like_toggle(*, video_id, user):
     """Like or unlike a video ``user`` can see (404 otherwise); keeps ``likes_count`` exact."""
-    # Only what the toggle reads: the row lock is the point, not the description or the files.
-    locked = Video.objects.select_for_update(no_key=True).only("owner_id", "likes_count")
-    video = video_get_for_viewer(video_id, user, queryset=locked)
-    return _toggle_counted_like(target=video, user=user)
+    return _toggle_counted_like(_VIDEO_LIKES, video_id, user)
 
 
 @transaction.atomic
 def comment_like_toggle(*, comment_id, user):
     """Like or unlike a comment whose video ``user`` can see (404 ``Comment not found``)."""
-    locked = Comment.objects.select_for_update(no_key=True, of=("self",)).only("likes_count")
-    comment = comment_get_for_viewer(comment_id, user, queryset=locked)
-    return _toggle_counted_like(target=comment, user=user)
+    return _toggle_counted_like(_COMMENT_LIKES, comment_id, user)
 
 
 @transaction.atomic
 def tweet_like_toggle(*, tweet_id, user):
     """Like or unlike a tweet (404 ``Tweet not found``)."""
-    locked = Tweet.objects.select_for_update(no_key=True).only("likes_count")
-    tweet = tweet_get(tweet_id, queryset=locked)
-    return _toggle_counted_like(target=tweet, user=user)
+    return _toggle_counted_like(_TWEET_LIKES, tweet_id, user)
 
 
 # --- Subscriptions ----------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from social.serializers import (
     TweetCreateInputSerializer,
     TweetOutputSerializer,
     TweetUpdateInputSerializer,
+    like_toggle_data,
 )
 from viztube.api.cursor import cursor_body, cursor_request
 from viztube.api.envelope import created, ok
@@ -222,7 +223,7 @@ TWEET_ID = _uuid_path("tweet_id", "The tweet's id.")
 
 def _like_answer(state):
     message = LIKE_ADDED if state.liked else LIKE_REMOVED
-    return ok(LikeToggleOutputSerializer(state).data, message)
+    return ok(like_toggle_data(state), message)
 
 
 # The caller's likes: toggles of a video, comment or tweet like, and the videos the caller likes.
@@ -417,6 +418,9 @@ class ChannelViewSet(ApiViewSet):
         summary="A channel's profile with its subscription counts",
     )
     def retrieve(self, request, username):
+        if lean():
+            data = social_lean.channel_profile_data(username=username, viewer=request.user)
+            return ok(data, "Channel profile fetched")
         channel = selectors.channel_profile_get(username=username, viewer=request.user)
         return ok(ChannelProfileOutputSerializer(channel).data, "Channel profile fetched")
 

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from viztube.api.rates import parse_rate
@@ -266,12 +267,33 @@ CORS_ALLOWED_ORIGINS = _list("CORS_ALLOWED_ORIGINS", "http://localhost:3000,http
 if "*" in CORS_ALLOWED_ORIGINS:
     _fail("CORS_ALLOWED_ORIGINS", "'*' is refused: credentials are allowed, so list the origins")
 CORS_ALLOW_CREDENTIALS = True
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Content-Range", "Accept-Ranges"]
+# A resumable upload's chunks say where they go in Content-Range (PUT /uploads/:uploadId).
+CORS_ALLOW_HEADERS = (*default_headers, "content-range")
+# Location and Range: the resumable upload protocol (a new session's address; the bytes stored).
+CORS_EXPOSE_HEADERS = [
+    "X-Request-ID",
+    "Retry-After",
+    "Content-Range",
+    "Accept-Ranges",
+    "Location",
+    "Range",
+]
 CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS", ",".join(CORS_ALLOWED_ORIGINS))
 
 # --- Uploads and media ------------------------------------------------------------------------
-VIDEO_MAX_UPLOAD_MB = _positive_int("VIDEO_MAX_UPLOAD_MB", 100)
+# The largest video a resumable upload session may announce (POST /uploads): its bytes arrive in
+# as many requests as the client likes and are never held in memory (media/uploads.py).
+VIDEO_MAX_UPLOAD_MB = _positive_int("VIDEO_MAX_UPLOAD_MB", 2048)
+# The one-request multipart publish (POST /videos with videoFile): the whole file travels in one
+# body that must arrive in one go, so it keeps a cap of its own.
+SINGLE_UPLOAD_MAX_MB = _positive_int("SINGLE_UPLOAD_MAX_MB", 100)
 IMAGE_MAX_UPLOAD_MB = _positive_int("IMAGE_MAX_UPLOAD_MB", 10)
+# Upload sessions one user may have open at once (started, not yet used or cancelled, not
+# expired); one more is a 429.
+UPLOAD_SESSIONS_MAX = _positive_int("UPLOAD_SESSIONS_MAX", 5)
+# A session expires this long after its last chunk (or its creation); the periodic task then
+# deletes it and its bytes.
+UPLOAD_SESSION_HOURS = _positive_int("UPLOAD_SESSION_HOURS", 24)
 # JSON and form bodies; file parts are capped by the limits above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -404,6 +426,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-upload-temp": {
         "task": "media.tasks.sweep_upload_temp",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 15 * 60},
+    },
+    # An expired upload answers 404 (and leaves its owner's count) at once; this deletes it
+    # and its bytes within 15 minutes.
+    "expire-upload-sessions": {
+        "task": "media.tasks.expire_upload_sessions",
         "schedule": timedelta(minutes=15),
         "options": {"expires": 15 * 60},
     },

@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("social.urls")),
     path("", include("playlists.urls")),
     path("", include("dashboard.urls")),
+    path("", include("media.urls")),
     # Anything else under the API is a JSON 404, in debug mode too.
     re_path(r"^.*$", views.not_found),
 ]
@@ -38,7 +39,7 @@ urlpatterns = [
 ]
 
 # Local media (answers 404 when CLOUDINARY_URL is set: Cloudinary delivers media then).
-urlpatterns += [path("media/", include("media.urls"))]
+urlpatterns += [path("media/", include("media.serving_urls"))]
 
 handler400 = views.bad_request
 handler403 = views.permission_denied

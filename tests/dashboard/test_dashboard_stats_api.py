@@ -8,7 +8,10 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count, Q, Sum
 
+from dashboard import selectors
+from dashboard.serializers import ChannelStatsSerializer
 from social import services as social
 from social.models import Comment, Like, Subscription
 from tests.factories import (
@@ -19,8 +22,10 @@ from tests.factories import (
     UserFactory,
     VideoFactory,
 )
+from tests.lean import assert_same_answer
 from tests.playlists.shapes import error, success
 from videos.models import Video
+from viztube.api.renderers import dumps
 
 pytestmark = pytest.mark.django_db
 
@@ -172,12 +177,62 @@ def test_writes_are_405(auth_client):
 
 def test_query_budget(auth_client, busy_channel, django_assert_num_queries):
     auth_client.get(URL)  # the caller's row is now in accounts.user_cache, as in steady use
-    # 1 one aggregate over the caller's video rows (no likes, comments or subscriptions table)
-    # 2 the caller's subscribers_count (fresh, not the cached copy's)
-    with django_assert_num_queries(2) as captured:
+    # 1 one aggregate over the caller's video rows (no likes, comments or subscriptions table),
+    # the caller's subscribers_count (fresh, not the cached copy's) read in it
+    with django_assert_num_queries(1) as captured:
         response = auth_client.get(URL)
 
     assert response.json()["data"] == EXPECTED
     aggregate_sql = captured.captured_queries[0]["sql"]
     for table in ("social_like", "social_comment", "social_subscription"):
         assert table not in aggregate_sql
+    assert "GROUP BY" not in aggregate_sql
+
+
+@pytest.mark.parametrize(
+    "channel",
+    ["busy_channel", "user", "subscribed_only", "unicode_and_big"],
+    ids=["busy", "empty", "subscribers-no-videos", "big-numbers"],
+)
+def test_the_stats_are_the_serializers_for_the_same_rows(
+    request, monkeypatch, auth_client, channel
+):
+    """The answer is built without the serializer (dashboard.selectors.channel_stats): it must
+    be what ChannelStatsSerializer writes from the ORM's own aggregate of the same rows, on the
+    lean path (PostgreSQL) and the ORM one (SQLite) alike."""
+    user = request.getfixturevalue(channel)
+    videos = Video.objects.filter(owner=user)
+    totals = videos.aggregate(
+        totalViews=Sum("views"),
+        totalVideos=Count("id"),
+        publishedVideos=Count("id", filter=Q(visibility="public")),
+        totalLikes=Sum("likes_count"),
+        totalComments=Sum("comments_count"),
+    )
+    user.refresh_from_db()
+    reference = ChannelStatsSerializer(
+        {
+            **{key: value or 0 for key, value in totals.items()},
+            "totalSubscribers": user.subscribers_count,
+        }
+    ).data
+
+    response = assert_same_answer(monkeypatch, selectors, lambda: auth_client.get(URL))
+
+    assert response.content == dumps(success(reference, "Channel stats fetched successfully"))
+    assert list(response.json()["data"]) == list(ChannelStatsSerializer().fields)
+
+
+@pytest.fixture
+def subscribed_only(user):
+    for fan in UserFactory.create_batch(2):
+        social.subscription_toggle(subscriber=fan, channel_id=user.id)
+    return user
+
+
+@pytest.fixture
+def unicode_and_big(user):
+    VideoFactory(owner=user, title="Ünïcødé 動画", views=2**40, is_published=False)
+    VideoFactory(owner=user, views=2**40, visibility="unlisted")
+    Video.objects.filter(owner=user).update(likes_count=2**31 - 1, comments_count=2**31 - 1)
+    return user

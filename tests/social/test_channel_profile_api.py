@@ -1,9 +1,14 @@
 """Channel profile: GET /user/c/:username."""
 
-import pytest
+import datetime
 
+import pytest
+from rest_framework.test import APIClient
+
+from social import views
 from tests.conftest import bearer_client
 from tests.factories import SubscriptionFactory, UserFactory
+from tests.lean import assert_same_answer
 from tests.social.helpers import assert_error, assert_ok, iso
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +96,52 @@ def test_anonymous_profile_is_one_query(api_client, channel, django_assert_num_q
     with django_assert_num_queries(1):
         response = api_client.get("/api/v1/user/c/chan.nel_1")
     assert response.json()["data"]["subscriberCount"] == 3
+
+
+# --- The lean path equals the serializer path -------------------------------------------------
+
+
+@pytest.fixture
+def edge_channel(db):
+    """A channel with the edge values: unicode, no cover, zero counts, a name the storage quotes,
+    a creation time whose microseconds must be truncated, not rounded."""
+    user = UserFactory(
+        username="edge", fullname="Zoë 山田 \u2028", avatar="avatars/a b.png", cover_image=""
+    )
+    type(user).objects.filter(pk=user.pk).update(
+        created_at=datetime.datetime(2026, 6, 14, 8, 42, 8, 999999, tzinfo=datetime.UTC)
+    )
+    return user
+
+
+CALLERS = {
+    "anonymous": lambda channel: APIClient(),
+    "subscriber": lambda channel: bearer_client(channel.subscribers.first().subscriber),
+    "another user": lambda channel: bearer_client(UserFactory()),
+    "staff": lambda channel: bearer_client(UserFactory(is_staff=True)),
+    "owner": lambda channel: bearer_client(channel),
+}
+
+
+@pytest.mark.parametrize("caller", list(CALLERS))
+@pytest.mark.parametrize("name", ["channel", "edge_channel", "cloudinary", "missing"])
+def test_the_lean_profile_is_the_serializers(request, monkeypatch, caller, name):
+    if name == "cloudinary":
+        request.getfixturevalue("fake_cloudinary")
+        channel = request.getfixturevalue("channel")
+    elif name == "missing":
+        channel = request.getfixturevalue("channel")
+        type(channel).objects.filter(pk=channel.pk).update(username="renamed")
+    else:
+        channel = request.getfixturevalue(name)
+    if caller == "subscriber" and not channel.subscribers.exists():
+        SubscriptionFactory(channel=channel)
+    client = CALLERS[caller](channel)
+    url = f"/api/v1/user/c/{channel.username.upper()}"
+
+    lean = assert_same_answer(monkeypatch, views, lambda: client.get(url))
+
+    assert lean.status_code == (404 if name == "missing" else 200)
+    if lean.status_code == 200:
+        assert ("email" in lean.json()["data"]) is (caller == "owner")
+        assert lean.json()["data"]["isSubscribed"] is (caller == "subscriber")

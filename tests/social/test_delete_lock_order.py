@@ -28,7 +28,8 @@ def _run(name, work, results, pause_before_first_delete=False):
     paused = results[f"{name} paused"]
 
     def hold_the_first_delete(execute, sql, params, many, context):
-        if pause_before_first_delete and not paused.is_set() and sql.lstrip().startswith("DELETE"):
+        # A like toggle deletes inside a WITH statement (social.services): any DELETE counts.
+        if pause_before_first_delete and not paused.is_set() and "DELETE FROM" in sql:
             paused.set()
             time.sleep(PAUSE_SECONDS)
         return execute(sql, params, many, context)

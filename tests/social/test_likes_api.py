@@ -4,11 +4,16 @@ import uuid
 
 import pytest
 
+from social import services
 from social.models import Like
+from social.serializers import LikeToggleOutputSerializer, like_toggle_data
+from social.services import LikeState
 from tests.conftest import bearer_client, tokens_for
 from tests.factories import CommentFactory, LikeFactory, TweetFactory, UserFactory, VideoFactory
+from tests.lean import assert_same_answer
 from tests.shapes import video_shape
 from tests.social.helpers import (
+    add_comment,
     add_like,
     assert_counters_match_rows,
     assert_error,
@@ -17,6 +22,7 @@ from tests.social.helpers import (
     iso,
 )
 from videos.models import Video
+from viztube.api.renderers import dumps
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +110,106 @@ def test_unlike_with_a_drifted_counter_never_goes_below_zero(auth_client, user, 
     LikeFactory(user=user, video=video)  # a row the counter does not know about (drift)
     data = assert_ok(auth_client.post(f"/api/v1/likes/toggle/v/{video.pk}"), REMOVED)
     assert data == {"liked": False, "likesCount": 0}
+
+
+@pytest.mark.parametrize(
+    ("letter", "make_target"),
+    [
+        ("v", lambda video: video),
+        ("c", lambda video: CommentFactory(video=video)),
+        ("t", lambda video: TweetFactory()),
+    ],
+    ids=["video", "comment", "tweet"],
+)
+def test_a_toggle_is_two_statements_in_its_transaction(
+    auth_client, video, letter, make_target, django_assert_num_queries
+):
+    target = make_target(video)
+    url = f"/api/v1/likes/toggle/{letter}/{target.pk}"
+    auth_client.post(url)  # the caller's row is now in accounts.user_cache, as in steady use
+    for expected in ({"liked": False, "likesCount": 0}, {"liked": True, "likesCount": 1}):
+        # 1 the target's row lock (with the visibility rule), 2 the like inserted or deleted and
+        # the counter moved, in one WITH statement; around them the transaction (a savepoint
+        # here, inside the test's transaction; BEGIN and COMMIT in production: 4 in all).
+        with django_assert_num_queries(4) as captured:
+            response = auth_client.post(url)
+        assert response.json()["data"] == expected
+        sql = [query["sql"] for query in captured.captured_queries]
+        assert sql[0].startswith("SAVEPOINT") and sql[3].startswith("RELEASE SAVEPOINT")
+        table = type(target)._meta.db_table
+        assert sql[1].endswith(f'FOR NO KEY UPDATE OF "{table}"')
+        assert sql[2].startswith("WITH added AS (INSERT INTO")
+
+
+@pytest.mark.parametrize("liked", [True, False])
+@pytest.mark.parametrize("likes_count", [0, 1, 2**31 - 1])
+def test_the_toggle_answer_is_the_serializers(liked, likes_count):
+    """The toggles build their answer without DRF (``like_toggle_data``); the serializer stays the
+    description and the reference."""
+    state = LikeState(liked=liked, likes_count=likes_count)
+    lean = like_toggle_data(state)
+    assert lean == LikeToggleOutputSerializer(state).data
+    assert list(lean) == list(LikeToggleOutputSerializer(state).data)
+    assert dumps(lean) == dumps(LikeToggleOutputSerializer(state).data)
+
+
+TARGETS = {
+    "v": lambda video: video,
+    "c": lambda video: add_comment(video),
+    "t": lambda video: TweetFactory(),
+}
+
+
+def _put_back(target, user, liked_before):
+    """Undo what a toggle of ``target`` by ``user`` did: the like row and the counter."""
+
+    def undo():
+        likes = Like.objects.filter(**{target._meta.model_name: target})
+        if liked_before:
+            add_like(user, target)
+        else:
+            likes.filter(user=user).delete()
+        type(target).objects.filter(pk=target.pk).update(likes_count=likes.count())
+
+    return undo
+
+
+@pytest.mark.parametrize("liked_before", [False, True], ids=["like", "unlike"])
+@pytest.mark.parametrize("letter", list(TARGETS))
+def test_the_lean_toggle_answers_as_the_orm_path(
+    monkeypatch, auth_client, user, video, letter, liked_before
+):
+    """The same toggle by the two statements (PostgreSQL) and by the ORM one statement at a
+    time (the local SQLite path): the same answer, byte for byte, and the same rows after."""
+    target = TARGETS[letter](video)
+    add_like(UserFactory(), target)  # someone else's like: the count is not the caller's alone
+    if liked_before:
+        add_like(user, target)
+    url = f"/api/v1/likes/toggle/{letter}/{target.pk}"
+
+    response = assert_same_answer(
+        monkeypatch,
+        services,
+        lambda: auth_client.post(url),
+        between=_put_back(target, user, liked_before),
+    )
+
+    assert response.json()["data"] == {"liked": not liked_before, "likesCount": 2 - liked_before}
+    assert Like.objects.filter(user=user).exists() is not liked_before
+    assert_counters_match_rows()
+
+
+@pytest.mark.parametrize("letter", list(TARGETS))
+def test_a_lean_toggle_of_what_the_caller_may_not_see_answers_as_the_orm_path(
+    monkeypatch, auth_client, hidden_video, letter
+):
+    urls = [f"/api/v1/likes/toggle/{letter}/{uuid.uuid4()}"]
+    if letter != "t":  # tweets are public
+        urls.append(f"/api/v1/likes/toggle/{letter}/{TARGETS[letter](hidden_video).pk}")
+    for url in urls:
+        response = assert_same_answer(monkeypatch, services, lambda url=url: auth_client.post(url))
+        assert response.status_code == 404
+    assert not Like.objects.exists()
 
 
 def test_get_is_not_allowed_on_a_toggle(auth_client, video):

@@ -134,7 +134,7 @@ def test_invalid_uploads_never_reach_cloudinary(cloud, auth_client, overrides, s
 
 
 def test_oversized_video_never_reaches_cloudinary(cloud, auth_client, settings):
-    settings.VIDEO_MAX_UPLOAD_MB = 1
+    settings.SINGLE_UPLOAD_MAX_MB = 1
     data = media_bytes("sample.mp4")
     big = SimpleUploadedFile("big.mp4", data + b"\0" * (1024 * 1024 + 1 - len(data)), "video/mp4")
 

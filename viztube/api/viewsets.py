@@ -38,6 +38,11 @@ class ApiViewSet(GenericViewSet):
         action = self.action_map.get(self.request.method.lower(), self.action)
         return self.input_serializers.get(action, serializers.Serializer)
 
+    def get_object(self):
+        # Objects are read by the selectors, never through a DRF queryset. OPTIONS asks for one
+        # before it describes a PUT: it gets none and describes the route without it.
+        raise exceptions.NotFound()
+
     def validated_input(self, **kwargs):
         """The request body, validated by the action's input serializer (422 otherwise);
         ``kwargs`` go to the serializer (``partial``, ``context``)."""

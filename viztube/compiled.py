@@ -154,7 +154,9 @@ class Statement:
             elif piece != "s":
                 raise ValueError(f"unexpected placeholder %{piece} in {self.sql!r}")
             else:
-                param = next(params)
+                param = next(params, params)
+                if param is params:
+                    raise ValueError(f"fewer parameters than placeholders in {self.sql!r}")
                 if isinstance(param, Slot):
                     slots.append(param)
                     chunks.append("")

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db.models import IntegerField, UUIDField, Value
+from django.db.models import F, IntegerField, UUIDField, Value
 
 from accounts.models import User
 from media.storage import file_url, stored_url, url_of, video_storage
@@ -21,6 +21,7 @@ from viztube.compiled import (
     Slot,
     Statement,
     compiled,
+    paged,
     text_id,
 )
 
@@ -176,3 +177,33 @@ CLOUDINARY_MEDIA = {
     "default": {"BACKEND": "media.cloudinary_backends.CloudinaryImageStorage"},
     "videos": {"BACKEND": "media.cloudinary_backends.CloudinaryVideoStorage"},
 }
+
+
+@pytest.mark.django_db
+def test_an_update_statement_moves_what_queryset_update_would_and_says_how_many():
+    video = VideoFactory(views=3)
+    updated_at = Video.objects.values_list("updated_at", flat=True).get(pk=video.pk)
+    statement = Statement.update(
+        Video.objects.filter(pk=Parameter("video", UUIDField())), views=F("views") + 1
+    )
+    assert statement.execute(video=video.pk) == 1
+    assert statement.execute(video=uuid.uuid4()) == 0
+    assert Video.objects.values_list("views", "updated_at").get(pk=video.pk) == (4, updated_at)
+
+
+@pytest.mark.django_db
+def test_paged_reads_the_requested_window_by_id():
+    videos = sorted((VideoFactory() for _ in range(5)), key=lambda v: v.pk)
+    ids = Video.objects.order_by("pk").values("pk")
+    statement = Statement.of(
+        Video.objects.filter(pk__in=paged(ids)).order_by("pk").values_list("title")
+    )
+    assert statement.rows(limit=2, offset=1) == [(v.title,) for v in videos[1:3]]
+    assert statement.rows(limit=2, offset=5) == []
+
+
+@pytest.mark.django_db
+def test_a_statement_refuses_placeholders_it_does_not_know_and_counts_its_values():
+    for sql, params in (("SELECT %d", [1]), ("SELECT %s", [1, 2]), ("SELECT %s, %s", [1])):
+        with pytest.raises(ValueError, match="placeholder"):
+            Statement(sql, params).text({})

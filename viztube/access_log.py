@@ -35,10 +35,10 @@ _SAFE = "/?&=%:@!$'()*+,;~-._"
 _stamp = (None, "")
 
 
-def _loggable(text):
+def _loggable(text, encoding="utf-8"):
     if text.isascii() and text.isprintable() and " " not in text and '"' not in text:
         return text
-    return quote(text, safe=_SAFE)
+    return quote(text.encode(encoding, "replace"), safe=_SAFE)
 
 
 def _timestamp(now):
@@ -55,11 +55,14 @@ def _timestamp(now):
 
 def access_line(request, response, request_id, milliseconds, now):
     """The access log line of one request."""
+    uri = _loggable(request.path)
     query = request.META.get("QUERY_STRING")
-    uri = f"{request.path}?{query}" if query else request.path
+    if query:
+        # The query string as the server passed it: its raw bytes, read as Latin-1 (WSGI).
+        uri = f"{uri}?{_loggable(query, 'latin-1')}"
     return (
         f"{_timestamp(now)} {_loggable(client_ip(request) or '-')} "
-        f'"{_loggable(request.method)} {_loggable(uri)}" {response.status_code} '
+        f'"{_loggable(request.method)} {uri}" {response.status_code} '
         f"{response.get('Content-Length', '-')} {milliseconds:.2f}ms {request_id}"
     )
 

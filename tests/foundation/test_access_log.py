@@ -89,6 +89,12 @@ def test_the_request_cannot_write_into_the_log(caplog, api_client):
     assert fields["uri"] == "/api/v1/x%0A2026-01-01T00:00:00.000Z%20forged%20%22line%22%1B%5B2J"
 
 
+def test_a_path_and_a_query_beyond_ascii_are_logged_percent_encoded(caplog, api_client):
+    api_client.get("/api/v1/user/c/émilie?q=ü")
+
+    assert only_line(caplog)["uri"] == "/api/v1/user/c/%C3%A9milie?q=%C3%BC"
+
+
 def test_access_log_off_writes_nothing(caplog, settings):
     settings.ACCESS_LOG = False
 

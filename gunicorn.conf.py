@@ -36,8 +36,8 @@ def pre_fork(server, worker):
 
 
 def post_fork(server, worker):
-    # The periodic jobs' thread, in each worker: a thread started in the master does not
-    # survive the fork (viztube/periodic.py).
+    # Without a broker, the periodic tasks' thread, in each worker: a thread started in the
+    # master does not survive the fork (viztube/periodic.py). With one, celery beat runs them.
     from viztube import periodic
 
     periodic.start_in_process()

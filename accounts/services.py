@@ -3,7 +3,7 @@
 Media rules: image files reach storage only after every check passed, and
 never while a database transaction is open (a remote upload can be slow). A file that reached
 storage is deleted again when the database write fails; a replaced file is deleted only once the
-change committed (``transaction.on_commit``).
+change committed (``media_delete_after_commit``).
 """
 
 import logging
@@ -25,7 +25,7 @@ from accounts.tokens import (
     refresh_tokens_revoke_all,
     token_pair_issue,
 )
-from media.services import media_delete, media_store
+from media.services import media_delete, media_delete_after_commit, media_store
 from media.validation import clean_images
 from viztube import errors
 from viztube.api import page_cache
@@ -268,9 +268,7 @@ def _user_replace_image(*, user, field_name, request_field, content):
             page_cache.bump()  # lists show the owner's avatar
             user_cache.forget(user.pk)
             if old_name and old_name != new_name:
-                transaction.on_commit(
-                    lambda: media_delete(storage=storage, name=old_name), robust=True
-                )
+                media_delete_after_commit((storage, old_name))
     except BaseException:
         media_delete(storage=storage, name=new_name)
         raise

@@ -34,12 +34,13 @@ import cloudinary.uploader
 import cloudinary.utils
 import requests
 import urllib3
+from cloudinary.exceptions import BadRequest as CloudinaryBadRequest
 from cloudinary.exceptions import Error as CloudinaryError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
 
-from media.errors import MediaStorageError
+from media.errors import MediaRefused, MediaStorageError
 
 try:
     from cloudinary_storage.storage import MediaCloudinaryStorage, VideoMediaCloudinaryStorage
@@ -113,6 +114,17 @@ def _may_have_been_stored(exc):
     return not isinstance(cause, urllib3.exceptions.ConnectTimeoutError)
 
 
+def _post_part(filename, part, first, total, upload_id, options, timeout):
+    """One part of a chunked upload, as the SDK's ``upload_large`` sends it."""
+    headers = {
+        "Content-Range": f"bytes {first}-{first + len(part) - 1}/{total}",
+        "X-Unique-Upload-Id": upload_id,
+    }
+    return cloudinary.uploader.upload_large_part(
+        (filename, part), http_headers=headers, timeout=timeout, **options
+    )
+
+
 class _Deadline:
     """The end of one upload's time, and the timeout its next call gets.
 
@@ -136,11 +148,10 @@ class _Deadline:
 class _StreamingCloudinaryMixin:
     """Chunked uploads, timeouts and explicit failures for django-cloudinary-storage's storages."""
 
-    def _upload(self, name, content):
+    def _upload_options(self, name):
         resource_type = self._get_resource_type(name)
-        public_id = public_id_for(name, resource_type)
-        options = {
-            "public_id": public_id,
+        return {
+            "public_id": public_id_for(name, resource_type),
             # The name is already unique: Cloudinary must neither add a suffix of its own nor
             # replace an asset that is already stored under it.
             "unique_filename": False,
@@ -148,6 +159,10 @@ class _StreamingCloudinaryMixin:
             "resource_type": resource_type,
             "tags": self.TAG,
         }
+
+    def _upload(self, name, content):
+        options = self._upload_options(name)
+        public_id, resource_type = options["public_id"], options["resource_type"]
         deadline = _Deadline(upload_deadline_seconds())
         try:
             result = self._send_in_parts(name, content, options, deadline)
@@ -209,14 +224,8 @@ class _StreamingCloudinaryMixin:
             if not part:
                 raise OSError(f"{name} ended after {sent} of {size} bytes")
             last = sent + len(part) >= size
-            headers = {
-                "Content-Range": f"bytes {sent}-{sent + len(part) - 1}/{size}",
-                "X-Unique-Upload-Id": upload_id,
-            }
             try:
-                answer = cloudinary.uploader.upload_large_part(
-                    (filename, part), http_headers=headers, timeout=timeout, **options
-                )
+                answer = _post_part(filename, part, sent, size, upload_id, options, timeout)
             except CloudinaryError as exc:
                 # Only the last part's request can have completed an asset.
                 if last and _may_have_been_stored(exc):
@@ -225,6 +234,48 @@ class _StreamingCloudinaryMixin:
             if answer.get("existing"):
                 return answer
             sent += len(part)
+        return answer
+
+    def name_for(self, name):
+        """The storage name (the public id) under which ``save(name)`` would store a file: the
+        name that ``send_part`` uploads must be given to end up where ``save`` puts files."""
+        name = self._prepend_prefix(self._normalise_name(name))
+        return public_id_for(name, self._get_resource_type(name))
+
+    def send_part(self, name, part, *, first, total, upload_id):
+        """One request of a chunked upload that spans several client requests (a resumable
+        upload session, ``media.uploads``): ``part`` (bytes) at ``first`` of a file of ``total``
+        bytes, in the chunked upload ``upload_id`` (``X-Unique-Upload-Id``), to become the asset
+        of the storage name ``name`` (from ``name_for``). Parts may come from different
+        processes, hours apart.
+
+        Returns Cloudinary's answer: the asset's description once the last byte is in. Raises
+        ``MediaStorageError`` when the part may not have arrived (network, error answer,
+        timeout): sending it again is safe, and once the asset exists (an answer that was lost)
+        Cloudinary answers with it (``existing``), which is adopted: the public id is the
+        session's own. Raises ``MediaRefused`` when Cloudinary refused the finished file.
+        """
+        options = self._upload_options(name)
+        last = first + len(part) >= total
+        try:
+            answer = _post_part(
+                os.path.basename(name), part, first, total, upload_id, options, cloudinary_timeout()
+            )
+        except CloudinaryBadRequest as exc:
+            if last:
+                # Cloudinary read the assembled file and found it is not what was announced.
+                logger.warning("Cloudinary refused the upload of %s: %s", name, exc)
+                raise MediaRefused(str(exc), name=name) from exc
+            raise MediaStorageError(f"Cloudinary refused a part: {exc}", name=name) from exc
+        except (CloudinaryError, OSError) as exc:
+            logger.warning("Cloudinary upload of a part of %s failed: %s", name, exc)
+            raise MediaStorageError(f"Cloudinary upload failed: {exc}", name=name) from exc
+        if last and (
+            answer.get("public_id") != options["public_id"]
+            or answer.get("resource_type") != options["resource_type"]
+        ):
+            logger.warning("Cloudinary stored %s as %r", name, answer)
+            raise MediaStorageError("Cloudinary stored the file under another name or type")
         return answer
 
     def _destroy_unanswered(self, name, public_id):

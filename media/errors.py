@@ -22,3 +22,18 @@ class MediaStorageError(errors.DependencyFailed):
 
     def __str__(self):
         return self.detail
+
+
+# What a storage raises when it could not store or delete a file: our Cloudinary backends wrap
+# every SDK or network failure in MediaStorageError; the local file system raises OSError (disk
+# full, permissions).
+STORAGE_ERRORS = (MediaStorageError, OSError)
+
+
+class MediaRefused(errors.InvalidInput):
+    """The media storage refused the file itself (Cloudinary answered that the bytes are not a
+    file of the kind announced): sending it again cannot help. A 422 that quotes the reason."""
+
+    def __init__(self, detail, *, name=""):
+        super().__init__(f"The media storage refused the file: {detail}")
+        self.name = name

@@ -1,7 +1,13 @@
-"""Local media (no CLOUDINARY_URL): served by the application, with HTTP Range support."""
+"""The resumable upload routes, under /api/v1 (local media are served by ``serving_urls``)."""
 
-from django.urls import re_path
+from media.views import UploadSessionViewSet
+from viztube.api.routes import route
 
-from media.views import serve_media
-
-urlpatterns = [re_path(r"^(?P<path>.+)$", serve_media, name="media")]
+urlpatterns = [
+    route("uploads", UploadSessionViewSet.as_view({"post": "create"}), name="upload-list"),
+    route(
+        "uploads/<uuid:upload_id>",
+        UploadSessionViewSet.as_view({"get": "retrieve", "put": "write", "delete": "destroy"}),
+        name="upload-detail",
+    ),
+]

@@ -127,13 +127,14 @@ class VideoInfo:
     extension: str
 
 
-def probe_video(upload, *, field="videoFile"):
+def probe_video(upload, *, field="videoFile", max_mb=None):
     """Validate an uploaded video and return its duration and type.
 
-    413 over ``VIDEO_MAX_UPLOAD_MB``; 422 unless the bytes are MP4, WebM, Matroska or QuickTime
-    with a complete, readable video track that has a duration.
+    413 over ``max_mb`` (default ``SINGLE_UPLOAD_MAX_MB``, the cap of a video sent in one
+    request); 422 unless the bytes are MP4, WebM, Matroska or QuickTime with a complete,
+    readable video track that has a duration.
     """
-    _check_size(upload, field, settings.VIDEO_MAX_UPLOAD_MB)
+    _check_size(upload, field, max_mb or settings.SINGLE_UPLOAD_MAX_MB)
     kind = filetype.guess(_head(upload))
     if kind is None or kind.mime not in VIDEO_TYPES:
         raise _field_error(field, "Must be an MP4, WebM, Matroska or QuickTime video.")

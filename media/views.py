@@ -1,5 +1,8 @@
-"""Local media (no ``CLOUDINARY_URL``): files under MEDIA_ROOT, with HTTP Range support so that a
-browser ``<video>`` can seek (RFC 9110 §14).
+"""Local media, and the resumable upload routes (``UploadSessionViewSet``, at the end).
+
+Local media (no ``CLOUDINARY_URL``): files under MEDIA_ROOT, with HTTP Range support so that a
+browser ``<video>`` can seek (RFC 9110 §14). The bytes of upload sessions, under
+``MEDIA_ROOT/uploads``, are never served: they are their uploader's alone until they are used.
 
 Written here rather than taken from a library: Django's ``django.views.static.serve`` ignores
 Range; django-ranged-response 0.2.0 (last release 2017) reads the whole file into memory to learn
@@ -18,9 +21,24 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, HttpResponse
 from django.utils._os import safe_join
 from django.utils.http import http_date
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework.decorators import action
 
-from viztube.api.envelope import error_body
+from media import selectors, services, uploads
+from media.serializers import (
+    UploadCompleteSerializer,
+    UploadCreatedSerializer,
+    UploadOffsetSerializer,
+    UploadProgressSerializer,
+    UploadSessionCreateInputSerializer,
+    UploadSessionSerializer,
+)
+from viztube.api.envelope import created, error_body, ok
+from viztube.api.parsers import JSONObjectParser, UnreadBodyParser
 from viztube.api.renderers import dumps
+from viztube.api.schema import ErrorEnvelopeSerializer, api_doc, envelope, error_envelope
+from viztube.api.viewsets import ApiViewSet
 
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # Enough for every signature the ``filetype`` package knows.
@@ -111,6 +129,10 @@ def _resolve(path):
     # realpath resolves symlinks that safe_join (a string check) would let through.
     if os.path.commonpath([root, full]) != root or not os.path.isfile(full):
         return None
+    if os.path.commonpath([os.path.join(root, uploads.SESSIONS_FOLDER), full]) == os.path.join(
+        root, uploads.SESSIONS_FOLDER
+    ):
+        return None
     return full
 
 
@@ -155,3 +177,141 @@ def serve_media(request, path):
     response.block_size = _BLOCK_BYTES
     response["Content-Length"] = str(length)
     return response
+
+
+# --- Resumable uploads ----------------------------------------------------------------------------
+
+UPLOAD_ID = OpenApiParameter(
+    "upload_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The upload's uploadId."
+)
+CONTENT_RANGE = OpenApiParameter(
+    "Content-Range",
+    {"type": "string", "pattern": r"^bytes ([0-9]{1,19}-[0-9]{1,19}|\*)/[0-9]{1,19}$"},
+    OpenApiParameter.HEADER,
+    required=True,
+    description=(
+        "`bytes <first>-<last>/<size>` for a chunk (the body: bytes first to last, inclusive, "
+        "of the file), `bytes */<size>` with an empty body to ask where the upload stands."
+    ),
+)
+RANGE = OpenApiParameter(
+    "Range",
+    str,
+    OpenApiParameter.HEADER,
+    response=[308],
+    description="`bytes=0-<offset - 1>`: the bytes stored so far (absent while none is).",
+)
+LOCATION = OpenApiParameter(
+    "Location",
+    str,
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="`/api/v1/uploads/<uploadId>`: where the chunks go.",
+)
+OFFSET_CONFLICT = OpenApiResponse(
+    error_envelope(UploadOffsetSerializer, name="UploadConflict"),
+    description=(
+        "The chunk does not start at the upload's offset (also a chunk already stored), the "
+        "upload is complete, or another request is writing to it: `data.offset` says where it "
+        "stands."
+    ),
+)
+
+
+def _location(session):
+    return f"/api/v1/uploads/{session.pk}"
+
+
+class UploadSessionViewSet(ApiViewSet):
+    """``POST /uploads`` opens a resumable upload; ``PUT /uploads/:uploadId`` sends a chunk (or
+    asks for the offset); ``GET`` reads where it stands; ``DELETE`` cancels it. Every route needs
+    a token, and a session is its creator's alone."""
+
+    # Opening a session counts in the fail-closed upload scope; its chunks count as ordinary
+    # requests (a large file is many chunks).
+    throttle_scope = {"POST": "upload"}
+    parser_classes = [JSONObjectParser]
+    input_serializers = {"create": UploadSessionCreateInputSerializer}
+
+    @api_doc(
+        name="UploadCreate",
+        response=UploadCreatedSerializer,
+        request=UploadSessionCreateInputSerializer,
+        status=201,
+        errors=(401, 413, 415, 422),
+        parameters=[LOCATION],
+        summary="Open a resumable upload (filename, size, contentType)",
+    )
+    def create(self, request):
+        """``POST /uploads``."""
+        data = self.validated_input()
+        session = services.upload_session_create(owner=request.user, **data)
+        response = created(UploadCreatedSerializer(session).data, "Upload started")
+        response["Location"] = _location(session)
+        return response
+
+    @api_doc(
+        name="UploadStatus",
+        response=UploadSessionSerializer,
+        errors=(401, 404),
+        parameters=[UPLOAD_ID],
+        summary="Where an upload stands: its offset, whether it is complete, when it expires",
+    )
+    def retrieve(self, request, upload_id):
+        """``GET /uploads/:uploadId``."""
+        session = selectors.upload_session_get_for_owner(upload_id, request.user)
+        return ok(UploadSessionSerializer(session).data, "Upload fetched")
+
+    @api_doc(
+        name="UploadChunk",
+        response=UploadCompleteSerializer,
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        errors=(401, 404, 413, 502),
+        more_responses={
+            308: OpenApiResponse(
+                envelope(UploadProgressSerializer, name="UploadIncomplete"),
+                description="Stored; the upload is not complete yet (see the Range header).",
+            ),
+            409: OFFSET_CONFLICT,
+            422: OpenApiResponse(
+                ErrorEnvelopeSerializer,
+                description=(
+                    "Cloudinary refused the finished file (not a video it can read): the "
+                    "upload is deleted."
+                ),
+            ),
+        },
+        parameters=[UPLOAD_ID, CONTENT_RANGE, RANGE],
+        summary="Send the chunk at the upload's offset (any content type), or ask for the offset",
+    )
+    @action(detail=True, methods=["put"], parser_classes=[UnreadBodyParser])
+    def write(self, request, upload_id):
+        """``PUT /uploads/:uploadId``: 308 while bytes are missing, 200 once complete."""
+        content_range = uploads.parse_content_range(request.headers.get("Content-Range"))
+        length = request.META.get("CONTENT_LENGTH")
+        session = services.upload_session_write(
+            upload_id=upload_id,
+            owner=request.user,
+            content_range=content_range,
+            length=int(length) if length else None,
+            # The request itself (a file object reading the body as it arrives), never a copy.
+            stream=request.stream,
+        )
+        if session.is_complete:
+            return ok(UploadCompleteSerializer(session).data, "Upload complete")
+        response = ok(UploadProgressSerializer(session).data, "Chunk stored", status=308)
+        if session.received:
+            response["Range"] = f"bytes=0-{session.received - 1}"
+        return response
+
+    @api_doc(
+        name="UploadCancel",
+        response=None,
+        errors=(401, 404),
+        parameters=[UPLOAD_ID],
+        summary="Cancel an upload: the session and its bytes are deleted",
+    )
+    def destroy(self, request, upload_id):
+        """``DELETE /uploads/:uploadId``."""
+        services.upload_session_cancel(upload_id=upload_id, owner=request.user)
+        return ok({}, "Upload cancelled")

@@ -1,7 +1,7 @@
 """Every delete that cascades across apps, and the one lock order they all follow.
 
 Deleting a video removes its comments, their likes, its likes, playlist entries and watch
-history; deleting a thread's top-level comment removes its replies; deleting a user removes all they own and everything of theirs that other people's
+history; deleting a thread's top-level comment removes its replies; deleting a user removes all they own (their upload sessions and their bytes too) and everything of theirs that other people's
 counters count. Those rows live in several apps, and two writers that lock them in different
 orders deadlock. So, for everything that deletes:
 
@@ -27,6 +27,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts import user_cache
+from media import services as media_services
+from media.models import UploadSession
 from media.services import media_delete_after_commit
 from media.storage import video_storage
 from social import counters
@@ -179,6 +181,10 @@ def users_delete(*, users):
     lock_rows(User, related_user_ids)
 
     video_files = list(owned_videos.values_list("video_file", "thumbnail"))
+    # Their upload sessions go with them (the cascade), and so do the sessions' bytes.
+    media_services.upload_sessions_discard(
+        sessions=UploadSession.objects.filter(owner_id__in=user_ids)
+    )
     images = [
         name
         for pair in User.objects.filter(pk__in=user_ids).values_list("avatar", "cover_image")

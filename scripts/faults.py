@@ -1084,7 +1084,7 @@ def parse_args(argv=None):
     if not 5 <= args.load_seconds <= 120 or not 1 <= args.restart_at < args.load_seconds:
         parser.error("--load-seconds must be 5-120 and --restart-at between 1 and it")
     if not 10 <= args.upload_mb <= 100:
-        parser.error("--upload-mb must be between 10 and 100 (VIDEO_MAX_UPLOAD_MB)")
+        parser.error("--upload-mb must be between 10 and 100 (SINGLE_UPLOAD_MAX_MB)")
     if not 1 <= args.cloudinary_timeout <= 30:
         parser.error("--cloudinary-timeout must be between 1 and 30 seconds")
     if args.i_know_this_restarts_postgres and args.private_postgres:

@@ -112,6 +112,33 @@ def redis_round_trips(monkeypatch):
 
 
 @pytest.fixture
+def celery_broker():
+    """Switch this process's Celery app from inline tasks to a broker: ``celery_broker(url)``.
+
+    The suite has no broker (tasks run inline, as in ``make run``); tests that need one use
+    Redis databases 8 and 9, or a closed port for a broker that is down. Restored after.
+    """
+    from viztube.celery import app
+
+    saved = {name: app.conf[name] for name in ("broker_url", "task_always_eager")}
+
+    def forget_connections():
+        # The app's connection and producer pools were made for the previous broker; Celery
+        # forgets them the same way in a forked child (kombu keeps each broker's pools, open,
+        # for the next time that broker is used).
+        app._after_fork()
+
+    def use(url):
+        forget_connections()
+        app.conf.update(broker_url=url, task_always_eager=False)
+        return app
+
+    yield use
+    forget_connections()
+    app.conf.update(saved)
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
 

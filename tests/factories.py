@@ -1,10 +1,13 @@
 """factory-boy factories for every model. Media fields hold names only (no file is written);
 tests that are about files upload real ones through the API."""
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone as django_timezone
 
+from media.models import UploadSession
 from playlists.models import Playlist, PlaylistVideo
 from social.models import Comment, Like, Subscription, Tweet
 from videos.models import Video, WatchHistory
@@ -107,3 +110,17 @@ class PlaylistVideoFactory(factory.django.DjangoModelFactory):
 
     playlist = factory.SubFactory(PlaylistFactory)
     video = factory.SubFactory(VideoFactory)
+
+
+class UploadSessionFactory(factory.django.DjangoModelFactory):
+    """An open session holding no bytes yet (local media); tests that are about bytes send them
+    through the API."""
+
+    class Meta:
+        model = UploadSession
+
+    owner = factory.SubFactory(UserFactory)
+    filename = "clip.mp4"
+    content_type = "video/mp4"
+    size = 1000
+    expires_at = factory.LazyFunction(lambda: django_timezone.now() + timedelta(hours=24))

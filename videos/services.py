@@ -139,11 +139,12 @@ def _apply_publishing(video, fields, *, now):
 def videos_publish_due(*, batch_size=500):
     """Make public every scheduled video whose ``publish_at`` has come; returns how many.
 
-    Run every ``SCHEDULED_PUBLISHING_SECONDS`` by the periodic jobs (``viztube.periodic``) and by
-    ``manage.py publish_scheduled``. Each video goes through the same change as a manual
-    publish (``_show``), so ``published_at``, the catalog count (its trigger) and the cached list
-    pages follow. Rows are claimed with ``SKIP LOCKED``: several runners at once (one per web
-    process) share the work and never publish a video twice; one an owner is editing right now
+    Run every ``SCHEDULED_PUBLISHING_SECONDS`` by the periodic task
+    ``videos.tasks.publish_due_videos`` (``CELERY_BEAT_SCHEDULE``). Each video goes through the
+    same change as a manual publish (``_show``), so ``published_at``, the catalog count (its
+    trigger) and the cached list pages follow. Rows are claimed with ``SKIP LOCKED``: several
+    runners at once (a worker and a hand-run ``run_periodic_jobs``, or every web process when
+    there is no broker) share the work and never publish a video twice; one an owner is editing right now
     is left for the next run. ``published_at`` is the time of the flip, not ``publish_at``: the
     feed orders by it, and a video must not appear behind a page a reader has already passed.
     """

@@ -1,7 +1,7 @@
 """Start-up guards for what settings cannot refuse at import without breaking tooling."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 UNCONFIGURED_SIGNING_MESSAGE = (
@@ -13,6 +13,21 @@ UNCONFIGURED_SIGNING_MESSAGE = (
 def secret_key_check(app_configs, **kwargs):
     if settings.SECRET_KEY_MISSING:
         return [Error(UNCONFIGURED_SIGNING_MESSAGE, id="viztube.E001")]
+    return []
+
+
+@register(deploy=True)
+def broker_check(app_configs, **kwargs):
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return [
+            Warning(
+                "No task broker: background tasks (media deletions) run inside the requests "
+                "that enqueue them, and every web process runs the periodic tasks.",
+                hint="Set REDIS_URL (or CELERY_BROKER_URL) and run `celery -A viztube worker` "
+                "and one `celery -A viztube beat`.",
+                id="viztube.W001",
+            )
+        ]
     return []
 
 

@@ -6,16 +6,19 @@ dependency); the one exception handler (``viztube.api.exceptions``) decides how 
 services serve a view, a management command, a Celery task or the admin.
 
 ``message`` is the client-facing sentence. ``fields`` (``{field: [messages]}``) names the input
-fields at fault, for the envelope's ``fields`` member.
+fields at fault, for the envelope's ``fields`` member. ``data`` is for the rare error that tells
+the client what to do next (a resumable upload's 409 carries the offset to resume from): it
+becomes the envelope's ``data``, which is null for every other error.
 """
 
 
 class ApplicationError(Exception):
     default_message = "The request could not be completed"
 
-    def __init__(self, message=None, *, fields=None):
+    def __init__(self, message=None, *, fields=None, data=None):
         self.message = message or self.default_message
         self.fields = fields or {}
+        self.data = data
         super().__init__(self.message)
 
 

@@ -97,6 +97,8 @@ class RequestIdMiddleware:
 # ``limit_request_line`` itself (see gunicorn.conf.py), so this is below that limit and a long
 # URI gets a 414 in the envelope rather than gunicorn's HTML page.
 MAX_URI_BYTES = 4096
+# PUT /api/v1/uploads/:uploadId, whose body is a chunk of a resumable upload.
+_UPLOAD_CHUNK_PATH = re.compile(r"^/api/v1/uploads/[^/]+/?$")
 
 
 class RequestSizeLimitMiddleware:
@@ -105,16 +107,21 @@ class RequestSizeLimitMiddleware:
 
     DRF's JSON parser reads the raw stream and so bypasses ``DATA_UPLOAD_MAX_MEMORY_SIZE``;
     multipart bodies are capped at what the largest legitimate upload (a video plus a
-    thumbnail) can need. Per-file caps are checked again on each file.
+    thumbnail) can need. Per-file caps are checked again on each file. A chunk of a resumable
+    upload is capped at the largest session.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
         mb = 1024 * 1024
         self.multipart_limit = (
-            settings.VIDEO_MAX_UPLOAD_MB + settings.IMAGE_MAX_UPLOAD_MB + 1
+            settings.SINGLE_UPLOAD_MAX_MB + settings.IMAGE_MAX_UPLOAD_MB + 1
         ) * mb
         self.other_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        # A chunk of a resumable upload is streamed to storage as it arrives, never held in
+        # memory: it may be as large as the session (the upload service checks it against the
+        # session's own size and its Content-Range).
+        self.chunk_limit = settings.VIDEO_MAX_UPLOAD_MB * mb
 
     def __call__(self, request):
         meta = request.META
@@ -127,11 +134,12 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             return json_error(400, "Invalid Content-Length header")
         content_type = request.META.get("CONTENT_TYPE", "")
-        limit = (
-            self.multipart_limit
-            if content_type.startswith("multipart/form-data")
-            else self.other_limit
-        )
+        if content_type.startswith("multipart/form-data"):
+            limit = self.multipart_limit
+        elif request.method == "PUT" and _UPLOAD_CHUNK_PATH.match(request.path_info):
+            limit = self.chunk_limit
+        else:
+            limit = self.other_limit
         if length > limit:
             return json_error(413, f"Request body too large (limit {limit} bytes)")
         return self.get_response(request)

@@ -7,8 +7,11 @@ Values are parsed strictly: a malformed variable stops start-up with a message n
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import environ
+from celery.schedules import crontab
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from viztube.api.rates import parse_rate
@@ -50,6 +53,22 @@ def _non_negative_int(name, default):
 def _list(name, default):
     return [item.strip() for item in env.str(name, default=default).split(",") if item.strip()]
 
+
+def _redis_server_and_db(url):
+    """``(host, port, db)`` of a redis:// URL, to tell whether two URLs name one database."""
+    parts = urlsplit(url)
+    db = parts.path.strip("/") or parse_qs(parts.query).get("db", ["0"])[0]
+    return parts.hostname, parts.port or 6379, db
+
+
+def _redis_url_with_db(url, db):
+    parts = urlsplit(url)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "db"])
+    return urlunsplit(parts._replace(path=f"/{db}", query=query))
+
+
+# Without CELERY_BROKER_URL the task queue lives in this database of REDIS_URL's server.
+BROKER_DEFAULT_DB = 1
 
 DEBUG = _bool("DEBUG", default=False)
 
@@ -250,12 +269,33 @@ CORS_ALLOWED_ORIGINS = _list("CORS_ALLOWED_ORIGINS", "http://localhost:3000,http
 if "*" in CORS_ALLOWED_ORIGINS:
     _fail("CORS_ALLOWED_ORIGINS", "'*' is refused: credentials are allowed, so list the origins")
 CORS_ALLOW_CREDENTIALS = True
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Content-Range", "Accept-Ranges"]
+# A resumable upload's chunks say where they go in Content-Range (PUT /uploads/:uploadId).
+CORS_ALLOW_HEADERS = (*default_headers, "content-range")
+# Location and Range: the resumable upload protocol (a new session's address; the bytes stored).
+CORS_EXPOSE_HEADERS = [
+    "X-Request-ID",
+    "Retry-After",
+    "Content-Range",
+    "Accept-Ranges",
+    "Location",
+    "Range",
+]
 CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS", ",".join(CORS_ALLOWED_ORIGINS))
 
 # --- Uploads and media ------------------------------------------------------------------------
-VIDEO_MAX_UPLOAD_MB = _positive_int("VIDEO_MAX_UPLOAD_MB", 100)
+# The largest video a resumable upload session may announce (POST /uploads): its bytes arrive in
+# as many requests as the client likes and are never held in memory (media/uploads.py).
+VIDEO_MAX_UPLOAD_MB = _positive_int("VIDEO_MAX_UPLOAD_MB", 2048)
+# The one-request multipart publish (POST /videos with videoFile): the whole file travels in one
+# body that must arrive in one go, so it keeps a cap of its own.
+SINGLE_UPLOAD_MAX_MB = _positive_int("SINGLE_UPLOAD_MAX_MB", 100)
 IMAGE_MAX_UPLOAD_MB = _positive_int("IMAGE_MAX_UPLOAD_MB", 10)
+# Upload sessions one user may have open at once (started, not yet used or cancelled, not
+# expired); one more is a 429.
+UPLOAD_SESSIONS_MAX = _positive_int("UPLOAD_SESSIONS_MAX", 5)
+# A session expires this long after its last chunk (or its creation); the periodic task then
+# deletes it and its bytes.
+UPLOAD_SESSION_HOURS = _positive_int("UPLOAD_SESSION_HOURS", 24)
 # JSON and form bodies; file parts are capped by the limits above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -307,12 +347,106 @@ if DEBUG:
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# --- Periodic jobs (viztube/periodic.py) -------------------------------------------------------
-# Run by a thread of every web process; false where they run elsewhere (run_periodic_jobs).
-PERIODIC_JOBS_IN_PROCESS = _bool("PERIODIC_JOBS_IN_PROCESS", default=True)
+# --- Background tasks and periodic work (Celery: viztube/celery.py) -------------------------------
+# The broker is Redis: CELERY_BROKER_URL, or else REDIS_URL's server with database 1. The queue
+# gets a database of its own because the cache's database may be flushed whole (cache.clear()
+# is a FLUSHDB, e.g. in seed_demo), which would drop every queued task with it.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+if not CELERY_BROKER_URL and REDIS_URL:
+    CELERY_BROKER_URL = _redis_url_with_db(REDIS_URL, BROKER_DEFAULT_DB)
+if CELERY_BROKER_URL:
+    if not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        _fail("CELERY_BROKER_URL", "expected redis://host:port/db (the broker is Redis)")
+    if REDIS_URL and _redis_server_and_db(CELERY_BROKER_URL) == _redis_server_and_db(REDIS_URL):
+        _fail(
+            "CELERY_BROKER_URL",
+            f"the task queue needs a Redis database of its own, not the cache's (REDIS_URL; "
+            f"by default the queue uses database {BROKER_DEFAULT_DB}): a cache flush would drop "
+            "the queued tasks. Set CELERY_BROKER_URL to another database.",
+        )
+# No broker (`make run`, the test suite): a task runs inline in the process that enqueues it,
+# and the periodic tasks run in a thread of each web process (viztube/periodic.py). Nothing
+# else has to be started, at the price of doing the work inside the request.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Celery still builds a producer around an inline task (it never sends anything); the
+    # in-memory transport keeps it from looking for a broker on localhost.
+    CELERY_BROKER_URL = "memory://localhost/"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+# Fire and forget: nothing reads a task's return value, so there is no result backend.
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged once it has run, and re-queued when its worker dies mid-task: every
+# task is idempotent, so running one twice is harmless, losing one is not. One message at a
+# time per worker process, so that a long task does not sit on others' messages.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Past the soft limit a task gets SoftTimeLimitExceeded (and may clean up); past the hard one
+# its worker process is killed and replaced (the task is re-queued, see above).
+CELERY_TASK_SOFT_TIME_LIMIT = _positive_int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", 300)
+CELERY_TASK_TIME_LIMIT = _positive_int("CELERY_TASK_TIME_LIMIT_SECONDS", 360)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    _fail(
+        "CELERY_TASK_TIME_LIMIT_SECONDS",
+        f"must be more than CELERY_TASK_SOFT_TIME_LIMIT_SECONDS ({CELERY_TASK_SOFT_TIME_LIMIT})",
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged task is handed to another worker after this long: it must exceed the
+    # hard time limit and the longest retry countdown (media.tasks: 10 minutes).
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# Enqueueing while Redis is down gives up within about a second (the caller then falls back,
+# e.g. media deletions run inline) instead of holding the request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Worker logs go through LOGGING below (same format as the web processes).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+
 # How often scheduled videos are looked for: a video becomes public at most this long after its
 # publishAt in lists, search and the feed (its own page shows it from publishAt on).
 SCHEDULED_PUBLISHING_SECONDS = _positive_int("SCHEDULED_PUBLISHING_SECONDS", 30)
+# The one list of periodic work. `celery beat` schedules it when there is a broker; without one
+# each web process runs it in a thread (viztube/periodic.py). Every task in it is safe to run
+# from several places at once and again after a failure. The daily and weekly ones are at fixed
+# times (UTC), so that a restart of beat does not put them off by another day or week. A frequent
+# task that no worker took before its next turn expires, so stopped workers find no backlog.
+CELERY_BEAT_SCHEDULE = {
+    "publish-scheduled-videos": {
+        "task": "videos.tasks.publish_due_videos",
+        "schedule": timedelta(seconds=SCHEDULED_PUBLISHING_SECONDS),
+        "options": {"expires": SCHEDULED_PUBLISHING_SECONDS},
+    },
+    "sweep-upload-temp": {
+        "task": "media.tasks.sweep_upload_temp",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 15 * 60},
+    },
+    # An expired upload answers 404 (and leaves its owner's count) at once; this deletes it
+    # and its bytes within 15 minutes.
+    "expire-upload-sessions": {
+        "task": "media.tasks.expire_upload_sessions",
+        "schedule": timedelta(minutes=15),
+        "options": {"expires": 15 * 60},
+    },
+    "flush-expired-tokens": {
+        "task": "accounts.tasks.flush_expired_tokens",
+        "schedule": crontab(minute=30, hour=3),
+    },
+    "report-orphan-media": {
+        "task": "ops.tasks.report_orphan_media",
+        "schedule": crontab(minute=0, hour=4, day_of_week="mon"),
+    },
+}
 
 # --- API --------------------------------------------------------------------------------------
 VIEW_DEDUP_MINUTES = _positive_int("VIEW_DEDUP_MINUTES", 30)
@@ -445,4 +579,8 @@ LOGGING = {
         "viztube.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
     },
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # Tasks run inside the web process: Celery's line per task run (the publishing check every
+    # SCHEDULED_PUBLISHING_SECONDS) would drown its log. Failures still show.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
 CSRF_FAILURE_VIEW = "viztube.views.csrf_failure"

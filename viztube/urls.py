@@ -34,6 +34,7 @@ api_v1 = [
         "dashboard.urls",
         "playlists.urls",
         "accounts.urls",
+        "media.urls",
     ),
     route("healthcheck", views.HealthcheckView.as_view(), name="healthcheck"),
     # Anything else under the API is a JSON 404, in debug mode too.
@@ -56,7 +57,7 @@ urlpatterns = [
 ]
 
 # Local media (answers 404 when CLOUDINARY_URL is set: Cloudinary delivers media then).
-urlpatterns += [path("media/", include("media.urls"))]
+urlpatterns += [path("media/", include("media.serving_urls"))]
 
 handler400 = views.bad_request
 handler403 = views.permission_denied

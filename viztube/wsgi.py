@@ -11,7 +11,8 @@ require_secret_key()
 
 from viztube import periodic  # noqa: E402  (needs the settings loaded above)
 
-# gunicorn preloads this module in its master and starts the jobs in each worker after the fork
-# (gunicorn.conf.py); any other server (the development server) runs them here.
+# Without a broker the periodic tasks run in the web processes: gunicorn preloads this module in
+# its master and starts them in each worker after the fork (gunicorn.conf.py); any other server
+# (the development server) starts them here.
 if "gunicorn" not in sys.modules:
     periodic.start_in_process()

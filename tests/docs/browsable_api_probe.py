@@ -22,6 +22,7 @@ from tests.factories import (  # noqa: E402
     PlaylistVideoFactory,
     SubscriptionFactory,
     TweetFactory,
+    UploadSessionFactory,
     UserFactory,
 )
 
@@ -41,6 +42,7 @@ values = {
     "channel_id": owner.pk,
     "subscriber_id": other.pk,
     "username": owner.username,
+    "upload_id": UploadSessionFactory(owner=owner).pk,
 }
 client = Client(
     HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(owner).access_token}"

@@ -3,7 +3,9 @@
 It implements the part of the Upload API the project uses, as Cloudinary answers it:
 
 - ``POST /v1_1/<cloud>/<image|video|raw|auto>/upload``: multipart, signed; single requests and the
-  chunked ``upload_large`` parts (``Content-Range`` + ``X-Unique-Upload-Id``), which it assembles;
+  chunked ``upload_large`` parts (``Content-Range`` + ``X-Unique-Upload-Id``), which it assembles
+  by their ranges (a part sent twice counts once; the asset is made when every byte is in; parts
+  under ``min_part_bytes`` but the last are refused, as Cloudinary refuses those under 5 MB);
   checks that an image is an image and a video a video; answers ``public_id, version, url,
   secure_url, resource_type, format, bytes, width, height`` (+ ``duration`` for video); the
   public id is the one given (``public_id``, under ``folder``), else the file name with a random
@@ -104,7 +106,21 @@ class _Partial:
     path: Path
     total: int
     public_id: str
-    received: int = 0
+    # The byte ranges received, merged: a part sent twice (a retry) is counted once.
+    ranges: list = field(default_factory=list)
+
+    def add(self, start, end):
+        merged = []
+        for low, high in sorted([*self.ranges, (start, end)]):
+            if merged and low <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+            else:
+                merged.append((low, high))
+        self.ranges = merged
+
+    @property
+    def received(self):
+        return sum(high - low + 1 for low, high in self.ranges)
 
 
 @dataclass
@@ -220,6 +236,9 @@ class FakeCloudinary:
         self._destroy_count = 0
         self._version = int(time.time())
         self._httpd = None
+        # Cloudinary refuses a part of a chunked upload under 5 MB, but for the last one; tests
+        # with small parts set what they need (0: any size).
+        self.min_part_bytes = 0
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -250,6 +269,7 @@ class FakeCloudinary:
             self._requests.clear()
             self._faults = _Faults()
             self._upload_count = self._destroy_count = 0
+            self.min_part_bytes = 0
 
     @property
     def host(self):
@@ -421,6 +441,8 @@ class FakeCloudinary:
         start, end, total = (int(group) for group in match.groups())
         if end - start + 1 != len(data) or end >= total:
             raise _ApiError(400, f"Content-Range {content_range} does not match the chunk")
+        if end + 1 < total and len(data) < self.min_part_bytes:
+            raise _ApiError(400, f"Chunk of {len(data)} bytes is too small (all but the last)")
         with self._lock:
             partial = self._partials.get(upload_id)
             if partial is None:
@@ -436,7 +458,8 @@ class FakeCloudinary:
         with partial.path.open("r+b") as out:
             out.seek(start)
             out.write(data)
-        partial.received += len(data)
+        with self._lock:
+            partial.add(start, end)
         if partial.received < partial.total:
             return {
                 "done": False,

@@ -25,6 +25,7 @@ SLOW_MODULES = [
     "tests/ops/test_deploy_check.py",
     "tests/ops/test_seed_demo.py",
     "tests/faults/test_cloudinary_faults.py",
+    "tests/faults/test_celery_worker.py",
 ]
 
 

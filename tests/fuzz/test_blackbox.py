@@ -142,6 +142,17 @@ NOT_IN_JSON_SCHEMA = {
         ["400"],
         "a cursor must be a nextCursor this server gave the caller for this list (signed)",
     ),
+    ("positive_data_acceptance", "uploads_post"): (
+        ["413"],
+        "size must be at most VIDEO_MAX_UPLOAD_MB MiB, a setting: a larger file is a 413 (too "
+        "large), not a field error",
+    ),
+    ("positive_data_acceptance", "uploads_by_upload_id_put"): (
+        ["400"],
+        "a chunk's Content-Range must give the upload's own size and end within it, and the body "
+        "must be as long as the range says: rules between a header, the body and the stored "
+        "upload",
+    ),
     ("negative_data_rejection", "playlist_post"): (
         ["201"],
         "a name or description is trimmed before its length is checked: a value over maxLength "

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 
 from accounts.models import User
 from media.services import DELETE_ATTEMPTS, media_delete, media_store
+from media.tasks import INLINE_ATTEMPTS
 from tests.conftest import files_under, image_upload, video_upload
 from tests.factories import VideoFactory
 from videos.models import Video
@@ -97,29 +98,51 @@ def test_a_storage_that_raises_on_delete_is_retried_and_never_raises(caplog):
     assert any(r.levelno == logging.ERROR for r in caplog.records)
 
 
-def test_a_failed_cloudinary_avatar_delete_is_retried_then_recorded(
-    auth_client, user, fake_cloudinary, caplog, django_capture_on_commit_callbacks
-):
-    # The first avatar reaches Cloudinary, then both destroys of the replaced one fail.
-    first = auth_client.patch(
+def _replace_avatar(client):
+    response = client.patch(
         "/api/v1/user/update-avatar", {"avatar": image_upload()}, format="multipart"
     )
-    assert first.status_code == 200
+    assert response.status_code == 200
+    return response
+
+
+def test_a_replaced_cloudinary_avatar_is_deleted_once_cloudinary_recovers(
+    auth_client, user, fake_cloudinary, caplog, django_capture_on_commit_callbacks
+):
+    # The first avatar reaches Cloudinary; the first two destroys of it then fail.
+    _replace_avatar(auth_client)
     old_name = User.objects.get(pk=user.pk).avatar.name
     fake_cloudinary.fail_destroy(1)
     fake_cloudinary.fail_destroy(2)
 
     with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
-        second = auth_client.patch(
-            "/api/v1/user/update-avatar", {"avatar": image_upload()}, format="multipart"
-        )
+        _replace_avatar(auth_client)
 
-    assert second.status_code == 200
-    assert len(fake_cloudinary.destroys) == DELETE_ATTEMPTS
+    new_name = User.objects.get(pk=user.pk).avatar.name
+    assert [d.status for d in fake_cloudinary.destroys] == [500, 500, 200]
+    assert fake_cloudinary.public_ids() == [new_name]
+    assert old_name != new_name
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_replaced_avatar_that_cloudinary_keeps_refusing_is_logged_as_an_orphan(
+    auth_client, user, fake_cloudinary, caplog, django_capture_on_commit_callbacks
+):
+    _replace_avatar(auth_client)
+    old_name = User.objects.get(pk=user.pk).avatar.name
+    for n in range(1, INLINE_ATTEMPTS + 1):
+        fake_cloudinary.fail_destroy(n)
+
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+        _replace_avatar(auth_client)
+
+    # Without a broker the task's retries run at once, inline: a few, then the orphan is logged.
+    assert len(fake_cloudinary.destroys) == INLINE_ATTEMPTS
     errors_logged = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert any(old_name in message and "orphan" in message for message in errors_logged)
     # The database change stands: the user now points at the new avatar.
     assert User.objects.get(pk=user.pk).avatar.name != old_name
+    assert len(fake_cloudinary.public_ids()) == 2
 
 
 def test_a_video_deleted_while_cloudinary_fails_once_still_loses_both_files(

@@ -50,6 +50,15 @@ def run_manage(tmp_path, environment, *args):
     )
 
 
+def printed_settings(tmp_path, environment, *names):
+    """The settings ``names`` as a process started with ``environment`` prints them."""
+    values = ", ".join(f"settings.{name}" for name in names)
+    code = f"from django.conf import settings; print({values})"
+    result = run_manage(tmp_path, environment, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
 def production_environment(tmp_path):
     environment = documented_production_environment()
     # The doc leaves the key empty on purpose (start-up refuses an empty one); an operator
@@ -92,7 +101,7 @@ def test_check_deploy_warns_about_a_development_environment(tmp_path):
         "WARNING",
     )
     assert result.returncode != 0
-    for warning in ("security.W018", "security.W004", "security.W008"):
+    for warning in ("security.W018", "security.W004", "security.W008", "viztube.W001"):
         assert warning in result.stderr
 
 
@@ -116,9 +125,28 @@ def test_check_deploy_warns_about_a_development_environment(tmp_path):
         ("DATABASE_URL", "nosuchdb://x", "Environment variable DATABASE_URL"),
         ("CLOUDINARY_URL", "https://key:secret@cloud", "Environment variable CLOUDINARY_URL"),
         ("VIDEO_MAX_UPLOAD_MB", "-5", "Environment variable VIDEO_MAX_UPLOAD_MB"),
+        ("SINGLE_UPLOAD_MAX_MB", "0", "Environment variable SINGLE_UPLOAD_MAX_MB"),
+        ("UPLOAD_SESSIONS_MAX", "five", "Environment variable UPLOAD_SESSIONS_MAX"),
+        ("UPLOAD_SESSION_HOURS", "1.5", "Environment variable UPLOAD_SESSION_HOURS"),
         ("TRUSTED_PROXY_COUNT", "one", "Environment variable TRUSTED_PROXY_COUNT"),
         ("VIDEO_LIST_CACHE_SECONDS", "-1", "Environment variable VIDEO_LIST_CACHE_SECONDS"),
         ("SECURE_HSTS_SECONDS", "1y", "Environment variable SECURE_HSTS_SECONDS"),
+        (
+            "CELERY_BROKER_URL",
+            "amqp://guest@rabbit//",
+            "Environment variable CELERY_BROKER_URL: expected redis://",
+        ),
+        (
+            "CELERY_BROKER_URL",
+            "redis://redis.internal:6379/0",
+            "Environment variable CELERY_BROKER_URL: the task queue needs a Redis database of its own",
+        ),
+        (
+            "CELERY_TASK_TIME_LIMIT_SECONDS",
+            "300",
+            "Environment variable CELERY_TASK_TIME_LIMIT_SECONDS: must be more than "
+            "CELERY_TASK_SOFT_TIME_LIMIT_SECONDS (300)",
+        ),
     ],
 )
 def test_a_malformed_variable_stops_start_up_naming_it(tmp_path, name, value, message):
@@ -178,15 +206,12 @@ def test_the_caches_are_on_with_redis_and_off_without(tmp_path, redis_url, expec
         environment.pop("REDIS_URL")
     else:
         environment["REDIS_URL"] = redis_url
-    code = (
-        "from django.conf import settings; "
-        "print(settings.USER_CACHE_SECONDS, settings.VIDEO_LIST_CACHE_SECONDS)"
+
+    printed = printed_settings(
+        tmp_path, environment, "USER_CACHE_SECONDS", "VIDEO_LIST_CACHE_SECONDS"
     )
 
-    result = run_manage(tmp_path, environment, "shell", "-c", code)
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == expected
+    assert printed == expected
 
 
 def test_turning_a_cache_on_without_redis_stops_start_up(tmp_path):
@@ -198,3 +223,35 @@ def test_turning_a_cache_on_without_redis_stops_start_up(tmp_path):
 
     assert result.returncode != 0
     assert "Environment variable USER_CACHE_SECONDS: needs REDIS_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "broker_url", "expected"),
+    [
+        # The queue gets a database of its own on the cache's server.
+        ("redis://redis.internal:6379/0", None, "redis://redis.internal:6379/1 False"),
+        (
+            "redis://:secret@redis.internal:6380",
+            None,
+            "redis://:secret@redis.internal:6380/1 False",
+        ),
+        ("redis://redis.internal:6379/0", "redis://queue.internal:6379/0", None),
+        # No broker at all: tasks run inline, in the in-memory transport's producer.
+        (None, None, "memory://localhost/ True"),
+    ],
+)
+def test_the_broker_comes_from_redis_url_unless_given(tmp_path, redis_url, broker_url, expected):
+    environment = production_environment(tmp_path)
+    environment.pop("REDIS_URL")
+    environment.pop("USER_CACHE_SECONDS", None)
+    environment.pop("VIDEO_LIST_CACHE_SECONDS", None)
+    if redis_url:
+        environment["REDIS_URL"] = redis_url
+    if broker_url:
+        environment["CELERY_BROKER_URL"] = broker_url
+
+    printed = printed_settings(
+        tmp_path, environment, "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER"
+    )
+
+    assert printed == (expected or f"{broker_url} False")

@@ -1,6 +1,7 @@
 """purge_orphan_media: files no row references (orphans) and rows whose files are gone."""
 
 import io
+import logging
 import os
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from django.core.management.base import CommandError
 from accounts.models import User
 from media.storage import video_storage
 from ops.management.commands import purge_orphan_media
+from ops.tasks import report_orphan_media
 from tests.conftest import files_under, image_bytes, media_bytes
 from tests.factories import UserFactory, VideoFactory
 from tests.ops.cloudinary_listing import drop_admin_api_connections
@@ -302,3 +304,26 @@ def test_the_listing_shows_a_progress_bar_on_a_terminal_only(local_scene):
     piped = io.StringIO()
     call_command("purge_orphan_media", stdout=io.StringIO(), stderr=piped)
     assert piped.getvalue() == ""
+
+
+def test_the_weekly_task_logs_the_report_and_deletes_nothing(local_scene, caplog):
+    with caplog.at_level(logging.INFO, logger="ops.tasks"):
+        result = report_orphan_media.apply()
+
+    assert result.result is False
+    [record] = [r for r in caplog.records if r.name == "ops.tasks"]
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert message.startswith("Media reconciliation: 3 orphan(s) and 1 missing file(s) remain.")
+    assert "  [videos] videos/orphan.mp4 (100 B, 3 h 0 min old)" in message
+    assert "  [videos] videos/gone.mp4 (Video.video_file x1)" in message
+    assert files_under(settings.MEDIA_ROOT) == ALL_LOCAL_FILES
+
+
+def test_the_weekly_task_reports_clean_media_at_info(caplog):
+    with caplog.at_level(logging.INFO, logger="ops.tasks"):
+        assert report_orphan_media.apply().result is True
+
+    [record] = [r for r in caplog.records if r.name == "ops.tasks"]
+    assert record.levelno == logging.INFO
+    assert record.getMessage().startswith("Media reconciliation: nothing to report.")

@@ -1,6 +1,7 @@
 """sweep_upload_temp: removes the upload temp files that killed workers leave behind."""
 
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+
+from media.tasks import sweep_upload_temp
 
 REPO = Path(__file__).resolve().parents[2]
 HOUR = 3600
@@ -190,3 +193,18 @@ def test_help_text(capsys):
     assert "--older-than" in text
     assert "--dry-run" in text
     assert "FILE_UPLOAD_TEMP_DIR" in text
+
+
+def test_the_periodic_task_sweeps_with_the_default_guard_and_logs_what_it_removed(temp_dir, caplog):
+    make_file(temp_dir, "tmpold.upload.mp4", age_seconds=2 * HOUR, size=2048)
+    make_file(temp_dir, "tmpyoung.upload.mp4", age_seconds=5 * 60)
+
+    with caplog.at_level(logging.INFO, logger="media.tasks"):
+        result = sweep_upload_temp.apply()
+
+    assert result.result == {"removed": 1, "failed": 0, "kept": 1}
+    assert names_in(temp_dir) == ["tmpyoung.upload.mp4"]
+    assert [r.getMessage() for r in caplog.records if r.name == "media.tasks"] == [
+        f"Removed {temp_dir}/tmpold.upload.mp4 (2.0 KB, last written 2 h 0 min ago)",
+        f"Removed 1 file(s), 2.0 KB; kept 1 written in the last 60 minutes, in {temp_dir}.",
+    ]

@@ -41,6 +41,8 @@ class Expect:
     # A valid body, or a callable (world, role) → body.
     body: Any = None
     fmt: str = "json"
+    # Request headers (as WSGI names: HTTP_CONTENT_RANGE).
+    headers: dict = field(default_factory=dict)
     note: str = ""
 
     def status(self, role):
@@ -156,7 +158,24 @@ MATRIX = {
     (V + "likes/toggle/v/{video_id}/", "post"): signed_in(200, params=VIDEO),
     (V + "likes/toggle/c/{comment_id}/", "post"): signed_in(200, params={"comment_id": "comment"}),
     (V + "likes/toggle/t/{tweet_id}/", "post"): signed_in(200, params={"tweet_id": "tweet"}),
+    (V + "uploads/", "post"): signed_in(
+        201, body={"filename": "clip.mp4", "size": 10, "contentType": "video/mp4"}
+    ),
     # --- the owner's objects (BOLA-1, BOLA-4) ---------------------------------------------------
+    # An upload session is its creator's alone: everyone else gets the 404 of a missing one.
+    (V + "uploads/{upload_id}/", "get"): visible_to_owner_only(
+        200, anon=401, params={"upload_id": "upload"}
+    ),
+    (V + "uploads/{upload_id}/", "put"): visible_to_owner_only(
+        308,
+        anon=401,
+        params={"upload_id": "upload"},
+        headers={"HTTP_CONTENT_RANGE": "bytes */10"},
+        note="a status query: 308 while no byte is in",
+    ),
+    (V + "uploads/{upload_id}/", "delete"): visible_to_owner_only(
+        200, anon=401, params={"upload_id": "upload"}
+    ),
     (V + "videos/{video_id}/", "patch"): owner_only(params=VIDEO, body={"title": "New title"}),
     (V + "videos/{video_id}/", "delete"): owner_only(params=VIDEO),
     (V + "videos/toggle/publish/{video_id}/", "patch"): owner_only(params=VIDEO),
@@ -323,7 +342,7 @@ def test_authorization_matrix(key, role, settings, django_capture_on_commit_call
     rows_before, files_before = db_state(), media_state(settings)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = getattr(client, key[1])(url, body, format=expect.fmt)
+        response = getattr(client, key[1])(url, body, format=expect.fmt, **expect.headers)
 
     wanted = expect.status(role)
     assert response.status_code == wanted, (

@@ -50,7 +50,9 @@ def test_unknown_or_malformed_ids_are_404_for_the_owner_and_change_nothing(key):
         url = re.sub(r"\{\w+\}", lambda _, make_id=make_id: make_id(), url)
         body = expect.body(world, "owner") if callable(expect.body) else expect.body
 
-        response = getattr(world.client("owner"), method)(url, body, format=expect.fmt)
+        response = getattr(world.client("owner"), method)(
+            url, body, format=expect.fmt, **expect.headers
+        )
 
         assert response.status_code == 404, (bad, url, response.content[:300])
         assert response["Content-Type"].startswith("application/json"), bad

@@ -1,7 +1,8 @@
 """The cast and objects every security test works with .
 
 ``owner`` (A) owns a published and an unpublished video (with real media files), a comment on
-each, a tweet, a playlist holding the published video and a private playlist holding it too;
+each, a tweet, a playlist holding the published video and a private playlist holding it too,
+and an upload session of 10 bytes;
 ``other`` (B) and ``staff``
 (``is_staff=True``) own nothing of A's; ``anon`` sends no credentials. Each signed-in role also
 has a playlist of its own, so "add to *my* playlist" cases can name the caller's playlist.
@@ -15,6 +16,7 @@ from django.core.files.storage import default_storage, storages
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
+from media.models import UploadSession
 from playlists.models import Playlist, PlaylistVideo
 from social.models import Comment, Like, Subscription, Tweet
 from tests.conftest import files_under, tokens_for
@@ -24,6 +26,7 @@ from tests.factories import (
     PlaylistVideoFactory,
     SubscriptionFactory,
     TweetFactory,
+    UploadSessionFactory,
     UserFactory,
     VideoFactory,
     WatchHistoryFactory,
@@ -44,6 +47,7 @@ MODELS = (
     Playlist,
     PlaylistVideo,
     BlacklistedToken,
+    UploadSession,
 )
 
 
@@ -108,6 +112,7 @@ def build_world():
         "playlist_of_owner": playlist,
         "playlist_of_other": PlaylistFactory(owner=other),
         "playlist_of_staff": PlaylistFactory(owner=staff),
+        "upload": UploadSessionFactory(owner=owner, size=10),
     }
     return world
 

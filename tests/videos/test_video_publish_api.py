@@ -148,7 +148,7 @@ def test_audio_without_a_video_track_is_422(auth_client, media_root, temp_dir):
 
 
 def test_oversized_video_is_413_and_nothing_is_stored(auth_client, settings, media_root, temp_dir):
-    settings.VIDEO_MAX_UPLOAD_MB = 1
+    settings.SINGLE_UPLOAD_MAX_MB = 1
     # A real MP4 header followed by padding: over the cap by one byte.
     data = media_bytes("sample.mp4")
     big = data + b"\0" * (1024 * 1024 + 1 - len(data))

@@ -11,10 +11,10 @@ def success_body(data, message, status_code=200):
     return {"statusCode": status_code, "data": data, "message": message, "success": True}
 
 
-def error_body(status_code, message, errors=None, fields=None):
+def error_body(status_code, message, errors=None, fields=None, data=None):
     body = {
         "statusCode": status_code,
-        "data": None,
+        "data": data,
         "success": False,
         "message": message,
         "errors": list(errors) if errors else [message],

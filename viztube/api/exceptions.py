@@ -88,7 +88,7 @@ def domain_error_response(exc, context):
             message for field_messages in exc.fields.values() for message in field_messages
         )
     )
-    body = error_body(code, exc.message, messages or None, exc.fields or None)
+    body = error_body(code, exc.message, messages or None, exc.fields or None, exc.data)
     return Response(body, status=code, headers=headers)
 
 

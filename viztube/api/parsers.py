@@ -4,7 +4,7 @@ every route that takes one. Content negotiation: DRF's, remembered per ``Accept`
 from django.utils.http import parse_header_parameters
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.settings import api_settings
 
 NOT_AN_OBJECT = "The JSON body must be an object"
@@ -63,6 +63,17 @@ class MultiPartFormParser(MultiPartParser):
         if body.head.strip() == f"--{boundary}--".encode():
             return parsed
         raise ParseError(NO_FORM_FIELD)
+
+
+class UnreadBodyParser(BaseParser):
+    """Any body, left unread: for a view that streams ``request.stream`` itself (a chunk of a
+    resumable upload, which may be gigabytes). ``request.data`` is then empty, so nothing that
+    looks at it reads, let alone buffers, the body."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
 
 
 # DRF's own parsers, as a view may list them, and the ones read in their place.

@@ -112,6 +112,18 @@ def envelope(data, *, name, many=False, paginated=False):
     )
 
 
+def error_envelope(data, *, name):
+    """The error envelope of an error whose ``data`` is not null (``viztube.errors``: the rare
+    error that tells the client what to do next): ``data`` is that serializer."""
+    return inline_serializer(
+        name=f"{name}ErrorEnvelope",
+        fields={
+            **ErrorEnvelopeSerializer().get_fields(),
+            "data": data(help_text="What to do next (null in every other error)."),
+        },
+    )
+
+
 def api_doc(
     *,
     name,
@@ -121,12 +133,16 @@ def api_doc(
     many=False,
     paginated=False,
     errors=(401,),
+    more_responses=None,
     **kwargs,
 ):
     """``extend_schema`` with the success envelope and the listed error responses (plus 500).
     ``paginated``: True for numbered pages (``viztube.api.pagination``), ``CURSOR`` for a cursor
-    walk (``viztube.api.cursor``); either adds its query parameters."""
+    walk (``viztube.api.cursor``); either adds its query parameters. ``more_responses``
+    (``{status: OpenApiResponse}``) documents what the listed kinds do not: a second success
+    status, an error whose ``data`` is not null."""
     responses = {status: envelope(response, name=name, many=many, paginated=paginated)}
+    responses.update(more_responses or {})
     for code in (*errors, 400, 500):
         responses.setdefault(code, _error_response(code))
     if paginated:
@@ -512,6 +528,23 @@ OPERATION_LINKS = {
         ),
     },
     "playlist_post": _playlist_links(_NEW_ID),
+    "uploads_post": {
+        "GetUpload": _link(
+            "uploads_by_upload_id_get",
+            "Where the new upload stands.",
+            upload_id="$response.body#/data/uploadId",
+        ),
+        "SendChunk": _link(
+            "uploads_by_upload_id_put",
+            "Send the first chunk (Content-Range: bytes 0-<last>/<size>).",
+            upload_id="$response.body#/data/uploadId",
+        ),
+        "CancelUpload": _link(
+            "uploads_by_upload_id_delete",
+            "Cancel the upload.",
+            upload_id="$response.body#/data/uploadId",
+        ),
+    },
     "playlist_by_playlist_id_delete": {
         "GetDeletedPlaylist": _link(
             "playlist_by_playlist_id_get",

@@ -28,14 +28,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 from tqdm import tqdm
 
 from accounts.models import User
-from media.management.commands.sweep_upload_temp import describe_age, describe_size
-from media.storage import video_storage
+from media.storage import storage_alias, storage_for
+from media.upload_temp import describe_age, describe_size
 from videos.models import Video
 
 # Every FileField that names a media file: (model, field name).
@@ -47,6 +47,10 @@ MEDIA_FIELDS = (
 )
 
 
+class FindingsRemain(CommandError):
+    """``--fail-on-findings``: the run worked, and orphans or missing files remain."""
+
+
 @dataclass(frozen=True)
 class StoredFile:
     name: str
@@ -54,20 +58,12 @@ class StoredFile:
     modified: datetime
 
 
-def _storage_alias(storage):
-    return "videos" if storage is video_storage else "default"
-
-
-def _storage_for(alias):
-    return video_storage if alias == "videos" else default_storage
-
-
 def media_layout():
     """``{storage alias: sorted folders}`` from the media fields' ``upload_to``."""
     layout = defaultdict(set)
     for model, name in MEDIA_FIELDS:
         field = model._meta.get_field(name)
-        layout[_storage_alias(field.storage)].add(field.upload_to.strip("/") + "/")
+        layout[storage_alias(field.storage)].add(field.upload_to.strip("/") + "/")
     return {alias: sorted(folders) for alias, folders in sorted(layout.items())}
 
 
@@ -228,7 +224,7 @@ class Command(BaseCommand):
                 raise CommandError(summary)
             self.stdout.write(summary)
         if options["fail_on_findings"] and left_over:
-            raise CommandError(
+            raise FindingsRemain(
                 f"{len(orphans) - deleted} orphan(s) and {len(missing)} missing file(s) remain."
             )
 
@@ -243,7 +239,7 @@ class Command(BaseCommand):
         stored = {}
         self.prefixes = {}
         for alias, folders in media_layout().items():
-            lister = lister_for(_storage_for(alias))
+            lister = lister_for(storage_for(alias))
             self.prefixes[alias] = [lister.prefix(folder) for folder in folders]
             files = {}
             bar = self._bar(f"Listing {alias} storage")
@@ -266,7 +262,7 @@ class Command(BaseCommand):
     def _referenced_names(self):
         referenced = defaultdict(set)
         for model, name in MEDIA_FIELDS:
-            alias = _storage_alias(model._meta.get_field(name).storage)
+            alias = storage_alias(model._meta.get_field(name).storage)
             values = model.objects.exclude(**{name: ""}).values_list(name, flat=True).distinct()
             referenced[alias].update(values.iterator())
         return referenced
@@ -275,7 +271,7 @@ class Command(BaseCommand):
         """Referenced names the storage does not hold: ``[(alias, name, [(label, rows)])]``."""
         missing_by_alias = {}
         for alias, names in referenced.items():
-            storage = _storage_for(alias)
+            storage = storage_for(alias)
             absent = []
             for name in sorted(names):
                 if name in stored.get(alias, {}):
@@ -297,7 +293,7 @@ class Command(BaseCommand):
     def _rows_naming(self, alias, names):
         rows = defaultdict(list)
         for model, field_name in MEDIA_FIELDS:
-            if _storage_alias(model._meta.get_field(field_name).storage) != alias:
+            if storage_alias(model._meta.get_field(field_name).storage) != alias:
                 continue
             counted = (
                 model.objects.filter(**{f"{field_name}__in": names})
@@ -337,7 +333,7 @@ class Command(BaseCommand):
     def _delete(self, orphans):
         deleted = failed = 0
         for alias, stored_file in sorted(orphans, key=lambda o: (o[0], o[1].name)):
-            storage = _storage_for(alias)
+            storage = storage_for(alias)
             try:
                 # Cloudinary's storage answers False instead of raising when it did not delete.
                 outcome = storage.delete(stored_file.name)

@@ -5,18 +5,24 @@ from viztube import periodic
 
 class Command(BaseCommand):
     help = (
-        "Run the periodic jobs (scheduled publishing, ...) once, or forever with --forever. "
-        "Needed only where the web processes do not run them (PERIODIC_JOBS_IN_PROCESS=false)."
+        "Run every periodic task of CELERY_BEAT_SCHEDULE (scheduled publishing, upload temp "
+        "sweep, expired tokens, orphan media report) once, now, in this process; or, with "
+        "--forever, each at its schedule, as the web processes do when there is no broker. "
+        "With a broker, `celery -A viztube beat` schedules them: use this to run them by hand."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--forever", action="store_true", help="Keep running each job at its interval."
+            "--forever", action="store_true", help="Keep running each task at its schedule."
         )
 
     def handle(self, *args, forever=False, **options):
         if forever:
             periodic.run_forever()
-        for job in periodic.jobs():
-            result = periodic.run_job(job)
-            self.stdout.write(f"{job.name}: {'failed' if result is None else result}")
+        for entry in periodic.entries():
+            result = periodic.run_entry(entry)
+            if result.failed():
+                outcome = "failed"
+            else:
+                outcome = "done" if result.result is None else result.result
+            self.stdout.write(f"{entry.name}: {outcome}")

@@ -18,7 +18,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from accounts.user_cache import user_for_token
-from viztube.api.throttling import add_count_commands, counter_for, remember_count, uncount
+from viztube.api.throttling import count_commands, counter_for, remember_count, uncount
 
 ACCESS_COOKIE = "accessToken"
 REFRESH_COOKIE = "refreshToken"
@@ -99,8 +99,7 @@ class JWTCookieOrHeaderAuthentication(JWTAuthentication):
         # The request's rate-limit count rides on the Redis read of the user (one round trip);
         # it is kept only once every check below has passed.
         window = counter_for(request, user_id)
-        also = functools.partial(add_count_commands, window=window) if window else None
-        token_user, results = user_for_token(user_id, also=also)
+        token_user, results = user_for_token(user_id, also=count_commands(window) if window else ())
         try:
             user = self._checked(token_user, validated)
             if cookie and request.method not in SAFE_METHODS:

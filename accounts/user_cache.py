@@ -35,8 +35,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import transaction
-from django_redis.cache import RedisCache
+from django.db.models.base import DEFERRED
 from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from viztube.redis_io import cached_value, redis_cache, round_trip
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +75,13 @@ class TokenUser:
     password_fingerprint: str
 
 
-def user_for_token(user_id, *, also=None):
+def user_for_token(user_id, *, also=()):
     """The user with this primary key (from the cached copy when it is current), or ``None``.
 
-    ``also(pipeline)``: more Redis commands to send in the same round trip as the read (the
-    request's rate-limit count); returns ``(token_user, their results)``, the results being
-    ``None`` when they were not sent (no Redis, Redis failing, cache off).
+    ``also``: more Redis commands to send in the same round trip as the read (the request's
+    rate-limit count, ``viztube.redis_io.round_trip`` tuples); returns ``(token_user, their
+    replies)``, the replies being ``None`` when they were not sent (no Redis, Redis failing,
+    cache off).
     """
     generation, extra = None, None
     if settings.USER_CACHE_SECONDS:
@@ -99,21 +102,20 @@ def user_for_token(user_id, *, also=None):
 
 
 def _read(user_id, also):
-    """``(generation, copy, results of also)`` in one round trip."""
-    backend = caches["default"]
+    """``(generation, copy, replies to also)`` in one round trip."""
     generation_key, copy_key = _generation_key(user_id), _copy_key(user_id)
-    if not isinstance(backend, RedisCache):
-        found = backend.get_many([generation_key, copy_key])
+    backend = redis_cache()
+    if backend is None:
+        found = caches["default"].get_many([generation_key, copy_key])
         return found.get(generation_key, 0), found.get(copy_key), None
-    pipeline = backend.client.get_client(write=True).pipeline(transaction=False)
-    pipeline.get(backend.make_key(generation_key))
-    pipeline.get(backend.make_key(copy_key))
-    if also is not None:
-        also(pipeline)
-    raw_generation, raw_copy, *extra = pipeline.execute()
-    generation = int(backend.client.decode(raw_generation)) if raw_generation is not None else 0
-    copy = backend.client.decode(raw_copy) if raw_copy is not None else None
-    return generation, copy, (extra if also is not None else None)
+    raw_generation, raw_copy, *extra = round_trip(
+        backend,
+        ("GET", backend.make_key(generation_key)),
+        ("GET", backend.make_key(copy_key)),
+        *also,
+    )
+    generation = int(cached_value(backend, raw_generation)) if raw_generation is not None else 0
+    return generation, cached_value(backend, raw_copy), (extra if also else None)
 
 
 def _store(user_id, token_user, generation):
@@ -132,9 +134,20 @@ def _store(user_id, token_user, generation):
         logger.warning("User cache unavailable; user row not cached", exc_info=True)
 
 
+@functools.cache
+def _password_position():
+    return [f.attname for f in get_user_model()._meta.concrete_fields].index("password")
+
+
 def _from_copy(copy):
-    # from_db: a saved row, as the ORM would build it; the password hash is a deferred field.
-    user = get_user_model().from_db("default", _copied_fields(), copy["fields"])
+    # What Model.from_db does with a saved row (the password hash a deferred field), given the
+    # row in column order: from_db would first match every column name against the copied
+    # ones, half the cost of building the user.
+    values = list(copy["fields"])
+    values.insert(_password_position(), DEFERRED)
+    user = get_user_model()(*values)
+    user._state.adding = False
+    user._state.db = "default"
     return TokenUser(user, copy["password_fingerprint"])
 
 

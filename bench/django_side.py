@@ -29,6 +29,13 @@ import django  # noqa: E402
 
 django.setup()
 
+import logging  # noqa: E402
+
+# The access log lines of the requests made here go to stderr: stdout holds the command's JSON.
+for _handler in logging.getLogger("viztube.access").handlers:
+    if isinstance(_handler, logging.StreamHandler):
+        _handler.setStream(sys.stderr)
+
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402

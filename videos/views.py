@@ -23,7 +23,7 @@ from videos.serializers import (
     WatchHistoryVideoSerializer,
 )
 from viztube.api import page_cache
-from viztube.api.envelope import created, ok
+from viztube.api.envelope import created, ok, ok_encoded
 from viztube.api.pagination import PageRequest, page_body, paginate, paginated_body
 from viztube.api.schema import api_doc
 from viztube.api.viewsets import ApiViewSet
@@ -99,8 +99,8 @@ class VideoViewSet(ApiViewSet):
             str(page_request.page),
             str(page_request.limit),
         )
-        body = page_cache.page_body(parts, build)
-        return ok(body, "Videos fetched successfully")
+        body = page_cache.page_json(parts, build)
+        return ok_encoded(request, body, "Videos fetched successfully")
 
     @api_doc(
         name="VideoPublish",

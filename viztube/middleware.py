@@ -1,15 +1,23 @@
-"""Request ids for logs and responses, and body-size caps enforced before anything is read."""
+"""Request ids and the access log, and body-size caps enforced before anything is read.
+
+Imported by the logging configuration (``RequestIdLogFilter``), before the apps are loaded:
+nothing here may import a model (the browser-only middleware live in viztube/browser.py)."""
 
 import contextvars
 import logging
 import re
+import time
 import uuid
 
 from django.conf import settings
 from django.http import HttpResponse
 
+from viztube.access_log import log_access
 from viztube.api.envelope import error_body
 from viztube.api.renderers import dumps
+
+# Every route of the API is under this prefix (viztube/urls.py).
+API_PREFIX = "/api/v1/"
 
 _request_id = contextvars.ContextVar("request_id", default="-")
 _media_base_url = contextvars.ContextVar("media_base_url", default="")
@@ -51,13 +59,21 @@ def json_error(status, message, **headers):
 
 
 class RequestIdMiddleware:
-    """Tags each request with an id (a sane incoming ``X-Request-ID``, else a new one), and
-    says what local media URLs start with while it is served (``media_base_url``)."""
+    """Tags each request with an id (a sane incoming ``X-Request-ID``, else a new one), says
+    what local media URLs start with while it is served (``media_base_url``), and writes the
+    request's access log line (``ACCESS_LOG``).
+
+    Outermost, so the line carries the final status and its duration covers every other
+    middleware; the time to send the body to the client is not in it (a file streamed by a
+    ``FileResponse`` is logged when its first bytes are ready).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.writes_access_log = settings.ACCESS_LOG
 
     def __call__(self, request):
+        started = time.perf_counter()
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _VALID_INCOMING_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
@@ -71,6 +87,8 @@ class RequestIdMiddleware:
             _request_id.reset(token)
             _media_base_url.reset(base_token)
         response["X-Request-ID"] = request_id
+        if self.writes_access_log:
+            log_access(request, response, request_id, (time.perf_counter() - started) * 1000)
         return response
 
 

@@ -119,16 +119,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id, and the access log line with the final status.
     "viztube.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "viztube.middleware.RequestSizeLimitMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # The Browser* ones are Django's, skipped for API requests (viztube/browser.py).
+    "viztube.browser.BrowserSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "viztube.browser.BrowserCsrfViewMiddleware",
+    "viztube.browser.BrowserAuthenticationMiddleware",
+    "viztube.browser.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns an admin login lockout into its lockout response.
     "axes.middleware.AxesMiddleware",
@@ -544,22 +546,38 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# One line per request on stdout, written by viztube.middleware.RequestIdMiddleware (format in
+# docs/operations.md); the server's own access log is off (gunicorn.conf.py). Not subject to
+# LOG_LEVEL; ACCESS_LOG=0 turns it off.
+ACCESS_LOG = _bool("ACCESS_LOG", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "viztube.middleware.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        # The middleware writes the whole line (time and request id included).
+        "access": {"()": "viztube.access_log.AccessLineFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
             "formatter": "plain",
-        }
+        },
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "access",
+            "stream": "ext://sys.stdout",
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},
+        "viztube.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+    },
 }
 if CELERY_TASK_ALWAYS_EAGER:
     # Tasks run inside the web process: Celery's line per task run (the publishing check every

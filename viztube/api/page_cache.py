@@ -29,6 +29,7 @@ from django.db import transaction
 
 from viztube.api.renderers import dumps, fragment
 from viztube.middleware import media_base_url
+from viztube.redis_io import get_values
 
 logger = logging.getLogger(__name__)
 
@@ -45,42 +46,46 @@ def _page_key(parts):
     return f"videos:list:page:{digest}"
 
 
-def page_body(parts, build):
-    """The page body for the request that ``parts`` (strings) identify: from the cache, else
-    ``build()`` (then cached).
+def page_json(parts, build):
+    """The JSON of the page body for the request that ``parts`` (strings) identify: from the
+    cache, else ``dumps(build())`` (then cached).
 
     A cached page is its JSON (``viztube.api.renderers.dumps``) tagged with the version it was
     built under; it answers only while that version is current. The version and the page come
     in one round trip (``MGET``), and the version is read before the rows: a page built while
     a change commits is tagged with a version that the change's second bump retires.
-    A cached page is returned as a ``fragment``, which the renderer writes out unparsed (so
-    ``Response.data`` holds a fragment, not a dict; a page built without the cache is a dict).
     One key per page: a slow build that finishes after a change may overwrite the newer page
     with its retired one; that costs the next reader a rebuild, never a stale answer.
     """
     if not _ttl():
-        return build()
+        return dumps(build())
     # Pages hold absolute media URLs built from the request's origin (no MEDIA_BASE_URL): one
     # origin's page must not answer another's.
     key = _page_key((*parts, media_base_url()))
     try:
-        found = cache.get_many([VERSION_KEY, key])
-        version = found.get(VERSION_KEY)
+        version, cached = get_values(VERSION_KEY, key)
         if version is None:
             cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
             version = cache.get(VERSION_KEY)
     except Exception:
         logger.warning("Page cache unavailable; building the page", exc_info=True)
-        return build()
-    cached = found.get(key)
+        return dumps(build())
     if cached is not None and cached[0] == version:
-        return fragment(cached[1])
+        return cached[1]
     encoded = dumps(build())
     try:
         cache.set(key, (version, encoded), timeout=_ttl())
     except Exception:
         logger.warning("Page cache unavailable; page not cached", exc_info=True)
-    return fragment(encoded)
+    return encoded
+
+
+def page_body(parts, build):
+    """``page_json`` as a ``fragment``, to place in data that the renderer encodes (a page built
+    without the cache is ``build()`` itself)."""
+    if not _ttl():
+        return build()
+    return fragment(page_json(parts, build))
 
 
 def retire_pages():

@@ -19,18 +19,19 @@ an attacker must not gain unlimited password guesses by knocking Redis over — 
 scope fails open, so reading the site keeps working.
 """
 
+import functools
 import logging
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import caches
-from django_redis.cache import RedisCache
 from rest_framework import exceptions, status
 from rest_framework.throttling import BaseThrottle
 
 from viztube.api.client import client_ip
 from viztube.api.rates import parse_rate
+from viztube.redis_io import redis_cache, round_trip
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,7 @@ class RateLimiterUnavailable(exceptions.APIException):
     default_code = "rate_limiter_unavailable"
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """The counter one request adds to: its scope, limit and fixed time window."""
 
     scope: str
@@ -55,12 +55,16 @@ class Window:
 
     @classmethod
     def current(cls, scope, identity):
-        limit, period = parse_rate(settings.RATE_LIMITS[scope])
+        limit, period = _parsed_rate(settings.RATE_LIMITS[scope])
         number = int(time.time() // period)
         return cls(scope, limit, period, number, f"throttle:{scope}:{identity}:{number}")
 
     def seconds_left(self):
         return max(1, int((self.number + 1) * self.period - time.time()))
+
+
+# Rates are settings, checked at start-up: parsed once each (twice per request otherwise).
+_parsed_rate = functools.lru_cache(maxsize=64)(parse_rate)
 
 
 def _scope(view, method, authenticated):
@@ -77,19 +81,18 @@ def counter_for(request, user_id):
     view = (getattr(request, "parser_context", None) or {}).get("view")
     if view is None or ScopedRateThrottle not in getattr(view, "throttle_classes", ()):
         return None
-    if not isinstance(caches["default"], RedisCache):
+    if redis_cache() is None:
         return None
     return Window.current(_scope(view, request.method, authenticated=True), f"u{user_id}")
 
 
-def add_count_commands(pipeline, window):
-    """Queue the commands that count one request in ``window``; the last one answers the count.
+def count_commands(window):
+    """The Redis commands that count one request in ``window``; the last one answers the count.
 
     ``SET NX EX`` creates the window's counter with its expiry (only the window's first request
     does), then ``INCR`` counts: one round trip, on any Redis version."""
-    redis_key = caches["default"].make_key(window.key)
-    pipeline.set(redis_key, 0, ex=window.period + 1, nx=True)
-    pipeline.incr(redis_key)
+    key = caches["default"].make_key(window.key)
+    return (("SET", key, 0, "EX", window.period + 1, "NX"), ("INCR", key))
 
 
 def remember_count(request, window, count):
@@ -139,10 +142,9 @@ class ScopedRateThrottle(BaseThrottle):
 
 def _count_request(window):
     """Add one to the window's counter and return it; the counter expires with its window."""
+    backend = redis_cache()
+    if backend is not None:
+        return round_trip(backend, *count_commands(window))[-1]
     cache = caches["default"]
-    if isinstance(cache, RedisCache):
-        pipeline = cache.client.get_client(write=True).pipeline(transaction=False)
-        add_count_commands(pipeline, window)
-        return pipeline.execute()[-1]
     cache.add(window.key, 0, timeout=window.period + 1)
     return cache.incr(window.key)

@@ -99,7 +99,8 @@ def test_a_list_with_the_database_down_is_a_503_with_retry_after(database_refuse
     response = api_client.get(VIDEOS)
 
     assert_unavailable(response, log)
-    assert "Connection refused" in log.records[-1].getMessage()
+    [error] = [r for r in log.records if r.name == "viztube.errors"]
+    assert "Connection refused" in error.getMessage()
 
 
 def test_authentication_with_the_database_down_is_a_503(auth_client, database_refused, log):

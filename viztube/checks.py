@@ -31,6 +31,24 @@ def broker_check(app_configs, **kwargs):
     return []
 
 
+@register(Tags.security, deploy=True)
+def csrf_middleware_check(app_configs, **kwargs):
+    """Django's ``security.W003`` looks for ``CsrfViewMiddleware`` by its exact path, and this
+    project runs a subclass of it (``viztube.browser.BrowserCsrfViewMiddleware``: every request
+    but the API's, which has its own Origin check), so W003 is silenced in the settings and this
+    check stands in for it: an error when no CSRF middleware at all is installed."""
+    from django.middleware.csrf import CsrfViewMiddleware
+    from django.utils.module_loading import import_string
+
+    if any(
+        isinstance(import_string(path), type)
+        and issubclass(import_string(path), CsrfViewMiddleware)
+        for path in settings.MIDDLEWARE
+    ):
+        return []
+    return [Error("No CSRF middleware is installed.", id="viztube.E002")]
+
+
 def require_secret_key():
     """Called by the WSGI/ASGI entry points: never serve on a throwaway key."""
     if settings.SECRET_KEY_MISSING:

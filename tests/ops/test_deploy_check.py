@@ -255,3 +255,11 @@ def test_the_broker_comes_from_redis_url_unless_given(tmp_path, redis_url, broke
     )
 
     assert printed == (expected or f"{broker_url} False")
+
+
+def test_the_csrf_check_stands_in_for_the_silenced_django_one(settings):
+    from viztube.checks import csrf_middleware_check
+
+    assert csrf_middleware_check(None) == []
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "Csrf" not in m]
+    assert [error.id for error in csrf_middleware_check(None)] == ["viztube.E002"]

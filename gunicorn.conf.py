@@ -16,7 +16,8 @@ keepalive = 5
 max_requests = 100_000
 max_requests_jitter = 10_000
 # Import the application once in the master: workers start at once and share its memory pages.
-preload_app = True
+# GUNICORN_PRELOAD=0 turns it off (each worker imports the application; the benchmark compares).
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 # Heartbeat files in memory, not on a possibly slow disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # Request lines up to gunicorn's own maximum reach the application, which answers a URI over
@@ -30,6 +31,8 @@ errorlog = "-"
 
 
 def pre_fork(server, worker):
+    if not preload_app:
+        return
     # Move everything the preloaded application allocated into the permanent generation: the
     # collector then never touches (and so never copies) those shared pages in the workers.
     gc.freeze()

@@ -76,7 +76,7 @@ def facts(args):
 
     Ids are picked in a fixed pseudo-random order (md5 of the id), so they spread over the whole
     table and are the same on every run. The viewer never owns them: an owner's own views are not
-    counted, and the issue asks for counted views.
+    counted, and the benchmark measures counted views.
     """
     summary = _summary(args.summary)
     big_channel = (summary.get("big_channel") or {}).get("username")
@@ -183,10 +183,14 @@ def queries(args):
             sql = sql or [q["sql"] for q in captured.captured_queries]
         row = {"counts": counts, "statuses": statuses, "sql": sql}
         if probe:
-            _request(client, endpoint.method, probe, token)
-            with CaptureQueriesContext(connection) as captured:
-                response = _request(client, endpoint.method, probe, token)
-            row["page_size_probe"] = len(captured.captured_queries)
+            # Counted as above (the larger of two requests), so that a page built on a cache
+            # miss is compared with a page built on a cache miss.
+            probe_counts = []
+            for _ in range(2):
+                with CaptureQueriesContext(connection) as captured:
+                    response = _request(client, endpoint.method, probe, token)
+                probe_counts.append(len(captured.captured_queries))
+            row["page_size_probe"] = max(probe_counts)
             row["page_size_probe_status"] = response.status_code
         out[endpoint.key] = row
     return out

@@ -7,7 +7,7 @@ reported) and a single-connection run; SQL statements per request counted in-pro
 server's memory sampled from /proc. Output: a markdown table on stdout, var/bench/latest.md and
 var/bench/latest.json.
 
-Decisions where the issue is silent (see docs/benchmark.md for the why):
+Decisions behind the protocol (see docs/benchmark.md for the why):
 - Every request is signed in (Bearer token from POST /user/login): the original required a token
   on every route, so its figures include the authentication cost. Dashboard stats are requested
   as the big channel, everything else as one ordinary viewer.
@@ -15,8 +15,8 @@ Decisions where the issue is silent (see docs/benchmark.md for the why):
   scale and the row counts still match; ``--reseed`` forces a fresh load (a change of the seeding
   code since the load is only reported: most such changes are about loading speed). After a
   load, VACUUM ANALYZE, as autovacuum would have done in production.
-- gunicorn.conf.py is used as it is; PostgreSQL is not pinned (the issue pins the server and the
-  load generator only).
+- gunicorn.conf.py is used as it is; PostgreSQL is not pinned (only the server and the
+  load generator are).
 - Rate limits are raised so that throttling does not distort the figures; the bench uses its own
   Redis database (2), emptied at the start of a run.
 - An endpoint that does not answer 2xx before the run (not built yet, broken) is skipped and
@@ -62,6 +62,9 @@ from bench.wrk_output import WrkOutputError, parse_wrk_output  # noqa: E402
 VAR = REPO / "var" / "bench"
 PYTHON = REPO / ".venv" / "bin" / "python"
 GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
+# The alternative server measured against gunicorn (docs/benchmark.md, "The server"); installed
+# by `make install-bench-servers`, not by `make install`.
+GRANIAN = REPO / ".venv" / "bin" / "granian"
 LUA = REPO / "bench" / "wrk" / "rotate.lua"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/viztube_bench"
 REDIS_URL = "redis://127.0.0.1:6379/2"
@@ -101,8 +104,21 @@ def parse_args(argv=None):
     parser.add_argument("--scale", type=float, default=1.0, help="seed_demo --scale")
     parser.add_argument("--seed", type=int, default=42, help="seed_demo --seed")
     parser.add_argument("--reseed", action="store_true", help="reload the data set even if present")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--worker-threads", type=int, default=4, help="gunicorn threads a worker")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--worker-threads", type=int, default=4, help="threads a worker")
+    parser.add_argument(
+        "--server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="gunicorn with gunicorn.conf.py (production), or Granian's WSGI server with the "
+        "same workers and threads",
+    )
+    parser.add_argument(
+        "--no-preload",
+        action="store_true",
+        help="gunicorn only: each worker imports the application itself (no preload, no "
+        "gc.freeze before the fork)",
+    )
     parser.add_argument("--ids", type=int, default=1000, help="ids the rotating endpoints use")
     parser.add_argument(
         "--quick",
@@ -148,14 +164,20 @@ def server_env(database_url, secret_key, port):
         LOG_LEVEL="WARNING",
         GUNICORN_BIND=f"127.0.0.1:{port}",
         PYTHONDONTWRITEBYTECODE="1",
+        # As the production image sets it (Dockerfile): two malloc arenas, not eight per core.
+        MALLOC_ARENA_MAX="2",
     )
     env.update({f"RATE_LIMIT_{scope}": UNTHROTTLED for scope in THROTTLE_SCOPES})
     return env
 
 
-def require_tools():
+def require_tools(server="gunicorn"):
     missing = [tool for tool in ("wrk", "taskset") if not shutil.which(tool)]
-    missing += [str(path) for path in (PYTHON, GUNICORN) if not path.exists()]
+    missing += [
+        str(path)
+        for path in (PYTHON, GRANIAN if server == "granian" else GUNICORN)
+        if not path.exists()
+    ]
     if missing:
         raise BenchError(
             f"missing: {', '.join(missing)} (apt-get install wrk util-linux; make install)"
@@ -299,32 +321,49 @@ def prepare_data(args, database_url, env):
 
 
 class Server:
-    """gunicorn pinned to CPU 0, in its own session so that it can be stopped as a whole."""
+    """The server pinned to CPU 0, in its own session so that it can be stopped as a whole."""
 
-    def __init__(self, env, workers, threads):
+    def __init__(self, env, workers, threads, kind="gunicorn", preload=True):
+        self.kind = kind
         self.env = dict(
             env,
             GUNICORN_WORKERS=str(workers),
             GUNICORN_THREADS=str(threads),
+            GUNICORN_PRELOAD="1" if preload else "0",
             # gunicorn 27's control socket defaults to one path per user: keep ours apart so that
             # a colleague's server on the same machine is not disturbed.
             GUNICORN_CMD_ARGS=f"--control-socket {VAR / 'gunicorn.ctl'}",
         )
         self.base_url = "http://" + env["GUNICORN_BIND"]
         self.process = None
-        self.log_path = VAR / "gunicorn.log"
+        self.log_path = VAR / f"{kind}.log"
+        host, port = env["GUNICORN_BIND"].rsplit(":", 1)
+        if kind == "granian":
+            # The WSGI interface with gunicorn's shape: as many worker processes, as many
+            # threads running the application in each; its own access log off, as gunicorn's
+            # is (the application writes one line per request itself).
+            self.argv = [
+                str(GRANIAN),
+                "--interface",
+                "wsgi",
+                "--host",
+                host,
+                "--port",
+                port,
+                "--workers",
+                str(workers),
+                "--blocking-threads",
+                str(threads),
+                "--respawn-failed-workers",
+                "--no-access-log",
+                "viztube.wsgi:application",
+            ]
+        else:
+            self.argv = [str(GUNICORN), "viztube.wsgi:application", "--config", "gunicorn.conf.py"]
 
     def start(self, timeout=60):
-        command = [
-            "taskset",
-            "-c",
-            str(SERVER_CPU),
-            str(GUNICORN),
-            "viztube.wsgi:application",
-            "--config",
-            "gunicorn.conf.py",
-        ]
-        log(f"starting gunicorn on {self.base_url} (CPU {SERVER_CPU}): " + " ".join(command[3:]))
+        command = ["taskset", "-c", str(SERVER_CPU), *self.argv]
+        log(f"starting {self.kind} on {self.base_url} (CPU {SERVER_CPU}): " + " ".join(command[3:]))
         with open(self.log_path, "wb") as error_log:
             # stdout is the access log: written as in production, kept nowhere.
             self.process = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
@@ -338,13 +377,13 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise BenchError(f"gunicorn exited at start-up; see {self.log_path}")
+                raise BenchError(f"{self.kind} exited at start-up; see {self.log_path}")
             with contextlib.suppress(OSError):
                 status, _ = http_request(self.base_url + "/api/v1/healthcheck", timeout=2)
                 if status == 200:
                     return
             time.sleep(0.3)
-        raise BenchError(f"gunicorn did not answer the healthcheck in {timeout} s")
+        raise BenchError(f"{self.kind} did not answer the healthcheck in {timeout} s")
 
     @property
     def pid(self):
@@ -353,13 +392,13 @@ class Server:
     def stop(self):
         if not self.process or self.process.poll() is not None:
             return
-        log("stopping gunicorn")
+        log(f"stopping {self.kind}")
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            # Its own session: the group id is the master's pid, so this reaches only gunicorn.
+            # Its own session: the group id is the master's pid, so this reaches only the server.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
@@ -527,7 +566,7 @@ def postgres_version(database_url):
 
 
 def run(args):
-    require_tools()
+    require_tools(args.server)
     pin_to_cpu(LOAD_CPU)
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     if urllib.parse.urlsplit(database_url).hostname not in {"127.0.0.1", "localhost", "::1"}:
@@ -550,7 +589,9 @@ def run(args):
     )
     if not facts["video_ids"]:
         raise BenchError("the data set has no published videos to request")
-    server = Server(env, args.workers, args.worker_threads)
+    server = Server(
+        env, args.workers, args.worker_threads, kind=args.server, preload=not args.no_preload
+    )
     results, rss, queries = {}, {}, {}
     try:
         server.start()
@@ -609,8 +650,8 @@ def run(args):
         "machine": machine_description(),
         "PostgreSQL": postgres_version(database_url),
         "data": f"seed_demo --scale {args.scale:g} --seed {args.seed}",
-        "server": f"gunicorn {args.workers} workers x {args.worker_threads} threads on CPU "
-        f"{SERVER_CPU}",
+        "server": f"{args.server} {args.workers} workers x {args.worker_threads} threads on CPU "
+        f"{SERVER_CPU}" + (", no preload" if args.no_preload and args.server == "gunicorn" else ""),
         "load average (1 min) before/after": f"{load_before[0]:.2f}/{os.getloadavg()[0]:.2f}",
         "load": f"wrk -t{args.threads} -c{args.connections} on CPU {LOAD_CPU}, "
         f"{args.warmup:g} s warm-up, {args.passes} x {args.duration:g} s (median), "

@@ -6,7 +6,7 @@ What the data set looks like (``scale`` 1; every count is multiplied by ``scale`
   about a fifth of the users, with a heavy tail (a few prolific creators, many with one video).
 - 100,000 videos, 90% published; views follow a Pareto law (a few with millions, most with tens).
 - 1,000,000 video likes, 300,000 comments, 200,000 subscriptions, 50,000 watch-history rows,
-  5,000 playlists with 100,000 entries, 50,000 tweets. Decision (the issue is silent): also
+  5,000 playlists with 100,000 entries, 50,000 tweets. Decision: also
   50,000 comment likes and 20,000 tweet likes, so the ``likesCount``/``isLiked`` of comments and
   tweets are not always zero. Likes, comments, watch history and playlist entries go to published
   videos, except a deliberate 2% of likes and comments on unpublished ones (a video that was
@@ -86,7 +86,7 @@ _START_MS = int(WINDOW_START.timestamp() * 1000)
 _END_MS = int(WINDOW_END.timestamp() * 1000)
 _DAY_MS = 86_400_000
 
-# Row counts at scale 1, as the issue sets them (plus the comment and tweet likes, see above).
+# Row counts at scale 1, the standard benchmark data set (plus the comment and tweet likes, see above).
 SCALE_1_COUNTS = {
     "users": 10_000,
     "videos": 100_000,
@@ -171,7 +171,7 @@ yilmaz zhang
 
 
 def planned_counts(scale):
-    """Row counts for ``scale`` (1 = the sizes of the issue), before the unique-pair caps."""
+    """Row counts for ``scale`` (1 = the standard benchmark data set), before the unique-pair caps."""
     counts = {}
     for table, full in SCALE_1_COUNTS.items():
         counts[table] = max(MINIMUM_COUNTS.get(table, 0), round(full * scale))

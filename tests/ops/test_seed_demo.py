@@ -33,7 +33,7 @@ from videos.models import Video, WatchHistory
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-# What scale 0.001 gives: the issue's sizes / 1000, minimums for users, the unique-pair tables
+# What scale 0.001 gives: the standard sizes / 1000, minimums for users, the unique-pair tables
 # capped at half of every possible pair (10 users x 100 videos -> 500 video likes, ...).
 TINY_COUNTS = {
     "users": 10,
@@ -260,7 +260,7 @@ def test_a_failure_half_way_leaves_no_row(monkeypatch):
 
 
 def test_shape_big_channel_publication_views_and_search_word(tmp_path):
-    """Scale 0.01 (100 users, 1,000 videos): the distributions the issue asks for."""
+    """Scale 0.01 (100 users, 1,000 videos): the distributions the data set promises."""
     summary_path = tmp_path / "summary.json"
     seed("--scale", "0.01", "--summary-json", str(summary_path))
     summary = json.loads(summary_path.read_text())

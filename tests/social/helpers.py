@@ -40,7 +40,7 @@ def assert_page(data, *, total, page=1, limit=10):
 
 
 def assert_counters_match_rows():
-    """Every denormalised counter equals the rows it counts (the issue's invariant)."""
+    """Every denormalised counter equals the rows it counts (the counters' invariant)."""
     for video in Video.objects.all():
         assert video.likes_count == Like.objects.filter(video=video).count(), video
         assert video.comments_count == Comment.objects.filter(video=video).count(), video

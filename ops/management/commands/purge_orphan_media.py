@@ -5,7 +5,7 @@ leftovers of failed uploads or of deletions that did not reach the storage. Also
 *missing* files: names that rows reference but the storage does not hold (never fixed here: a
 row is only ever deleted by its owner or staff, never by a reconciliation job).
 
-Decisions (the issue leaves these open):
+Decisions:
 - Which files belong to VizTube: those under the folders the media fields upload to
   (``avatars/``, ``covers/``, ``thumbnails/`` in the default storage, ``videos/`` in the video
   storage; with Cloudinary the same folders under the storage's prefix). Anything else in the

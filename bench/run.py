@@ -62,8 +62,8 @@ from bench.wrk_output import WrkOutputError, parse_wrk_output  # noqa: E402
 VAR = REPO / "var" / "bench"
 PYTHON = REPO / ".venv" / "bin" / "python"
 GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
-# The alternative server measured against gunicorn (docs/benchmark.md, "The server"); installed
-# by `make install-bench-servers`, not by `make install`.
+# The alternative server measured against gunicorn (docs/benchmark.md, "The server"); a
+# development dependency, not a production one.
 GRANIAN = REPO / ".venv" / "bin" / "granian"
 LUA = REPO / "bench" / "wrk" / "rotate.lua"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/viztube_bench"

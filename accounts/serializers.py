@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from accounts.models import USERNAME_PATTERN
 from media.storage import file_url
+from viztube.api.fields import TextField
 
 
 class PersonSerializer(serializers.Serializer):
@@ -76,15 +77,6 @@ def _validate_password(password, *, user, field):
         raise serializers.ValidationError({field: list(exc.messages)}) from None
 
 
-class _StrictCharField(serializers.CharField):
-    """A JSON number or boolean is refused (422), not turned into text (found by the fuzz)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 DOCUMENTED_USERNAME_PATTERN = r"^\s*[A-Za-z0-9_.]{3,30}\s*$"
 
 
@@ -92,7 +84,7 @@ class AccountFieldsSerializer(serializers.Serializer):
     """``fullname``, ``email`` and ``username`` with the rules of registration: all trimmed; the
     username and email lower-cased. Used with ``partial=True`` for updates."""
 
-    fullname = _StrictCharField(
+    fullname = TextField(
         max_length=100,
         error_messages={
             "required": "Full name is required",
@@ -109,7 +101,7 @@ class AccountFieldsSerializer(serializers.Serializer):
             "max_length": "Email must be at most 254 characters",
         },
     )
-    username = _StrictCharField(
+    username = TextField(
         error_messages={
             "required": "Username is required",
             "blank": "Username is required",
@@ -226,7 +218,7 @@ class LoginInputSerializer(serializers.Serializer):
 class RefreshTokenInputSerializer(serializers.Serializer):
     """The refresh token when it does not come in the ``refreshToken`` cookie."""
 
-    refreshToken = _StrictCharField(required=False, allow_blank=True, max_length=4096)
+    refreshToken = TextField(required=False, allow_blank=True, max_length=4096)
 
 
 class ChangePasswordInputSerializer(serializers.Serializer):

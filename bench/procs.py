@@ -1,7 +1,7 @@
 """Memory of the server under test, read from /proc (Linux only, stdlib only).
 
-RSS is the figure reported: the sum of VmRSS of the gunicorn master and its workers. That sum
-counts pages shared after fork() once per process, so it over-states the real footprint; PSS
+RSS is the figure reported: the sum of VmRSS of the server's master process and its workers.
+That sum counts pages shared after fork() once per process, so it over-states the real footprint; PSS
 (from smaps_rollup, shared pages split between their sharers) is recorded beside it.
 """
 

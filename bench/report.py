@@ -137,7 +137,7 @@ def render_table(results, rss, meta):
         peak_ok = rss.get("peak_mb") is not None and rss["peak_mb"] <= RSS_LIMIT_MB
         lines += [
             "",
-            f"Server RSS (gunicorn master + workers, sum of VmRSS): idle {_num(rss.get('idle_mb'))} MB"
+            f"Server RSS (master + workers, sum of VmRSS): idle {_num(rss.get('idle_mb'))} MB"
             f", peak {_num(rss.get('peak_mb'))} MB (original {ORIGINAL_RSS_MB['idle']:g} / "
             f"{ORIGINAL_RSS_MB['peak']:g} MB; target <= {RSS_LIMIT_MB:g} MB: "
             f"{'met' if peak_ok else 'MISSED'}). Proportional (PSS) peak: "

@@ -1,11 +1,11 @@
 from rest_framework import serializers
-from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
 from media.storage import stored_url
 from playlists.selectors import PLAYLIST_DETAIL_VIDEOS
 from videos.models import Video
 from videos.serializers import VideoSerializer
+from viztube.api.fields import BlankIsGivenInForms, FormTextField
 from viztube.models import Visibility
 
 NAME_REQUIRED = "Playlist name is required"
@@ -20,27 +20,8 @@ VISIBILITY_HELP = (
 NOT_A_STRING = "Not a valid string."
 
 
-class _BlankIsGivenInForms:
-    """DRF reads an empty optional field of a form body as "omitted"; a blank value refused in
-    JSON (422) is refused in a multipart/form body too."""
-
-    def get_value(self, dictionary):
-        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
-            return ""
-        return super().get_value(dictionary)
-
-
-class _StrictCharField(_BlankIsGivenInForms, serializers.CharField):
-    """A CharField that refuses numbers and booleans instead of turning them into text."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 def _name_field(**kwargs):
-    return _StrictCharField(
+    return FormTextField(
         max_length=150,
         error_messages={
             "required": NAME_REQUIRED,
@@ -54,7 +35,7 @@ def _name_field(**kwargs):
 
 
 def _description_field(**kwargs):
-    return _StrictCharField(
+    return FormTextField(
         max_length=1000,
         allow_blank=True,
         error_messages={"max_length": DESCRIPTION_TOO_LONG, "invalid": NOT_A_STRING},
@@ -62,7 +43,7 @@ def _description_field(**kwargs):
     )
 
 
-class _VisibilityField(_BlankIsGivenInForms, serializers.ChoiceField):
+class _VisibilityField(BlankIsGivenInForms, serializers.ChoiceField):
     """One of the ``Visibility`` values, exactly: another case, a blank, a number or null is a
     422."""
 

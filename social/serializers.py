@@ -13,6 +13,7 @@ from media.storage import file_url, url_of
 from social.feed import KINDS, TWEET, VIDEO
 from social.services import PARENT_NOT_FOUND
 from videos.serializers import VideoSerializer, person_shape
+from viztube.api.fields import TextField
 from viztube.api.query import QueryParamsSerializer
 from viztube.api.schema import OneOfSerializer
 from viztube.compiled import ApiDateTime, Converted, Shape, text_id
@@ -21,16 +22,6 @@ User = get_user_model()
 
 COMMENT_MAX_LENGTH = 2000
 TWEET_MAX_LENGTH = 280
-
-
-class _StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers and booleans (JSON) instead of turning them into text,
-    as the document says ``type: string`` (found by the schemathesis fuzz)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class _StrictUUIDField(serializers.UUIDField):
@@ -45,7 +36,7 @@ class _StrictUUIDField(serializers.UUIDField):
 
 def _content_field(*, max_length, empty_message, too_long_message):
     """Trimmed text of 1..max_length characters (DRF's CharField trims and refuses NUL bytes)."""
-    return _StrictCharField(
+    return TextField(
         max_length=max_length,
         trim_whitespace=True,
         error_messages={

@@ -301,18 +301,21 @@ def prepare_data(args, database_url, env):
 class Server:
     """gunicorn pinned to CPU 0, in its own session so that it can be stopped as a whole."""
 
-    def __init__(self, env, workers, threads):
+    def __init__(self, env, workers=None, threads=None, folder=VAR):
+        """``workers``, ``threads``: None leaves them to gunicorn.conf.py's defaults."""
         self.env = dict(
             env,
-            GUNICORN_WORKERS=str(workers),
-            GUNICORN_THREADS=str(threads),
             # gunicorn 27's control socket defaults to one path per user: keep ours apart so that
             # a colleague's server on the same machine is not disturbed.
-            GUNICORN_CMD_ARGS=f"--control-socket {VAR / 'gunicorn.ctl'}",
+            GUNICORN_CMD_ARGS=f"--control-socket {folder / 'gunicorn.ctl'}",
         )
+        if workers is not None:
+            self.env["GUNICORN_WORKERS"] = str(workers)
+        if threads is not None:
+            self.env["GUNICORN_THREADS"] = str(threads)
         self.base_url = "http://" + env["GUNICORN_BIND"]
         self.process = None
-        self.log_path = VAR / "gunicorn.log"
+        self.log_path = folder / "gunicorn.log"
 
     def start(self, timeout=60):
         command = [

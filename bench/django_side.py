@@ -142,6 +142,20 @@ def _access_token(username):
     return str(RefreshToken.for_user(User.objects.get(username=username)).access_token)
 
 
+def tokens(args):
+    """Access tokens of ``--count`` active ordinary users other than ``--exclude`` (in username
+    order): callers of their own, e.g. one per uploading client."""
+    users = (
+        User.objects.filter(is_active=True, is_staff=False)
+        .exclude(username__in=args.exclude)
+        .order_by("username")[: args.count]
+    )
+    found = {user.username: str(RefreshToken.for_user(user).access_token) for user in users}
+    if len(found) < args.count:
+        raise SystemExit(f"the data set has {len(found)} such users, {args.count} needed")
+    return found
+
+
 def _request(client, method, path, token):
     return client.generic(method, path, HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST=HOST)
 
@@ -287,7 +301,13 @@ def main():
     instructions_parser.add_argument("--warmup", type=int, default=10)
     instructions_parser.add_argument("--requests", type=int, default=30)
     instructions_parser.add_argument("endpoints", nargs="+", choices=sorted(ENDPOINTS_BY_KEY))
+    tokens_parser = commands.add_parser("tokens")
+    tokens_parser.add_argument("--count", type=int, required=True)
+    tokens_parser.add_argument("--exclude", nargs="*", default=[])
     args = parser.parse_args()
+    if args.command == "tokens":
+        sys.stdout.write(json.dumps(tokens(args)) + "\n")
+        return
     if args.command == "instructions":
         sys.stdout.write(json.dumps(instructions(args)) + "\n")
         return

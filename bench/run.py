@@ -323,20 +323,24 @@ def prepare_data(args, database_url, env):
 class Server:
     """The server pinned to CPU 0, in its own session so that it can be stopped as a whole."""
 
-    def __init__(self, env, workers, threads, kind="gunicorn", preload=True):
+    def __init__(self, env, workers=None, threads=None, kind="gunicorn", preload=True, folder=VAR):
+        """``workers``, ``threads``: None leaves them to gunicorn.conf.py's defaults (Granian:
+        2 x 4, the same)."""
         self.kind = kind
         self.env = dict(
             env,
-            GUNICORN_WORKERS=str(workers),
-            GUNICORN_THREADS=str(threads),
             GUNICORN_PRELOAD="1" if preload else "0",
             # gunicorn 27's control socket defaults to one path per user: keep ours apart so that
             # a colleague's server on the same machine is not disturbed.
-            GUNICORN_CMD_ARGS=f"--control-socket {VAR / 'gunicorn.ctl'}",
+            GUNICORN_CMD_ARGS=f"--control-socket {folder / 'gunicorn.ctl'}",
         )
+        if workers is not None:
+            self.env["GUNICORN_WORKERS"] = str(workers)
+        if threads is not None:
+            self.env["GUNICORN_THREADS"] = str(threads)
         self.base_url = "http://" + env["GUNICORN_BIND"]
         self.process = None
-        self.log_path = VAR / f"{kind}.log"
+        self.log_path = folder / f"{kind}.log"
         host, port = env["GUNICORN_BIND"].rsplit(":", 1)
         if kind == "granian":
             # The WSGI interface with gunicorn's shape: as many worker processes, as many
@@ -351,9 +355,9 @@ class Server:
                 "--port",
                 port,
                 "--workers",
-                str(workers),
+                str(workers or 2),
                 "--blocking-threads",
-                str(threads),
+                str(threads or 4),
                 "--respawn-failed-workers",
                 "--no-access-log",
                 "viztube.wsgi:application",

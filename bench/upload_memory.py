@@ -325,6 +325,9 @@ def one_worker(env, warm_up, *gunicorn_args):
             "viztube.wsgi",
             "--workers=1",
             f"--bind=127.0.0.1:{port}",
+            # gunicorn's control socket is one path per user by default: a server started here
+            # must not take it from another one running on the machine.
+            "--no-control-socket",
             *gunicorn_args,
         ],
         env=env,

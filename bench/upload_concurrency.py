@@ -1,0 +1,446 @@
+"""GET /api/v1/videos/:id latency with and without 16 resumable uploads in progress (target: no
+more than 20 % slower while they run). Prints figures; it is not a test.
+
+    .venv/bin/python bench/upload_concurrency.py [--pace slow|fast|both] [--duration 15]
+                                                 [--connections 1,16] [--uploaders 16]
+
+The server is gunicorn exactly as in production (gunicorn.conf.py: 2 gthread workers x 4
+threads, DEBUG off, PostgreSQL, Redis) on local media, pinned to CPU 0 as in bench/run.py; wrk
+and the uploading clients share CPU 1. The database is one of its own
+(``viztube_uploadbench_bench``, or ``UPLOAD_BENCH_DATABASE_URL``), created, migrated and seeded
+(``seed_demo --scale 0.01``: 100 users, 1,000 videos) on the first run and reused after; the
+cache is Redis database 9 (``UPLOAD_BENCH_REDIS_URL``), emptied at the start. Rate limits are
+raised so that throttling is not what is measured.
+
+For each pace, two measurements one after the other, each ``--duration`` seconds of wrk per
+connection count (``--connections``, GET /videos/:id as a signed-in viewer over ``--ids``
+published videos, each viewed once beforehand so that both measure the same, de-duplicated
+view):
+
+- *without*: nothing else happens on the server;
+- *with*: meanwhile ``--uploaders`` clients, each signed in as a user of its own, each keep a
+  resumable upload in progress, sending 64 MB chunks one after the other
+  (``POST /uploads`` then ``PUT`` with ``Content-Range``): every client has a chunk on its way
+  before wrk starts and until it ends.
+
+Paces of the uploading clients:
+
+- ``slow``: 1 MiB/s each (``--slow-kib-s``), an ordinary home or mobile uplink: a 64 MB chunk
+  takes about a minute, so each client holds one request open for the whole measurement, as
+  real slow clients do; the disk sees 16 MiB/s in all.
+- ``fast``: as fast as loopback carries them: the server's CPU and disk are what limit them.
+
+Reported: p50 and p99 of each run, the ratio with/without of p50, and the verdict (ratio <= 1.2
+and no request failed or timed out); the bytes the uploads moved meanwhile. Each upload is
+cancelled (``DELETE``) at the end, before its last chunk, and the script checks that no byte of
+it is left under MEDIA_ROOT. Every step has a time limit, the whole run too (``--time-limit``);
+the server and the files go whatever happens. Linux only; stdlib only (psycopg from the
+project's venv to create the database).
+"""
+
+import argparse
+import contextlib
+import http.client
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.procs import pin_to_cpu, tree_cpu_seconds  # noqa: E402
+from bench.run import (  # noqa: E402
+    LOAD_CPU,
+    SERVER_CPU,
+    BenchError,
+    Server,
+    django_side,
+    ensure_database,
+    http_request,
+    log,
+    machine_description,
+    manage,
+    postgres_version,
+    require_tools,
+    server_env,
+    wrk,
+)
+from bench.upload_memory import MB, free_port, make_video  # noqa: E402
+from bench.upload_session_memory import call, send_chunk, start_upload  # noqa: E402
+from bench.wrk_output import WrkOutputError  # noqa: E402
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/viztube_uploadbench_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
+# "No more than 20 % slower".
+TARGET_RATIO = 1.2
+CHUNK_BYTES = 64 * MB
+# Each upload announces this much and never sends its last chunk: it stays in progress (a
+# completed upload would be a different thing to cancel), and it fits VIDEO_MAX_UPLOAD_MB.
+UPLOAD_BYTES = 2000 * MB
+SEED_SCALE = "0.01"
+
+
+class Uploader(threading.Thread):
+    """One client keeping a resumable upload in progress until ``stop``: opens it, sends chunks
+    at its pace one after the other, opens a new one rather than send the last chunk of a file
+    (which would complete it); at the end its connection is cut mid-chunk (``cut``), as a
+    dropped network would, and the upload cancelled."""
+
+    def __init__(self, number, port, token, video, rate, stop):
+        super().__init__(name=f"uploader-{number}", daemon=True)
+        self.port, self.token, self.video, self.rate, self.stop = port, token, video, rate, stop
+        self.sent = 0
+        self.chunks = 0
+        self.sending = threading.Event()
+        self.error = None
+        self._connection = None
+
+    def _count(self, count):
+        self.sent += count
+
+    def cut(self):
+        """Called from another thread once ``stop`` is set: wakes up a send or a wait for the
+        answer blocked on a server that does not read (every thread busy)."""
+        connection = self._connection
+        sock = connection.sock if connection is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                upload_id = start_upload(self.port, self.token, UPLOAD_BYTES)
+                try:
+                    self._send(upload_id)
+                finally:
+                    status, answer = call(
+                        self.port, "DELETE", f"/api/v1/uploads/{upload_id}", self.token
+                    )
+                    if status != 200:
+                        raise BenchError(f"DELETE /uploads/{upload_id} answered {status}: {answer}")
+        except BaseException as error:  # SystemExit from the shared helpers too
+            self.error = f"{type(error).__name__}: {error}"
+
+    def _send(self, upload_id):
+        offset = 0
+        while not self.stop.is_set() and offset + CHUNK_BYTES < UPLOAD_BYTES:
+            self._connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+            self.sending.set()
+            try:
+                offset = send_chunk(
+                    self.port,
+                    self.token,
+                    upload_id,
+                    self.video,
+                    offset,
+                    CHUNK_BYTES,
+                    UPLOAD_BYTES,
+                    connection=self._connection,
+                    rate=self.rate,
+                    stop=self.stop,
+                    sent=self._count,
+                )
+            except OSError:
+                if self.stop.is_set():
+                    return  # cut by ``cut``
+                raise
+            if offset is None:
+                return
+            self.chunks += 1
+
+
+@contextlib.contextmanager
+def uploads_in_progress(args, port, tokens, video, rate):
+    """``args.uploaders`` clients sending; yields once every one has a chunk on its way and
+    ``args.settle`` seconds have passed; stops them after. Yields a function that tells the
+    bytes sent so far."""
+    stop = threading.Event()
+    clients = [
+        Uploader(number, port, token, video, rate, stop) for number, token in enumerate(tokens)
+    ]
+    for client in clients:
+        client.start()
+    try:
+        deadline = time.monotonic() + 60
+        for client in clients:
+            if not client.sending.wait(max(0, deadline - time.monotonic())):
+                raise BenchError(
+                    f"{client.name} had no chunk on its way after 60 s: {client.error}"
+                )
+        time.sleep(args.settle)
+        failed = [f"{c.name}: {c.error}" for c in clients if c.error]
+        if failed:
+            raise BenchError("uploads failed: " + "; ".join(failed))
+        yield lambda: (sum(c.sent for c in clients), sum(c.chunks for c in clients))
+        failed = [f"{c.name}: {c.error}" for c in clients if c.error]
+        if failed:
+            raise BenchError("uploads failed meanwhile: " + "; ".join(failed))
+    finally:
+        stop.set()
+        for client in clients:
+            client.cut()
+        for client in clients:
+            client.join(timeout=60)
+        stuck = [client.name for client in clients if client.is_alive()]
+        if stuck:
+            log(f"WARNING: {len(stuck)} uploaders did not stop within 60 s")
+
+
+def measure(args, server, paths_file, token, label):
+    """wrk at every connection count; returns ``{connections: WrkResult}``."""
+    results = {}
+    for connections in args.connections:
+        result = wrk(
+            server.base_url,
+            paths_file,
+            "GET",
+            token,
+            connections=connections,
+            threads=min(2, connections),
+            seconds=args.duration,
+        )
+        log(
+            f"{label}, {connections} connection(s): {result.requests_per_sec:.1f} req/s, "
+            f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
+            f"failures {result.failures}, timeouts {result.timeouts}"
+        )
+        results[connections] = result
+    return results
+
+
+def _forget_uploads(database_url):
+    """Upload rows that a killed run left behind (its files went with its temp folder): they
+    would count against UPLOAD_SESSIONS_MAX. Only in this benchmark's own database."""
+    import psycopg  # from the project's venv
+
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("DELETE FROM media_uploadsession")
+
+
+def _prepare(args, env):
+    ensure_database(args.database_url)
+    manage(env, "migrate", "--noinput", "-v", "0", timeout=900)
+    # --if-empty: the data set is loaded once and reused (the benchmark adds views to it, and
+    # uploads that it cancels).
+    manage(
+        env,
+        "seed_demo",
+        "--scale",
+        SEED_SCALE,
+        "--seed",
+        "42",
+        "--if-empty",
+        "--no-progress",
+        timeout=900,
+    )
+    _forget_uploads(args.database_url)
+    # No seed summary (a reused data set has none): facts reads the viewer and the ids from the
+    # database.
+    facts = django_side(env, "facts", "--summary", os.devnull, "--ids", str(args.ids), timeout=120)
+    if not facts["video_ids"]:
+        raise BenchError("the data set has no published videos to request")
+    tokens = django_side(
+        env,
+        "tokens",
+        "--count",
+        str(args.uploaders),
+        "--exclude",
+        facts["viewer"],
+        facts["big_channel"],
+        timeout=120,
+    )
+    return facts, list(tokens.values())
+
+
+def _server_env(args, workdir, port):
+    env = server_env(args.database_url, secrets.token_urlsafe(64), port)
+    env.update(
+        REDIS_URL=args.redis_url,
+        MEDIA_ROOT=str(workdir / "media"),
+        FILE_UPLOAD_TEMP_DIR=str(workdir / "tmp"),
+    )
+    # Local media: the bytes of the uploads go to MEDIA_ROOT/uploads.
+    env.pop("CLOUDINARY_URL", None)
+    return env
+
+
+def _ratio_line(label, connections, without, with_uploads):
+    ratio = with_uploads.p50_ms / without.p50_ms if with_uploads.requests else float("inf")
+    # wrk leaves requests that timed out (10 s) or were still waiting when it stopped out of its
+    # percentiles: a failure fails the target by itself, and so does a run without an answer.
+    if not with_uploads.requests:
+        note = ", not one answer"
+    elif with_uploads.failures:
+        note = f", {with_uploads.failures} failed or timed out after 10 s"
+    else:
+        note = ""
+    met = ratio <= TARGET_RATIO and not note
+    print(
+        f"{label:<5} {connections:>2} conn: p50 {without.p50_ms:.1f} -> "
+        f"{with_uploads.p50_ms:.1f} ms (x{ratio:.2f}), p99 {without.p99_ms:.1f} -> "
+        f"{with_uploads.p99_ms:.1f} ms, {without.requests_per_sec:.1f} -> "
+        f"{with_uploads.requests_per_sec:.1f} req/s{note}: {'OK' if met else 'MISSED'} "
+        f"(target: p50 at most x{TARGET_RATIO})",
+        flush=True,
+    )
+    return met
+
+
+def _overrides(args):
+    given = [
+        f"{name} {value}"
+        for name, value in [("workers", args.workers), ("threads", args.threads)]
+        if value
+    ]
+    return f" ({', '.join(given)})" if given else " (2 workers x 4 threads)"
+
+
+def run(args, workdir):
+    require_tools()
+    pin_to_cpu(LOAD_CPU)
+    if urllib.parse.urlsplit(args.database_url).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise BenchError("the database must be a loopback PostgreSQL")
+    port = free_port()
+    env = _server_env(args, workdir, port)
+    facts, uploader_tokens = _prepare(args, env)
+    video = workdir / "upload.mp4"
+    make_video(video, UPLOAD_BYTES)
+    paths_file = workdir / "paths.txt"
+    paths = [f"/api/v1/videos/{pk}" for pk in facts["video_ids"]]
+    paths_file.write_text("\n".join(paths) + "\n")
+
+    # Workers and threads as gunicorn.conf.py says (GUNICORN_* are not passed on), unless asked.
+    server = Server(env, args.workers, args.threads, folder=workdir)
+    within = True
+    load_before = os.getloadavg()[0]
+    try:
+        server.start()
+        login = http_request(
+            server.base_url + "/api/v1/user/login",
+            method="POST",
+            body={"username": facts["viewer"], "password": facts["password"]},
+            timeout=30,
+        )
+        viewer = ((login[1] or {}).get("data") or {}).get("accessToken")
+        if not viewer:
+            raise BenchError(f"login as the viewer failed: HTTP {login[0]}")
+        # Every id once: both measurements then take the same (de-duplicated view) path.
+        for path in paths:
+            status, _ = http_request(server.base_url + path, token=viewer, timeout=10)
+            if status != 200:
+                raise BenchError(f"GET {path} answered {status}")
+        log(f"warm-up {args.warmup:g} s")
+        wrk(
+            server.base_url,
+            paths_file,
+            "GET",
+            viewer,
+            connections=16,
+            threads=2,
+            seconds=args.warmup,
+        )
+        rates = {"slow": args.slow_kib_s * 1024, "fast": None}
+        for pace in ["slow", "fast"] if args.pace == "both" else [args.pace]:
+            without = measure(args, server, paths_file, viewer, f"{pace}: without uploads")
+            cpu_before = tree_cpu_seconds(server.pid)
+            log(f"{pace}: starting {args.uploaders} uploaders")
+            with uploads_in_progress(args, port, uploader_tokens, video, rates[pace]) as progress:
+                sent_before, chunks_before = progress()
+                started = time.monotonic()
+                with_uploads = measure(args, server, paths_file, viewer, f"{pace}: with uploads")
+                seconds = time.monotonic() - started
+                sent_after, chunks_after = progress()
+                sent, chunks = sent_after - sent_before, chunks_after - chunks_before
+            cpu = tree_cpu_seconds(server.pid) - cpu_before
+            print(
+                f"{pace}: {args.uploaders} uploads moved {sent / MB / seconds:.1f} MB/s in all "
+                f"while wrk ran ({chunks} chunks of 64 MB completed; server CPU "
+                f"{cpu:.0f} s over the phase)",
+                flush=True,
+            )
+            for connections in args.connections:
+                within &= _ratio_line(
+                    pace, connections, without[connections], with_uploads[connections]
+                )
+    finally:
+        server.stop()
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {machine_description()}; PostgreSQL "
+        f"{postgres_version(args.database_url)}; gunicorn.conf.py{_overrides(args)} on CPU "
+        f"{SERVER_CPU}, "
+        f"wrk and the uploaders on CPU {LOAD_CPU}; load average (1 min) before/after "
+        f"{load_before:.2f}/{os.getloadavg()[0]:.2f}"
+    )
+    left = (
+        sorted(p.name for p in (workdir / "media" / "uploads").glob("*"))
+        if (workdir / "media" / "uploads").exists()
+        else []
+    )
+    print(f"upload bytes left under MEDIA_ROOT/uploads: {left or 'none'}")
+    return 0 if within and not left else 1
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pace", choices=["slow", "fast", "both"], default="both")
+    parser.add_argument("--duration", type=float, default=15, help="seconds of each wrk run")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of discarded warm-up")
+    parser.add_argument("--settle", type=float, default=2, help="seconds after the uploads start")
+    parser.add_argument(
+        "--connections", default="1,16", help="wrk connection counts, comma-separated (1,16)"
+    )
+    parser.add_argument("--uploaders", type=int, default=16)
+    parser.add_argument("--workers", type=int, help="gunicorn workers (gunicorn.conf.py: 2)")
+    parser.add_argument("--threads", type=int, help="threads a worker (gunicorn.conf.py: 4)")
+    parser.add_argument("--slow-kib-s", type=int, default=1024, help="slow pace, KiB/s a client")
+    parser.add_argument("--ids", type=int, default=200, help="published videos requested")
+    parser.add_argument("--time-limit", type=int, default=900, help="seconds for the whole run")
+    parser.add_argument(
+        "--database-url", default=os.environ.get("UPLOAD_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("UPLOAD_BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    )
+    args = parser.parse_args(argv)
+    args.connections = [int(value) for value in args.connections.split(",") if value.strip()]
+    if not args.connections or min(args.connections) < 1 or args.duration <= 0:
+        parser.error("--connections and --duration must be positive")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGALRM, _stop)
+    signal.alarm(args.time_limit)
+    workdir = Path(tempfile.mkdtemp(prefix="viztube-upload-concurrency-"))
+    try:
+        return run(args, workdir)
+    except KeyboardInterrupt:
+        log("interrupted (or over --time-limit); the server was stopped")
+        return 130
+    except (BenchError, WrkOutputError, subprocess.TimeoutExpired) as error:
+        log(f"FAILED: {error}")
+        return 2
+    finally:
+        signal.alarm(0)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,8 +12,8 @@ connections for ``--seconds``; a third of the way in, the event happens:
   Granian: its workers reload).
 
 Reported: requests served, requests that failed (non-2xx, socket errors: connections reset,
-timeouts), and how long until the server had its full count of workers again, measured from
-/proc every 50 ms. Stdlib only, like bench/run.py.
+timeouts), p99, and how long after the signal the first new worker process appeared (from
+/proc, every 20 ms). Stdlib only, like bench/run.py.
 """
 
 import argparse
@@ -48,19 +48,14 @@ def workers_of(server):
     return sorted(set(process_tree(server.pid)) - {server.pid})
 
 
-def watch_workers(server, expected, started, stop, out):
-    """Until ``stop``: the moment the count of workers fell below ``expected`` and the moment
-    it was back (seconds since ``started``)."""
-    fell = back = None
+def watch_workers(server, before, started, stop, out):
+    """Until ``stop``: when the first worker that was not in ``before`` appeared (seconds since
+    ``started``)."""
     while not stop.is_set():
-        count = len(workers_of(server))
-        now = time.monotonic() - started
-        if count < expected and fell is None:
-            fell = now
-        if fell is not None and back is None and count >= expected:
-            back = now
-        time.sleep(0.05)
-    out.update(fell=fell, back=back)
+        if set(workers_of(server)) - set(before):
+            out["new_worker_at"] = time.monotonic() - started
+            return
+        time.sleep(0.02)
 
 
 def one_event(server, token, event, seconds, workers):
@@ -84,7 +79,7 @@ def one_event(server, token, event, seconds, workers):
     loader = threading.Thread(target=load)
     started = time.monotonic()
     watcher = threading.Thread(
-        target=watch_workers, args=(server, workers, started, stop, timing), daemon=True
+        target=watch_workers, args=(server, before, started, stop, timing), daemon=True
     )
     loader.start()
     watcher.start()
@@ -100,7 +95,7 @@ def one_event(server, token, event, seconds, workers):
     watcher.join()
     after = workers_of(server)
     replaced = len(set(before) - set(after))
-    back = timing.get("back")
+    new_worker_at = timing.get("new_worker_at")
     measured = result["wrk"]
     return {
         "event": event,
@@ -110,7 +105,9 @@ def one_event(server, token, event, seconds, workers):
         "timeouts": measured.timeouts,
         "p99_ms": round(measured.p99_ms, 1),
         "workers_replaced": replaced,
-        "full_again_after_s": round(back - signal_sent_at, 2) if back is not None else None,
+        "new_worker_after_s": (
+            round(new_worker_at - signal_sent_at, 2) if new_worker_at is not None else None
+        ),
         "workers_before_after": [len(before), len(after)],
     }
 

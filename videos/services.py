@@ -10,7 +10,6 @@ delete is logged, never raised (the database change stands).
 import functools
 import logging
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -327,7 +326,7 @@ def video_publish_from_upload(
         video.video_file, video.thumbnail = video_name, thumbnail_name
         video.processing_started_at = timezone.now()
         video.save(force_insert=True)
-        transaction.on_commit(partial(enqueue_processing, video.pk), robust=True)
+        transaction.on_commit(functools.partial(enqueue_processing, video.pk), robust=True)
 
     try:
         upload_session_consume(
@@ -377,7 +376,7 @@ def video_reprocess(*, video_id, actor):
         video.save(
             update_fields=["status", "failure_reason", "processing_started_at", "updated_at"]
         )
-        transaction.on_commit(partial(enqueue_processing, video.pk), robust=True)
+        transaction.on_commit(functools.partial(enqueue_processing, video.pk), robust=True)
     return video
 
 

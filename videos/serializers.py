@@ -3,11 +3,12 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
 from media.storage import file_url, url_of
-from videos.models import Video
+from videos.models import Video, VideoStatus
 from videos.selectors import QUERY_MAX_LENGTH, SORT_FIELDS, VideoListFilters
 from viztube.api.query import QueryParamsSerializer
 from viztube.compiled import ApiDateTime, Converted, Shape, text_id
@@ -41,7 +42,27 @@ class VideoSerializer(serializers.Serializer):
         source="published_at",
         read_only=True,
         allow_null=True,
-        help_text="When the video first became public; null until then.",
+        help_text="When the video first became public (and ready); null until then.",
+    )
+    status = serializers.ChoiceField(
+        choices=VideoStatus.choices,
+        read_only=True,
+        help_text=(
+            "processing until its bytes are checked (and a thumbnail taken), then ready or "
+            "failed. Until ready, only its owner sees the video."
+        ),
+    )
+    failureReason = serializers.CharField(
+        source="failure_reason",
+        read_only=True,
+        allow_null=True,
+        help_text="Why processing failed, in words for a person; null unless status is failed.",
+    )
+    streamingUrl = serializers.URLField(
+        source="streaming_url",
+        read_only=True,
+        allow_null=True,
+        help_text="The HLS rendition (.m3u8) when there is one (Cloudinary), else null.",
     )
     userId = serializers.UUIDField(source="owner_id", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
@@ -105,6 +126,9 @@ VIDEO_SHAPE = Shape(
     visibility="visibility",
     publishAt=ApiDateTime("publish_at"),
     publishedAt=ApiDateTime("published_at"),
+    status="status",
+    failureReason="failure_reason",
+    streamingUrl="streaming_url",
     userId=text_id("owner_id"),
     createdAt=ApiDateTime("created_at"),
     updatedAt=ApiDateTime("updated_at"),
@@ -163,8 +187,14 @@ class PublishingInputSerializer(serializers.Serializer):
     )
 
 
+VIDEO_REQUIRED = "Video file is required: send videoFile, or the uploadId of a complete upload"
+VIDEO_TWICE = "Send either videoFile or uploadId, not both"
+
+
 class VideoPublishInputSerializer(PublishingInputSerializer):
-    """``POST /videos`` (multipart). Files are only checked for presence here; their content
+    """``POST /videos`` (multipart, or JSON with an ``uploadId``): the video is ``videoFile``
+    (sent in this request, at most ``SINGLE_UPLOAD_MAX_MB``) or ``uploadId`` (a complete upload
+    session), exactly one of the two. Files are only checked for presence here; their content
     is validated by ``media.validation`` before anything is stored."""
 
     title = serializers.CharField(
@@ -186,19 +216,53 @@ class VideoPublishInputSerializer(PublishingInputSerializer):
         },
     )
     videoFile = serializers.FileField(
-        error_messages={
-            "required": "Video file is required",
-            "null": "Video file is required",
-            "empty": "The video file is empty",
-        }
+        required=False,
+        help_text="The video, in this request (at most SINGLE_UPLOAD_MAX_MB); or send uploadId.",
+        error_messages={"null": VIDEO_REQUIRED, "empty": "The video file is empty"},
+    )
+    uploadId = serializers.UUIDField(
+        source="upload_id",
+        required=False,
+        help_text=(
+            "A complete resumable upload (POST /uploads) of the caller's, instead of videoFile: "
+            "it is used up, and the video starts processing."
+        ),
+        error_messages={"invalid": "uploadId must be a UUID", "null": VIDEO_REQUIRED},
     )
     thumbnail = serializers.FileField(
-        error_messages={
-            "required": "Thumbnail is required",
-            "null": "Thumbnail is required",
-            "empty": "The thumbnail is empty",
-        }
+        required=False,
+        help_text="Optional: without one, a frame of the video becomes the thumbnail.",
+        error_messages={"null": "The thumbnail is empty", "empty": "The thumbnail is empty"},
     )
+
+    def to_internal_value(self, data):
+        # Which video was sent is told beside the other fields' problems (an empty form names
+        # the title and the video at once), each field's own problem first.
+        sent = [
+            name
+            for name in ("videoFile", "uploadId")
+            if name in self.fields and self.fields[name].get_value(data) is not empty
+        ]
+        problems = {}
+        if not sent:
+            problems["videoFile"] = [VIDEO_REQUIRED]
+        elif len(sent) == 2:
+            problems["uploadId"] = [VIDEO_TWICE]
+        try:
+            attrs = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**problems, **exc.detail}) from None
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
+
+
+class VideoPublishJsonInputSerializer(VideoPublishInputSerializer):
+    """The JSON form of ``POST /videos`` in the document: files only travel in multipart, so a
+    JSON body publishes an ``uploadId``."""
+
+    videoFile = None
+    thumbnail = None
 
 
 class _TextField(serializers.CharField):

@@ -18,10 +18,18 @@ from django.db import connection, transaction
 from django.db.models import Case, F, UUIDField, Value, When
 from django.utils import timezone
 
-from media.services import media_delete, media_delete_after_commit, media_name, media_store
+from media.frames import NoFrame, extract_frame
+from media.services import (
+    media_delete,
+    media_delete_after_commit,
+    media_name,
+    media_store,
+    upload_session_completed,
+    upload_session_consume,
+)
 from media.storage import video_storage
-from media.validation import clean_image, probe_video
-from videos.models import Video, WatchHistory
+from media.validation import clean_image, on_disk, probe_video, sniff_video_type
+from videos.models import Video, VideoStatus, WatchHistory
 from videos.selectors import (
     VIDEO_NOT_FOUND,
     reachable_videos_q,
@@ -41,6 +49,10 @@ NOT_AUTHORIZED_TO_UPDATE = "You are not authorized to update this video"
 NOT_AUTHORIZED_TO_DELETE = "You are not authorized to delete this video"
 # The original VizTube API's message for a toggle by someone else.
 NOT_AUTHORIZED_TO_TOGGLE = "Unauthorized"
+NOT_AUTHORIZED_TO_REPROCESS = "You are not authorized to reprocess this video"
+ONLY_FAILED_IS_REPROCESSED = "Only a video whose processing failed can be reprocessed"
+NO_FRAME = "No frame of the video could be decoded for its thumbnail: send a thumbnail"
+UNKNOWN_UPLOAD = "No upload with this id: start one with POST /uploads"
 NOT_IN_WATCH_HISTORY = "Video not found in watch history"
 VIEW_KEY_PREFIX = "video-view"
 PUBLISH_AT_MAX_AHEAD = timedelta(days=366)
@@ -56,7 +68,8 @@ def _thumbnail_extension(image):
 
 
 def _validate_media(*, video_file, thumbnail):
-    """Probe the video and re-encode the thumbnail, reporting the field errors of both at once.
+    """Probe the video and re-encode the thumbnail, reporting the field errors of both at once;
+    without a thumbnail, a frame of the video becomes one (``media.frames``).
 
     413 (a file over its cap) wins over 422 and is raised at once.
     """
@@ -65,12 +78,19 @@ def _validate_media(*, video_file, thumbnail):
         info = probe_video(video_file, field="videoFile")
     except errors.InvalidInput as exc:
         problems.update(exc.fields)
-    try:
-        image = clean_image(thumbnail, field="thumbnail")
-    except errors.InvalidInput as exc:
-        problems.update(exc.fields)
+    if thumbnail is not None:
+        try:
+            image = clean_image(thumbnail, field="thumbnail")
+        except errors.InvalidInput as exc:
+            problems.update(exc.fields)
     if problems:
         raise errors.InvalidInput(fields=problems)
+    if image is None:
+        with on_disk(video_file) as path:
+            try:
+                image = extract_frame(path, duration=info.duration)
+            except NoFrame:
+                raise errors.InvalidInput(fields={"videoFile": [NO_FRAME]}) from None
     return info, image
 
 
@@ -103,13 +123,18 @@ def _check_publish_at(publish_at, now):
 
 
 def _show(video, visibility, *, now):
-    """Set ``visibility`` in memory; the first time a video becomes public is its
-    ``published_at``. Returns the names of the fields that changed."""
+    """Set ``visibility`` in memory; the first time a video is public and ready is its
+    ``published_at`` (a video still processing gets it when it becomes ready:
+    ``video_mark_ready``). Returns the names of the fields that changed."""
     changed = []
     if video.visibility != visibility:
         video.visibility = visibility
         changed.append("visibility")
-    if visibility == Visibility.PUBLIC and video.published_at is None:
+    if (
+        visibility == Visibility.PUBLIC
+        and video.status == VideoStatus.READY
+        and video.published_at is None
+    ):
         video.published_at = now
         changed.append("published_at")
     if visibility != Visibility.PRIVATE and video.publish_at is not None:
@@ -145,7 +170,8 @@ def _apply_publishing(video, fields, *, now):
 
 
 def videos_publish_due(*, batch_size=500):
-    """Make public every scheduled video whose ``publish_at`` has come; returns how many.
+    """Make public every ready scheduled video whose ``publish_at`` has come; returns how many.
+    (One still processing is made public when it becomes ready: ``video_mark_ready``.)
 
     Run every ``SCHEDULED_PUBLISHING_SECONDS`` by the periodic task
     ``videos.tasks.publish_due_videos`` (``CELERY_BEAT_SCHEDULE``). Each video goes through the
@@ -162,9 +188,11 @@ def videos_publish_due(*, batch_size=500):
             now = timezone.now()
             due = list(
                 Video.objects.select_for_update(skip_locked=True)
-                .filter(visibility=Visibility.PRIVATE, publish_at__lte=now)
+                .filter(
+                    visibility=Visibility.PRIVATE, status=VideoStatus.READY, publish_at__lte=now
+                )
                 .order_by("publish_at")
-                .only("pk", "visibility", "publish_at", "published_at")[:batch_size]
+                .only("pk", "visibility", "status", "publish_at", "published_at")[:batch_size]
             )
             for video in due:
                 changed = _show(video, Visibility.PUBLIC, now=now)
@@ -179,20 +207,29 @@ def videos_publish_due(*, batch_size=500):
 # --- Videos -------------------------------------------------------------------------------------
 
 
-def video_publish(*, owner, title, description, video_file, thumbnail, publishing=None):
-    """Validate both files, store them, then insert the video row.
+def _new_video(*, owner, title, description, publishing, status=VideoStatus.READY):
+    """The video about to be published, with its ``visibility`` / ``publish_at`` asked for
+    (public, now, by default) applied: 422 before anything is stored."""
+    publishing = dict(publishing or {})
+    if publishing.get("publish_at") is None:
+        publishing.setdefault("visibility", Visibility.PUBLIC)
+    video = Video(owner=owner, title=title, description=description, status=status)
+    _apply_publishing(video, publishing, now=timezone.now())
+    return video
+
+
+def video_publish(*, owner, title, description, video_file, thumbnail=None, publishing=None):
+    """Validate both files, store them, then insert the video row, ready at once.
 
     ``publishing``: the ``visibility`` / ``publish_at`` asked for (public, now, by default).
+    Without a ``thumbnail`` a frame of the video becomes it, taken here (the file is at most
+    ``SINGLE_UPLOAD_MAX_MB``: tens of milliseconds).
 
     Nothing is stored unless both files pass (413 / 422). If storing the thumbnail or the
     insert fails, the files already stored are deleted again before the error goes up.
     Storage failures are a 502.
     """
-    publishing = dict(publishing or {})
-    if publishing.get("publish_at") is None:
-        publishing.setdefault("visibility", Visibility.PUBLIC)
-    video = Video(owner=owner, title=title, description=description)
-    _apply_publishing(video, publishing, now=timezone.now())
+    video = _new_video(owner=owner, title=title, description=description, publishing=publishing)
     info, image = _validate_media(video_file=video_file, thumbnail=thumbnail)
     stored = []
     try:
@@ -213,12 +250,133 @@ def video_publish(*, owner, title, description, video_file, thumbnail, publishin
         )
         with transaction.atomic():
             video.save(force_insert=True)
-            if video.visibility == Visibility.PUBLIC:
+            if video.visibility == Visibility.PUBLIC and video.status == VideoStatus.READY:
                 page_cache.bump()
     except BaseException:
         for storage, name in stored:
             media_delete(storage=storage, name=name)
         raise
+    return video
+
+
+def _completed_upload(upload_id, owner, problems):
+    """The complete upload session ``upload_id`` of ``owner``, or None with the problem added
+    to ``problems`` (a 422 on ``uploadId``: a missing upload is a bad reference in the body);
+    409 with ``data.offset`` while bytes are missing."""
+    try:
+        return upload_session_completed(upload_id=upload_id, owner=owner)
+    except errors.NotFound:
+        problems["uploadId"] = [UNKNOWN_UPLOAD]
+        return None
+
+
+def _upload_extension(completed):
+    """The stored video's extension: its type sniffed from the first bytes of a local upload
+    (a read of 8 KB; the processing checks the rest), ``bin`` for bytes that are no video we
+    accept (the processing then fails it). A Cloudinary upload keeps its own name."""
+    if completed.path is None:
+        return "bin"
+    with completed.open() as file:
+        sniffed = sniff_video_type(file.read(8192))
+    return sniffed[1] if sniffed else "bin"
+
+
+def video_publish_from_upload(
+    *, owner, title, description, upload_id, thumbnail=None, publishing=None
+):
+    """Publish the bytes of the complete upload session ``upload_id``: the video is inserted
+    ``processing`` and a task checks it afterwards (``videos.processing``); nothing here reads
+    more than the first 8 KB of a file that may be 2 GB.
+
+    422 for bad fields, a bad thumbnail or an unknown upload (all at once), 409 with the offset
+    for an upload still missing bytes; nothing is stored or consumed then. The thumbnail, when
+    given, is stored first; then the session is consumed and the row inserted in one
+    transaction (``upload_session_consume(then=...)``): if the insert fails, the upload is as
+    it was, and the thumbnail is deleted again. The processing task is enqueued once the row
+    is committed; should the broker be unreachable the video waits, ``processing``, until the
+    deadline marks it failed (``videos.processing.videos_fail_stuck``).
+    """
+    video = _new_video(
+        owner=owner,
+        title=title,
+        description=description,
+        publishing=publishing,
+        status=VideoStatus.PROCESSING,
+    )
+    video.duration = 0
+    problems, image = {}, None
+    if thumbnail is not None:
+        try:
+            image = clean_image(thumbnail, field="thumbnail")
+        except errors.InvalidInput as exc:
+            problems.update(exc.fields)
+    completed = _completed_upload(upload_id, owner, problems)
+    if problems:
+        raise errors.InvalidInput(fields=problems)
+    extension = _upload_extension(completed)
+    thumbnail_name = ""
+    if image is not None:
+        thumbnail_name = media_store(
+            storage=default_storage,
+            name=media_name("thumbnails", _thumbnail_extension(image)),
+            content=image,
+        )
+
+    def insert(video_name):
+        video.video_file, video.thumbnail = video_name, thumbnail_name
+        video.processing_started_at = timezone.now()
+        video.save(force_insert=True)
+        transaction.on_commit(functools.partial(enqueue_processing, video.pk), robust=True)
+
+    try:
+        upload_session_consume(
+            upload_id=completed.upload_id,
+            owner=owner,
+            name=media_name("videos", extension),
+            then=insert,
+        )
+    except errors.NotFound:
+        # Consumed by a concurrent publish of the same upload meanwhile.
+        media_delete(storage=default_storage, name=thumbnail_name)
+        raise errors.InvalidInput(fields={"uploadId": [UNKNOWN_UPLOAD]}) from None
+    except BaseException:
+        media_delete(storage=default_storage, name=thumbnail_name)
+        raise
+    return video
+
+
+def enqueue_processing(video_id):
+    """Send the video's processing task to the workers (run inline without a broker). A broker
+    that cannot take it is logged, never raised: the video waits, ``processing``, and the
+    deadline marks it failed, so its owner can reprocess it."""
+    from videos import tasks  # here: videos.tasks imports this module
+
+    try:
+        tasks.process_video.delay(str(video_id))
+    except Exception as exc:
+        logger.warning(
+            "Could not queue the processing of video %s (%s); it stays processing until "
+            "VIDEO_PROCESSING_DEADLINE_MINUTES marks it failed",
+            video_id,
+            exc,
+        )
+
+
+def video_reprocess(*, video_id, actor):
+    """Run a failed video's processing again (its owner only: 404 when invisible, 403 when
+    visible but another's); 409 unless it failed. Under the row lock, so two requests at once
+    enqueue one run."""
+    with transaction.atomic():
+        video = video_locked_for_owner(video_id, actor, NOT_AUTHORIZED_TO_REPROCESS)
+        if video.status != VideoStatus.FAILED:
+            raise errors.Conflict(ONLY_FAILED_IS_REPROCESSED)
+        video.status = VideoStatus.PROCESSING
+        video.failure_reason = None
+        video.processing_started_at = timezone.now()
+        video.save(
+            update_fields=["status", "failure_reason", "processing_started_at", "updated_at"]
+        )
+        transaction.on_commit(functools.partial(enqueue_processing, video.pk), robust=True)
     return video
 
 
@@ -298,6 +456,96 @@ def video_set_visibility(*, videos, visibility):
             changed += 1
     page_cache.bump()
     return changed
+
+
+# --- Processing outcome ---------------------------------------------------------------------------
+
+
+def _publish_when_ready(video, *, now):
+    """What becoming ready does to a video's publishing, in memory: a public video gets its
+    ``published_at``; a scheduled one whose time came while it was processing is made public
+    now (as the periodic job would have). Returns the changed field names."""
+    if (
+        video.visibility == Visibility.PRIVATE
+        and video.publish_at is not None
+        and video.publish_at <= now
+    ):
+        return _show(video, Visibility.PUBLIC, now=now)
+    return _show(video, video.visibility, now=now)
+
+
+def video_mark_ready(*, video_id, duration=None, thumbnail_name=None, streaming_url=None):
+    """The video ``video_id`` is ready (its bytes were checked): listed and counted from now on
+    as its visibility says. Returns the video, or None when it is gone.
+
+    ``duration`` (seconds), ``thumbnail_name`` (a file already stored in the default storage)
+    and ``streaming_url`` (an HLS URL) are set when given. A thumbnail is taken only by a video
+    that has none: the owner's own thumbnail wins over an extracted frame, and a thumbnail that
+    is not taken (or arrives for a deleted video) is deleted after the commit, so it is never
+    left behind. A failed video becomes ready too (a late success after the deadline marked it
+    failed). Idempotent: a repeat changes nothing, and a late call for a deleted video is a
+    no-op. Under the row lock, so a concurrent edit or a second call waits its turn.
+    """
+    with transaction.atomic():
+        video = Video.objects.select_for_update(of=("self",)).filter(pk=video_id).first()
+        if video is None:
+            if thumbnail_name:
+                media_delete_after_commit((default_storage, thumbnail_name))
+            return None
+        changed = []
+        if video.status != VideoStatus.READY:
+            video.status = VideoStatus.READY
+            changed.append("status")
+        if video.failure_reason is not None:
+            video.failure_reason = None
+            changed.append("failure_reason")
+        if video.processing_started_at is not None:
+            video.processing_started_at = None
+            changed.append("processing_started_at")
+        if duration is not None and video.duration != duration:
+            video.duration = duration
+            changed.append("duration")
+        if thumbnail_name and thumbnail_name != video.thumbnail.name:
+            if video.thumbnail.name:
+                media_delete_after_commit((default_storage, thumbnail_name))
+            else:
+                video.thumbnail = thumbnail_name
+                changed.append("thumbnail")
+        if streaming_url is not None and video.streaming_url != streaming_url:
+            video.streaming_url = streaming_url
+            changed.append("streaming_url")
+        changed += _publish_when_ready(video, now=timezone.now())
+        if changed:
+            video.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+            page_cache.bump()
+    return video
+
+
+def video_mark_failed(*, video_id, reason):
+    """Processing of ``video_id`` failed: the owner sees ``reason`` (words for a person, not an
+    exception) and may reprocess it. Returns the video, or None when it is gone.
+
+    Never overrides ``ready`` (a late failure of a run that was superseded, or a repeat after
+    success); a repeat with the same reason changes nothing. A video that was never listed stays
+    unlisted, so no cached page changes.
+    """
+    with transaction.atomic():
+        video = Video.objects.select_for_update(of=("self",)).filter(pk=video_id).first()
+        if video is None or video.status == VideoStatus.READY:
+            return video
+        changed = []
+        if video.status != VideoStatus.FAILED:
+            video.status = VideoStatus.FAILED
+            changed.append("status")
+        if video.failure_reason != reason:
+            video.failure_reason = reason
+            changed.append("failure_reason")
+        if video.processing_started_at is not None:
+            video.processing_started_at = None
+            changed.append("processing_started_at")
+        if changed:
+            video.save(update_fields=[*changed, "updated_at"])
+    return video
 
 
 # --- Viewing ------------------------------------------------------------------------------------

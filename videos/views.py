@@ -7,15 +7,17 @@ every app), with ``VideoViewSet.partial_update`` from here.
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.decorators import action
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 
+from media.serializers import UploadOffsetSerializer
 from videos import selectors, services
 from videos.serializers import (
     VideoListQuerySerializer,
     VideoPublishInputSerializer,
+    VideoPublishJsonInputSerializer,
     VideoSerializer,
     VideoUpdateInputSerializer,
     VideoUpdateJsonInputSerializer,
@@ -25,7 +27,7 @@ from videos.serializers import (
 from viztube.api import page_cache
 from viztube.api.envelope import created, ok, ok_encoded
 from viztube.api.pagination import PageRequest, page_body, paginate, paginated_body
-from viztube.api.schema import api_doc
+from viztube.api.schema import api_doc, error_envelope
 from viztube.api.viewsets import ApiViewSet
 
 VIDEO_ID = OpenApiParameter(
@@ -57,12 +59,21 @@ LIST_PARAMETERS = [
         description="asc or desc (any case); default desc.",
     ),
 ]
-MULTIPART_ONLY = "Publishing a video needs a multipart/form-data body"
+PUBLISH_BODY = "Publishing a video needs a multipart/form-data body, or a JSON one with an uploadId"
+PUBLISH_MEDIA_TYPES = ("multipart/form-data", "application/json")
+UPLOAD_INCOMPLETE = OpenApiResponse(
+    error_envelope(UploadOffsetSerializer, name="VideoPublishUploadIncomplete"),
+    description=(
+        "The upload (uploadId) is not complete yet: `data.offset` says where it stands; send "
+        "the rest (PUT /uploads/:uploadId) and publish again."
+    ),
+)
 
 
 class VideoViewSet(ApiViewSet):
-    """``GET /videos`` (public), ``POST /videos`` (publish), ``PATCH /videos/:videoId`` and
-    ``PATCH /videos/toggle/publish/:videoId`` (owner only)."""
+    """``GET /videos`` (public), ``POST /videos`` (publish), ``PATCH /videos/:videoId``,
+    ``PATCH /videos/toggle/publish/:videoId`` and ``POST /videos/:videoId/reprocess`` (owner
+    only)."""
 
     permission_classes = [IsAuthenticatedOrReadOnly]
     # Publishing stores media: its own (fail-closed) rate limit.
@@ -105,28 +116,36 @@ class VideoViewSet(ApiViewSet):
     @api_doc(
         name="VideoPublish",
         response=VideoSerializer,
-        request={"multipart/form-data": VideoPublishInputSerializer},
+        request={
+            "multipart/form-data": VideoPublishInputSerializer,
+            "application/json": VideoPublishJsonInputSerializer,
+        },
         status=201,
         errors=(401, 413, 415, 422, 502),
+        more_responses={409: UPLOAD_INCOMPLETE},
         summary=(
-            "Publish a video (multipart: title, description, videoFile, thumbnail, "
-            "visibility, publishAt)"
+            "Publish a video: multipart with videoFile (ready at once), or uploadId in JSON or "
+            "multipart (processing, then ready or failed); thumbnail optional"
         ),
     )
     def create(self, request):
         """``POST /videos`` (publish)."""
-        # Files only travel in multipart; any other body is refused before it is parsed.
-        if not request.content_type.startswith("multipart/form-data"):
-            raise UnsupportedMediaType(request.content_type, detail=MULTIPART_ONLY)
+        # Files only travel in multipart, an uploadId in either; any other body is refused
+        # before it is parsed.
+        if not request.content_type.startswith(PUBLISH_MEDIA_TYPES):
+            raise UnsupportedMediaType(request.content_type, detail=PUBLISH_BODY)
         data = self.validated_input()
-        video = services.video_publish(
-            owner=request.user,
-            title=data["title"],
-            description=data["description"],
-            video_file=data["videoFile"],
-            thumbnail=data["thumbnail"],
-            publishing={key: data[key] for key in ("visibility", "publish_at") if key in data},
-        )
+        fields = {
+            "owner": request.user,
+            "title": data["title"],
+            "description": data["description"],
+            "thumbnail": data.get("thumbnail"),
+            "publishing": {key: data[key] for key in ("visibility", "publish_at") if key in data},
+        }
+        if "upload_id" in data:
+            video = services.video_publish_from_upload(upload_id=data["upload_id"], **fields)
+        else:
+            video = services.video_publish(video_file=data["videoFile"], **fields)
         return created(VideoSerializer(video).data, "Video published successfully")
 
     @api_doc(
@@ -159,6 +178,20 @@ class VideoViewSet(ApiViewSet):
         """``PATCH /videos/toggle/publish/:videoId``."""
         video = services.video_toggle_publish(video_id=video_id, actor=request.user)
         return ok(VideoSerializer(video).data, "Video publish status toggled")
+
+    @api_doc(
+        name="VideoReprocess",
+        response=VideoSerializer,
+        status=202,
+        errors=(401, 403, 404, 409),
+        parameters=[VIDEO_ID],
+        summary="Run a failed video's processing again (owner only; failed videos only)",
+    )
+    @action(detail=True, methods=["post"])
+    def reprocess(self, request, video_id):
+        """``POST /videos/:videoId/reprocess``: 202, the video processing again."""
+        video = services.video_reprocess(video_id=video_id, actor=request.user)
+        return ok(VideoSerializer(video).data, "Video processing again", status=202)
 
 
 class WatchHistoryViewSet(ApiViewSet):

@@ -44,8 +44,15 @@ class VideoFactory(factory.django.DjangoModelFactory):
     duration = 12.5
     # ``is_published=False`` (the original API's flag) still reads well in tests: private.
     visibility = factory.LazyAttribute(lambda o: "public" if o.is_published else "private")
+    status = "ready"
+    # A failed video carries its reason (a CHECK constraint ties them).
+    failure_reason = factory.LazyAttribute(
+        lambda o: "The file is not a video we can read" if o.status == "failed" else None
+    )
     published_at = factory.LazyAttribute(
-        lambda o: django_timezone.now() if o.visibility == "public" else None
+        lambda o: (
+            django_timezone.now() if o.visibility == "public" and o.status == "ready" else None
+        )
     )
 
     class Params:

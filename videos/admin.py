@@ -26,16 +26,20 @@ class ScheduledFilter(admin.SimpleListFilter):
 
 
 class VideoAdmin(admin.ModelAdmin):
-    list_display = ("title", "owner", "views", "visibility", "publish_at", "created_at")
+    list_display = ("title", "owner", "views", "visibility", "status", "publish_at", "created_at")
     # One JOIN instead of one owner query per row.
     list_select_related = ("owner",)
-    list_filter = ("visibility", ScheduledFilter, "created_at")
+    list_filter = ("visibility", "status", ScheduledFilter, "created_at")
     search_fields = ("title", "owner__username")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     raw_id_fields = ("owner",)
-    # Media are replaced only through the API, which validates them and deletes old files.
+    # Media are replaced only through the API, which validates them and deletes old files; the
+    # status only by the processing pipeline (an owner reprocesses a failed video).
     readonly_fields = (
+        "status",
+        "failure_reason",
+        "streaming_url",
         "video_file",
         "thumbnail",
         "duration",

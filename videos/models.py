@@ -6,7 +6,19 @@ from django.db.models import Q
 from media.storage import get_video_storage
 from viztube.models import UUIDv7Model, Visibility
 
-PUBLIC = Q(visibility=Visibility.PUBLIC)
+
+class VideoStatus(models.TextChoices):
+    """Where a video stands in the processing of its bytes (checked, a thumbnail taken). Until it is
+    ``ready`` a video is its owner's alone: listed nowhere, counted nowhere, 404 to others."""
+
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+# The videos everyone sees listed (``videos.selectors.listed_videos_q``): the partial indexes of
+# the lists hold these rows only.
+LISTED = Q(visibility=Visibility.PUBLIC, status=VideoStatus.READY)
 
 
 class Video(UUIDv7Model):
@@ -16,8 +28,11 @@ class Video(UUIDv7Model):
     title = models.CharField(max_length=100)
     description = models.TextField(max_length=5000, blank=True, default="")
     video_file = models.FileField(storage=get_video_storage, upload_to="videos/", max_length=255)
-    thumbnail = models.FileField(upload_to="thumbnails/", max_length=255)
-    duration = models.FloatField(help_text="Seconds, read from the file when it was published.")
+    # Empty while a video published without one waits for the frame its processing takes.
+    thumbnail = models.FileField(upload_to="thumbnails/", max_length=255, blank=True)
+    duration = models.FloatField(
+        help_text="Seconds, read from the file when it was published (0 until it is processed)."
+    )
     views = models.PositiveBigIntegerField(default=0)
     # A database default too: a worker of the previous release still running during a deploy
     # inserts rows without the column.
@@ -26,6 +41,28 @@ class Video(UUIDv7Model):
         choices=Visibility.choices,
         default=Visibility.PUBLIC,
         db_default=Visibility.PUBLIC,
+    )
+    # A database default too, for the same reason: what the previous release inserts is ready.
+    status = models.CharField(
+        max_length=10,
+        choices=VideoStatus.choices,
+        default=VideoStatus.READY,
+        db_default=VideoStatus.READY,
+    )
+    # NULL, not "", for "none": the API shows null, and a CHECK ties a reason to the failed status.
+    failure_reason = models.TextField(  # noqa: DJ001
+        null=True, blank=True, help_text="Why processing failed, for the owner; set only then."
+    )
+    streaming_url = models.URLField(  # noqa: DJ001
+        max_length=500,
+        null=True,
+        blank=True,
+        help_text="The HLS rendition (.m3u8), when there is one.",
+    )
+    processing_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the current processing run was asked for (its deadline counts from it).",
     )
     publish_at = models.DateTimeField(
         null=True,
@@ -53,16 +90,16 @@ class Video(UUIDv7Model):
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="video_owner_created"),
             models.Index(
-                fields=["-created_at", "-id"], condition=PUBLIC, name="video_public_created"
+                fields=["-created_at", "-id"], condition=LISTED, name="video_listed_created"
             ),
-            models.Index(fields=["-views", "-id"], condition=PUBLIC, name="video_public_views"),
-            models.Index(fields=["duration", "id"], condition=PUBLIC, name="video_public_duration"),
-            models.Index(fields=["title", "id"], condition=PUBLIC, name="video_public_title"),
+            models.Index(fields=["-views", "-id"], condition=LISTED, name="video_listed_views"),
+            models.Index(fields=["duration", "id"], condition=LISTED, name="video_listed_duration"),
+            models.Index(fields=["title", "id"], condition=LISTED, name="video_listed_title"),
             # The subscription feed reads each followed channel's newest public videos from here.
             models.Index(
                 fields=["owner", "-published_at", "-id"],
-                condition=PUBLIC,
-                name="video_public_owner_published",
+                condition=LISTED,
+                name="video_listed_owner_published",
             ),
             # The scheduled-publishing job finds the due videos without reading the others.
             models.Index(
@@ -73,8 +110,8 @@ class Video(UUIDv7Model):
             # The channel dashboard sums these over one owner's videos from the index alone.
             models.Index(
                 fields=["owner"],
-                include=["views", "likes_count", "comments_count", "visibility"],
-                name="video_owner_totals",
+                include=["views", "likes_count", "comments_count", "visibility", "status"],
+                name="video_owner_sums",
             ),
         ]
         constraints = [
@@ -84,6 +121,15 @@ class Video(UUIDv7Model):
             ),
             models.CheckConstraint(
                 condition=Q(visibility__in=Visibility.values), name="video_visibility_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=VideoStatus.values), name="video_status_valid"
+            ),
+            # A reason exactly when processing failed: a ready video never shows a stale one.
+            models.CheckConstraint(
+                condition=Q(status=VideoStatus.FAILED, failure_reason__isnull=False)
+                | (~Q(status=VideoStatus.FAILED) & Q(failure_reason__isnull=True)),
+                name="video_failure_reason_iff_failed",
             ),
             # A scheduled video stays private until its time comes.
             models.CheckConstraint(
@@ -120,11 +166,12 @@ class WatchHistory(UUIDv7Model):
 
 
 class VideoCatalog(models.Model):
-    """One row: how many videos are public, for the unfiltered list's ``totalDocs``.
+    """One row: how many videos are listed (public and ready), for the unfiltered list's
+    ``totalDocs``.
 
     Counting ~100,000 public rows costs tens of milliseconds per list request; this row is
-    kept exact by PostgreSQL triggers (migrations 0004 and 0005) in the same transaction as any insert,
-    delete, truncate or change of ``visibility``, whoever writes. On SQLite (local runs)
+    kept exact by PostgreSQL triggers (migrations 0004, 0005 and 0006) in the same transaction as
+    any insert, delete, truncate or change of ``visibility`` or ``status``, whoever writes. On SQLite (local runs)
     nothing maintains it and the list counts rows instead (``videos.selectors``).
     ``manage.py recount_counters`` recomputes it.
     """

@@ -1,11 +1,15 @@
 """Reads of videos. Who sees a video is decided here and only here, in two rules:
 
-- *listed* (``listed_videos_q``): public videos only, for everyone, owner included. The catalog
-  (``GET /videos``, search, a channel's list), the subscription feed and every count shown to
-  others.
+- *listed* (``listed_videos_q``): public videos that are ready, for everyone, owner included.
+  The catalog (``GET /videos``, search, a channel's list), the subscription feed and every count
+  shown to others.
 - *reachable* (``visible_videos_q``): what a caller may open by id or meet inside a playlist,
-  their liked videos or their history: public and unlisted videos, a scheduled video from its
-  ``publish_at`` on (before the periodic job has flipped it), and the caller's own videos always.
+  their liked videos or their history: ready public and unlisted videos, a ready scheduled video
+  from its ``publish_at`` on (before the periodic job has flipped it), and the caller's own
+  videos always, whatever their status.
+
+A video that is still processing, or whose processing failed, is its owner's alone until it is
+ready: neither rule shows it to anyone else.
 
 Hidden and missing are the same 404 (never reveal that a private video exists)."""
 
@@ -20,7 +24,7 @@ from django.db.models.fields import BooleanField
 from django.db.models.functions import Now
 
 from accounts.selectors import person_defer
-from videos.models import Video, VideoCatalog
+from videos.models import Video, VideoCatalog, VideoStatus
 from viztube import errors
 from viztube.models import Visibility
 
@@ -37,9 +41,10 @@ _WORD = re.compile(r"\w+")
 
 
 def listed_videos_q(prefix=""):
-    """A ``Q`` selecting the videos listed to everyone: the public ones. ``prefix`` reaches them
+    """A ``Q`` selecting the videos listed to everyone: the public ones that are ready (the
+    predicate of the lists' partial indexes, ``videos.models.LISTED``). ``prefix`` reaches them
     through a relation (``prefix="video__"``)."""
-    return Q(**{f"{prefix}visibility": Visibility.PUBLIC})
+    return Q(**{f"{prefix}visibility": Visibility.PUBLIC, f"{prefix}status": VideoStatus.READY})
 
 
 def visible_videos_q(viewer, prefix=""):
@@ -54,9 +59,10 @@ def reachable_videos_q(viewer_id, prefix=""):
     """``visible_videos_q`` by the caller's id: ``None`` for an anonymous caller, else the id
     or an expression standing for it (a ``viztube.compiled.Parameter`` in a statement compiled
     once for every caller)."""
-    condition = Q(**{f"{prefix}visibility__in": (Visibility.PUBLIC, Visibility.UNLISTED)}) | Q(
+    shown = Q(**{f"{prefix}visibility__in": (Visibility.PUBLIC, Visibility.UNLISTED)}) | Q(
         **{f"{prefix}publish_at__lte": Now()}
     )
+    condition = Q(**{f"{prefix}status": VideoStatus.READY}) & shown
     if viewer_id is not None:
         condition |= Q(**{f"{prefix}owner_id": viewer_id})
     return condition
@@ -135,9 +141,9 @@ def _search(queryset, text):
 
 
 def video_list_published(*, filters):
-    """Public videos matching ``filters``, in their list order, owners joined.
+    """Listed videos (public and ready) matching ``filters``, in their list order, owners joined.
 
-    Public only, for the owner too (as the original listed published videos only): the owner
+    Listed only, for the owner too (as the original listed published videos only): the owner
     sees the others elsewhere (the detail route, the dashboard). Ties are broken by id so pages
     never overlap.
     """

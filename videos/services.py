@@ -21,7 +21,7 @@ from django.utils import timezone
 from media.services import media_delete, media_delete_after_commit, media_name, media_store
 from media.storage import video_storage
 from media.validation import clean_image, probe_video
-from videos.models import Video, WatchHistory
+from videos.models import Video, VideoStatus, WatchHistory
 from videos.selectors import (
     VIDEO_NOT_FOUND,
     reachable_videos_q,
@@ -103,13 +103,18 @@ def _check_publish_at(publish_at, now):
 
 
 def _show(video, visibility, *, now):
-    """Set ``visibility`` in memory; the first time a video becomes public is its
-    ``published_at``. Returns the names of the fields that changed."""
+    """Set ``visibility`` in memory; the first time a video is public and ready is its
+    ``published_at`` (a video still processing gets it when it becomes ready:
+    ``video_mark_ready``). Returns the names of the fields that changed."""
     changed = []
     if video.visibility != visibility:
         video.visibility = visibility
         changed.append("visibility")
-    if visibility == Visibility.PUBLIC and video.published_at is None:
+    if (
+        visibility == Visibility.PUBLIC
+        and video.status == VideoStatus.READY
+        and video.published_at is None
+    ):
         video.published_at = now
         changed.append("published_at")
     if visibility != Visibility.PRIVATE and video.publish_at is not None:
@@ -145,7 +150,8 @@ def _apply_publishing(video, fields, *, now):
 
 
 def videos_publish_due(*, batch_size=500):
-    """Make public every scheduled video whose ``publish_at`` has come; returns how many.
+    """Make public every ready scheduled video whose ``publish_at`` has come; returns how many.
+    (One still processing is made public when it becomes ready: ``video_mark_ready``.)
 
     Run every ``SCHEDULED_PUBLISHING_SECONDS`` by the periodic task
     ``videos.tasks.publish_due_videos`` (``CELERY_BEAT_SCHEDULE``). Each video goes through the
@@ -162,9 +168,11 @@ def videos_publish_due(*, batch_size=500):
             now = timezone.now()
             due = list(
                 Video.objects.select_for_update(skip_locked=True)
-                .filter(visibility=Visibility.PRIVATE, publish_at__lte=now)
+                .filter(
+                    visibility=Visibility.PRIVATE, status=VideoStatus.READY, publish_at__lte=now
+                )
                 .order_by("publish_at")
-                .only("pk", "visibility", "publish_at", "published_at")[:batch_size]
+                .only("pk", "visibility", "status", "publish_at", "published_at")[:batch_size]
             )
             for video in due:
                 changed = _show(video, Visibility.PUBLIC, now=now)
@@ -213,7 +221,7 @@ def video_publish(*, owner, title, description, video_file, thumbnail, publishin
         )
         with transaction.atomic():
             video.save(force_insert=True)
-            if video.visibility == Visibility.PUBLIC:
+            if video.visibility == Visibility.PUBLIC and video.status == VideoStatus.READY:
                 page_cache.bump()
     except BaseException:
         for storage, name in stored:
@@ -298,6 +306,96 @@ def video_set_visibility(*, videos, visibility):
             changed += 1
     page_cache.bump()
     return changed
+
+
+# --- Processing outcome ---------------------------------------------------------------------------
+
+
+def _publish_when_ready(video, *, now):
+    """What becoming ready does to a video's publishing, in memory: a public video gets its
+    ``published_at``; a scheduled one whose time came while it was processing is made public
+    now (as the periodic job would have). Returns the changed field names."""
+    if (
+        video.visibility == Visibility.PRIVATE
+        and video.publish_at is not None
+        and video.publish_at <= now
+    ):
+        return _show(video, Visibility.PUBLIC, now=now)
+    return _show(video, video.visibility, now=now)
+
+
+def video_mark_ready(*, video_id, duration=None, thumbnail_name=None, streaming_url=None):
+    """The video ``video_id`` is ready (its bytes were checked): listed and counted from now on
+    as its visibility says. Returns the video, or None when it is gone.
+
+    ``duration`` (seconds), ``thumbnail_name`` (a file already stored in the default storage)
+    and ``streaming_url`` (an HLS URL) are set when given. A thumbnail is taken only by a video
+    that has none: the owner's own thumbnail wins over an extracted frame, and a thumbnail that
+    is not taken (or arrives for a deleted video) is deleted after the commit, so it is never
+    left behind. A failed video becomes ready too (a late success after the deadline marked it
+    failed). Idempotent: a repeat changes nothing, and a late call for a deleted video is a
+    no-op. Under the row lock, so a concurrent edit or a second call waits its turn.
+    """
+    with transaction.atomic():
+        video = Video.objects.select_for_update(of=("self",)).filter(pk=video_id).first()
+        if video is None:
+            if thumbnail_name:
+                media_delete_after_commit((default_storage, thumbnail_name))
+            return None
+        changed = []
+        if video.status != VideoStatus.READY:
+            video.status = VideoStatus.READY
+            changed.append("status")
+        if video.failure_reason is not None:
+            video.failure_reason = None
+            changed.append("failure_reason")
+        if video.processing_started_at is not None:
+            video.processing_started_at = None
+            changed.append("processing_started_at")
+        if duration is not None and video.duration != duration:
+            video.duration = duration
+            changed.append("duration")
+        if thumbnail_name and thumbnail_name != video.thumbnail.name:
+            if video.thumbnail.name:
+                media_delete_after_commit((default_storage, thumbnail_name))
+            else:
+                video.thumbnail = thumbnail_name
+                changed.append("thumbnail")
+        if streaming_url is not None and video.streaming_url != streaming_url:
+            video.streaming_url = streaming_url
+            changed.append("streaming_url")
+        changed += _publish_when_ready(video, now=timezone.now())
+        if changed:
+            video.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+            page_cache.bump()
+    return video
+
+
+def video_mark_failed(*, video_id, reason):
+    """Processing of ``video_id`` failed: the owner sees ``reason`` (words for a person, not an
+    exception) and may reprocess it. Returns the video, or None when it is gone.
+
+    Never overrides ``ready`` (a late failure of a run that was superseded, or a repeat after
+    success); a repeat with the same reason changes nothing. A video that was never listed stays
+    unlisted, so no cached page changes.
+    """
+    with transaction.atomic():
+        video = Video.objects.select_for_update(of=("self",)).filter(pk=video_id).first()
+        if video is None or video.status == VideoStatus.READY:
+            return video
+        changed = []
+        if video.status != VideoStatus.FAILED:
+            video.status = VideoStatus.FAILED
+            changed.append("status")
+        if video.failure_reason != reason:
+            video.failure_reason = reason
+            changed.append("failure_reason")
+        if video.processing_started_at is not None:
+            video.processing_started_at = None
+            changed.append("processing_started_at")
+        if changed:
+            video.save(update_fields=[*changed, "updated_at"])
+    return video
 
 
 # --- Viewing ------------------------------------------------------------------------------------

@@ -218,6 +218,43 @@ class _TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+CLOUDINARY_PUBLIC_ID_REQUIRED = "cloudinaryPublicId is required"
+FILE_AND_PUBLIC_ID = "Send the video either as videoFile or as cloudinaryPublicId, not both"
+
+
+class VideoPublishCloudinaryInputSerializer(VideoPublishInputSerializer):
+    """``POST /videos`` with ``cloudinaryPublicId`` (JSON or multipart): the video was
+    uploaded straight to Cloudinary under a public id issued by
+    ``POST /uploads/cloudinary-signature``. ``thumbnail`` is optional (multipart only)."""
+
+    videoFile = None
+    cloudinaryPublicId = _TextField(
+        source="public_id",
+        max_length=255,
+        help_text="The publicId issued by POST /uploads/cloudinary-signature, once uploaded.",
+        error_messages={
+            "required": CLOUDINARY_PUBLIC_ID_REQUIRED,
+            "blank": CLOUDINARY_PUBLIC_ID_REQUIRED,
+            "null": CLOUDINARY_PUBLIC_ID_REQUIRED,
+        },
+    )
+    thumbnail = serializers.FileField(
+        required=False, error_messages={"empty": "The thumbnail is empty"}
+    )
+
+    def validate(self, attrs):
+        if "videoFile" in self.initial_data:
+            raise serializers.ValidationError({"videoFile": FILE_AND_PUBLIC_ID})
+        return attrs
+
+
+class VideoPublishCloudinaryJsonInputSerializer(VideoPublishCloudinaryInputSerializer):
+    """The JSON form of the publish from Cloudinary in the document: a thumbnail is a file,
+    so it only comes in a multipart body."""
+
+    thumbnail = None
+
+
 class VideoUpdateInputSerializer(PublishingInputSerializer):
     """``PATCH /videos/:id`` (JSON or multipart): a true partial update.
 

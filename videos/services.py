@@ -18,7 +18,14 @@ from django.db import connection, transaction
 from django.db.models import Case, F, UUIDField, Value, When
 from django.utils import timezone
 
-from media.services import media_delete, media_delete_after_commit, media_name, media_store
+from media.services import (
+    direct_upload_check,
+    direct_upload_consume,
+    media_delete,
+    media_delete_after_commit,
+    media_name,
+    media_store,
+)
 from media.storage import video_storage
 from media.validation import clean_image, probe_video
 from videos.models import Video, VideoStatus, WatchHistory
@@ -306,6 +313,66 @@ def video_set_visibility(*, videos, visibility):
             changed += 1
     page_cache.bump()
     return changed
+
+
+# --- Direct uploads to Cloudinary ----------------------------------------------------------------
+
+
+def video_publish_from_cloudinary(
+    *, owner, title, description, public_id, thumbnail=None, publishing=None, notification_url=""
+):
+    """Publish the video that ``owner`` uploaded straight to Cloudinary under ``public_id``
+    (issued to them by ``POST /uploads/cloudinary-signature``): a video whose file is that
+    asset, ``processing`` until Cloudinary's notification says its HLS rendition is made.
+
+    The asset is checked first, through the Admin API (``media.services.direct_upload_check``:
+    404 not issued to ``owner`` or already published, 409 nothing uploaded, 413, 422, 502), and
+    ``thumbnail`` (optional) is validated and stored, all before the transaction; the public id
+    is taken (so it is published once) in the transaction that inserts the video. Nothing is
+    written when any step fails, and a thumbnail already stored is deleted again. After the
+    commit, ``videos.tasks.request_streaming`` asks Cloudinary for the rendition, to be
+    notified at ``notification_url``.
+    """
+    # Imported here: videos.streaming builds on this module.
+    from videos.streaming import enqueue_streaming
+
+    now = timezone.now()
+    publishing = dict(publishing or {})
+    if publishing.get("publish_at") is None:
+        publishing.setdefault("visibility", Visibility.PUBLIC)
+    video = Video(
+        owner=owner,
+        title=title,
+        description=description,
+        status=VideoStatus.PROCESSING,
+        processing_started_at=now,
+    )
+    _apply_publishing(video, publishing, now=now)
+    image = clean_image(thumbnail, field="thumbnail") if thumbnail is not None else None
+    asset = direct_upload_check(owner=owner, public_id=public_id)
+    thumbnail_name = ""
+    if image is not None:
+        thumbnail_name = media_store(
+            storage=default_storage,
+            name=media_name("thumbnails", _thumbnail_extension(image)),
+            content=image,
+        )
+    try:
+        with transaction.atomic():
+            direct_upload_consume(owner=owner, public_id=public_id)
+            video.video_file, video.thumbnail, video.duration = (
+                public_id,
+                thumbnail_name,
+                asset.duration,
+            )
+            video.save(force_insert=True)
+            # A processing video is listed nowhere: no cached page changes until it is ready.
+            transaction.on_commit(functools.partial(enqueue_streaming, video.pk, notification_url))
+    except BaseException:
+        if thumbnail_name:
+            media_delete(storage=default_storage, name=thumbnail_name)
+        raise
+    return video
 
 
 # --- Processing outcome ---------------------------------------------------------------------------

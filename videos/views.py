@@ -10,11 +10,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.decorators import action
 from rest_framework.exceptions import UnsupportedMediaType
-from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
+from rest_framework.views import APIView
 
-from videos import selectors, services
+from media import cloudinary_direct
+from videos import selectors, services, streaming
 from videos.serializers import (
     VideoListQuerySerializer,
+    VideoPublishCloudinaryInputSerializer,
+    VideoPublishCloudinaryJsonInputSerializer,
     VideoPublishInputSerializer,
     VideoSerializer,
     VideoUpdateInputSerializer,
@@ -25,6 +29,7 @@ from videos.serializers import (
 from viztube.api import page_cache
 from viztube.api.envelope import created, ok, ok_encoded
 from viztube.api.pagination import PageRequest, page_body, paginate, paginated_body
+from viztube.api.parsers import UnreadBodyParser
 from viztube.api.schema import api_doc
 from viztube.api.viewsets import ApiViewSet
 
@@ -58,6 +63,20 @@ LIST_PARAMETERS = [
     ),
 ]
 MULTIPART_ONLY = "Publishing a video needs a multipart/form-data body"
+CLD_SIGNATURE = OpenApiParameter(
+    "X-Cld-Signature",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Cloudinary's signature of the body and the timestamp.",
+)
+CLD_TIMESTAMP = OpenApiParameter(
+    "X-Cld-Timestamp",
+    {"type": "string", "pattern": "^[0-9]{1,12}$"},
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Unix time the notification was signed; over two hours old is refused (401).",
+)
 
 
 class VideoViewSet(ApiViewSet):
@@ -105,18 +124,28 @@ class VideoViewSet(ApiViewSet):
     @api_doc(
         name="VideoPublish",
         response=VideoSerializer,
-        request={"multipart/form-data": VideoPublishInputSerializer},
+        request={
+            "multipart/form-data": VideoPublishInputSerializer,
+            "application/json": VideoPublishCloudinaryJsonInputSerializer,
+        },
         status=201,
-        errors=(401, 413, 415, 422, 502),
+        errors=(401, 404, 409, 413, 415, 422, 502),
         summary=(
             "Publish a video (multipart: title, description, videoFile, thumbnail, "
-            "visibility, publishAt)"
+            "visibility, publishAt; or, uploaded straight to Cloudinary, cloudinaryPublicId "
+            "instead of videoFile, in JSON or multipart)"
         ),
     )
     def create(self, request):
         """``POST /videos`` (publish)."""
-        # Files only travel in multipart; any other body is refused before it is parsed.
-        if not request.content_type.startswith("multipart/form-data"):
+        multipart = request.content_type.startswith("multipart/form-data")
+        # Files only travel in multipart, and JSON only names a video already on Cloudinary;
+        # any other body is refused before it is parsed.
+        if not (multipart or request.content_type.startswith("application/json")):
+            raise UnsupportedMediaType(request.content_type, detail=MULTIPART_ONLY)
+        if "cloudinaryPublicId" in request.data:
+            return self._publish_from_cloudinary(request)
+        if not multipart:
             raise UnsupportedMediaType(request.content_type, detail=MULTIPART_ONLY)
         data = self.validated_input()
         video = services.video_publish(
@@ -126,6 +155,22 @@ class VideoViewSet(ApiViewSet):
             video_file=data["videoFile"],
             thumbnail=data["thumbnail"],
             publishing={key: data[key] for key in ("visibility", "publish_at") if key in data},
+        )
+        return created(VideoSerializer(video).data, "Video published successfully")
+
+    def _publish_from_cloudinary(self, request):
+        """``POST /videos`` with ``cloudinaryPublicId``: the video is already on Cloudinary."""
+        serializer = VideoPublishCloudinaryInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        video = services.video_publish_from_cloudinary(
+            owner=request.user,
+            title=data["title"],
+            description=data["description"],
+            public_id=data["public_id"],
+            thumbnail=data.get("thumbnail"),
+            publishing={key: data[key] for key in ("visibility", "publish_at") if key in data},
+            notification_url=cloudinary_direct.notification_url(request),
         )
         return created(VideoSerializer(video).data, "Video published successfully")
 
@@ -201,3 +246,33 @@ class WatchHistoryViewSet(ApiViewSet):
         """``DELETE /user/watch-history/:videoId``."""
         services.watch_history_remove(user=request.user, video_id=video_id)
         return ok({}, "Video removed from watch history")
+
+
+class CloudinaryWebhookView(APIView):
+    """``POST /webhooks/cloudinary``: Cloudinary's notifications. Cloudinary proves who it is
+    by the signature of the body; no token, no cookie and so no cross-site check (DRF's views
+    are CSRF-exempt), and no rate limit: a refusal costs one hash, and a notification that is
+    refused is retried by Cloudinary only a few times."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    # The signature covers the body as it came: nothing may parse (or consume) it first.
+    parser_classes = [UnreadBodyParser]
+
+    @api_doc(
+        name="CloudinaryNotification",
+        response=None,
+        request={"application/json": OpenApiTypes.OBJECT},
+        errors=(400, 401, 404, 413),
+        parameters=[CLD_SIGNATURE, CLD_TIMESTAMP],
+        summary="Cloudinary's notifications (signed by Cloudinary; with Cloudinary storage only)",
+    )
+    def post(self, request):
+        """``POST /webhooks/cloudinary``."""
+        video = streaming.video_apply_cloudinary_notification(
+            body=request.body,
+            timestamp=request.headers.get("X-Cld-Timestamp"),
+            signature=request.headers.get("X-Cld-Signature"),
+        )
+        return ok({}, "Notification applied" if video is not None else "Notification received")

@@ -12,8 +12,9 @@ from viztube.celery import app
 logger = logging.getLogger(__name__)
 
 # With a worker, a request Cloudinary could not take is tried again after 1 s, 2 s, 4 s ... up
-# to 10 minutes apart (full jitter), 30 times: a Cloudinary outage of a few hours. Inline (no
-# broker) Celery retries at once, so a few attempts.
+# to 10 minutes apart, each wait drawn at random up to that bound (full jitter), 30 times: about
+# two hours on average, past a short Cloudinary outage. Inline (no broker) Celery retries at
+# once, so a few attempts.
 RETRY_BACKOFF_MAX_SECONDS = 600
 MAX_RETRIES = 30
 INLINE_ATTEMPTS = 3

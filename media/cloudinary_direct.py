@@ -3,7 +3,7 @@
 - ``sign_upload``: the signed parameters with which a client uploads a video straight to
   Cloudinary under a public id we chose (``POST /uploads/cloudinary-signature``).
 - ``video_asset``: what the Admin API says of the asset stored under a public id, before a video
-  is published from it.
+  is published from it; ``video_frame``: a still of it that Cloudinary makes, for a thumbnail.
 - ``request_streaming``: asks Cloudinary for the HLS rendition (an eager transformation with a
   streaming profile, format ``m3u8``), made in the background; Cloudinary posts an ``eager``
   notification to our webhook when it is done or has failed.
@@ -25,6 +25,7 @@ import cloudinary
 import cloudinary.api
 import cloudinary.uploader
 import cloudinary.utils
+import requests
 from cloudinary.exceptions import Error as CloudinaryError
 from cloudinary.exceptions import NotFound as CloudinaryNotFound
 from django.conf import settings
@@ -166,6 +167,46 @@ def video_asset(public_id):
         # Cloudinary keeps audio files as video assets, and says so.
         has_video_track=not found.get("is_audio") and bool(found.get("width")),
     )
+
+
+# --- A frame, for a video without a thumbnail ----------------------------------------------------
+
+# Cloudinary makes a still of a video on request: a tenth into it (as media.frames takes one
+# from a local file), scaled down to fit the box a thumbnail is shown in.
+FRAME_TRANSFORMATION = {"start_offset": "10p", "width": 1280, "height": 1280, "crop": "limit"}
+_FRAME_READ_BYTES = 64 * 1024
+
+
+def frame_url(public_id):
+    """The delivery URL of a JPEG frame of the video asset ``public_id``."""
+    secure = getattr(settings, "CLOUDINARY_STORAGE", {}).get("SECURE", True)
+    return cloudinary.CloudinaryVideo(public_id).build_url(
+        format="jpg", secure=secure, **FRAME_TRANSFORMATION
+    )
+
+
+def video_frame(public_id):
+    """The JPEG bytes of a frame of the video asset ``public_id``, made by Cloudinary (the
+    video is never downloaded), or None when Cloudinary makes none (4xx) or it is larger than
+    an image may be. Raises ``MediaStorageError`` when Cloudinary could not be asked."""
+    limit = settings.IMAGE_MAX_UPLOAD_MB * 1024 * 1024
+    try:
+        with requests.get(frame_url(public_id), stream=True, timeout=_timeout()) as response:
+            if 400 <= response.status_code < 500:
+                logger.warning(
+                    "Cloudinary made no frame of %s: %s", public_id, response.status_code
+                )
+                return None
+            response.raise_for_status()
+            data = bytearray()
+            for block in response.iter_content(_FRAME_READ_BYTES):
+                data += block
+                if len(data) > limit:
+                    logger.warning("The frame of %s is over %d bytes", public_id, limit)
+                    return None
+    except requests.RequestException as exc:
+        raise MediaStorageError(f"Cloudinary frame failed: {exc}", name=public_id) from exc
+    return bytes(data)
 
 
 # --- The HLS rendition --------------------------------------------------------------------------

@@ -11,8 +11,11 @@ error naming the file, and never raised. Either way the database change stands, 
 ``purge_orphan_media`` finds what could not be deleted.
 """
 
+import contextlib
 import logging
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -57,6 +60,32 @@ def media_store(*, storage, name, content, max_length=None):
     except STORAGE_ERRORS as exc:
         logger.warning("Storing %s failed: %s", name, exc)
         raise errors.DependencyFailed() from exc
+
+
+@contextlib.contextmanager
+def media_on_disk(*, storage, name):
+    """The stored file ``name`` as a path on this machine's disk, for tools that read files
+    (MediaInfo, FFmpeg). The local storage's own file; from any other storage (Cloudinary) a
+    download into ``FILE_UPLOAD_TEMP_DIR`` (a ``*.probe`` file: ``sweep_upload_temp`` removes
+    it should the process die), deleted on exit. While it is made the download is also spooled
+    by the storage, so for a moment the disk holds the file twice.
+
+    ``FileNotFoundError`` when the storage does not hold it; ``MediaStorageError`` when the
+    storage could not be read."""
+    try:
+        local = storage.path(name)
+    except NotImplementedError:
+        local = None
+    if local is not None:
+        if not os.path.isfile(local):
+            raise FileNotFoundError(name)
+        yield Path(local)
+        return
+    with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=".probe") as copy:
+        with storage.open(name) as remote:
+            shutil.copyfileobj(remote, copy, uploads.READ_BLOCK_BYTES)
+        copy.flush()
+        yield Path(copy.name)
 
 
 def media_delete(*, storage, name):
@@ -507,7 +536,7 @@ def upload_session_completed(*, upload_id, owner):
     )
 
 
-def upload_session_consume(*, upload_id, owner, name):
+def upload_session_consume(*, upload_id, owner, name, then=None):
     """Take the bytes of a complete upload for good and end the session; returns their name in
     the video storage.
 
@@ -517,6 +546,10 @@ def upload_session_consume(*, upload_id, owner, name):
     ``upload_session_completed``; of two requests consuming one session, the second waits for
     the first and gets a 404. The caller owns the file from here: if what it does next fails,
     it deletes it (``media_delete``).
+
+    ``then(stored_name)``, when given, runs inside the transaction that ends the session (e.g.
+    the insert of the row that takes the bytes): if it raises, nothing happened, the session
+    and its bytes stay as they were, and the upload can be used again.
     """
     completed = upload_session_completed(upload_id=upload_id, owner=owner)
     if completed.path is not None and _is_remote_storage(video_storage):
@@ -536,14 +569,17 @@ def upload_session_consume(*, upload_id, owner, name):
                 raise errors.NotFound(UPLOAD_NOT_FOUND)
             locked.delete()
             if completed.path is None:
-                return completed.stored_name
-            stored = video_storage.get_available_name(name)
-            target = Path(video_storage.path(stored))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(completed.path, target)
-            moved = (target, completed.path)
-    except Exception:
-        if moved is not None:  # the commit failed: the session and its bytes stay as they were
+                stored = completed.stored_name
+            else:
+                stored = video_storage.get_available_name(name)
+                target = Path(video_storage.path(stored))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(completed.path, target)
+                moved = (target, completed.path)
+            if then is not None:
+                then(stored)
+    except BaseException:
+        if moved is not None:  # ``then`` or the commit failed: the session and its bytes stay
             os.replace(*moved)
         raise
     return stored

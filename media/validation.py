@@ -127,34 +127,70 @@ class VideoInfo:
     extension: str
 
 
-def probe_video(upload, *, field="videoFile", max_mb=None):
-    """Validate an uploaded video and return its duration and type.
+NOT_A_VIDEO = "Must be an MP4, WebM, Matroska or QuickTime video."
+NO_VIDEO_TRACK = "The video has no readable video track (damaged or truncated file)."
+NO_DURATION = "The video has no duration."
 
-    413 over ``max_mb`` (default ``SINGLE_UPLOAD_MAX_MB``, the cap of a video sent in one
-    request); 422 unless the bytes are MP4, WebM, Matroska or QuickTime with a complete,
-    readable video track that has a duration.
-    """
-    _check_size(upload, field, max_mb or settings.SINGLE_UPLOAD_MAX_MB)
-    kind = filetype.guess(_head(upload))
+
+class UnreadableVideo(Exception):
+    """Bytes that are not a video we accept; ``problem`` is one of ``NOT_A_VIDEO``,
+    ``NO_VIDEO_TRACK`` and ``NO_DURATION`` (the 422 message of a publish)."""
+
+    def __init__(self, problem):
+        super().__init__(problem)
+        self.problem = problem
+
+
+def sniff_video_type(head):
+    """``(mime, extension)`` of a video we accept, from its first bytes; None for anything else."""
+    kind = filetype.guess(head)
     if kind is None or kind.mime not in VIDEO_TYPES:
-        raise _field_error(field, "Must be an MP4, WebM, Matroska or QuickTime video.")
-    with _on_disk(upload) as path:
-        info = MediaInfo.parse(path)
+        return None
+    return kind.mime, VIDEO_TYPES[kind.mime]
+
+
+def inspect_video(path):
+    """The ``VideoInfo`` of the video file at ``path``; ``UnreadableVideo`` unless its bytes are
+    MP4, WebM, Matroska or QuickTime with a complete, readable video track that has a duration.
+
+    MediaInfo reads the container's headers (and the index at the end of an MP4), not the whole
+    file: a few milliseconds whatever the size."""
+    with open(path, "rb") as file:
+        sniffed = sniff_video_type(file.read(_SNIFF_BYTES))
+    if sniffed is None:
+        raise UnreadableVideo(NOT_A_VIDEO)
+    info = MediaInfo.parse(path)
     general = info.general_tracks[0] if info.general_tracks else None
     video_track = next((t for t in info.video_tracks if t.duration), None)
     if general is None or video_track is None or general.istruncated == "Yes":
-        raise _field_error(
-            field, "The video has no readable video track (damaged or truncated file)."
-        )
+        raise UnreadableVideo(NO_VIDEO_TRACK)
     duration = float(video_track.duration) / 1000
     # NaN or infinity would pass "<= 0" (and the column's CHECK) and encode as null.
     if not math.isfinite(duration) or duration <= 0:
-        raise _field_error(field, "The video has no duration.")
-    return VideoInfo(duration=round(duration, 3), mime=kind.mime, extension=VIDEO_TYPES[kind.mime])
+        raise UnreadableVideo(NO_DURATION)
+    mime, extension = sniffed
+    return VideoInfo(duration=round(duration, 3), mime=mime, extension=extension)
+
+
+def probe_video(upload, *, field="videoFile", max_mb=None):
+    """Validate an uploaded video and return its duration and type (``inspect_video``).
+
+    413 over ``max_mb`` (default ``SINGLE_UPLOAD_MAX_MB``, the cap of a video sent in one
+    request); 422 naming ``field`` unless ``inspect_video`` accepts it.
+    """
+    _check_size(upload, field, max_mb or settings.SINGLE_UPLOAD_MAX_MB)
+    # The type first, from the bytes in memory, before a copy to disk is made.
+    if sniff_video_type(_head(upload)) is None:
+        raise _field_error(field, NOT_A_VIDEO)
+    with on_disk(upload) as path:
+        try:
+            return inspect_video(path)
+        except UnreadableVideo as exc:
+            raise _field_error(field, exc.problem) from None
 
 
 @contextlib.contextmanager
-def _on_disk(upload):
+def on_disk(upload):
     """The upload's path on disk: Django's temp file when it spooled one, else a short-lived copy."""
     if hasattr(upload, "temporary_file_path"):
         yield upload.temporary_file_path()

@@ -113,7 +113,8 @@ def redis_round_trips(monkeypatch):
 
 @pytest.fixture
 def celery_broker():
-    """Switch this process's Celery app from inline tasks to a broker: ``celery_broker(url)``.
+    """Switch this process's Celery app from inline tasks to a broker: ``celery_broker(url)``;
+    ``celery_broker.restore()`` switches back.
 
     The suite has no broker (tasks run inline, as in ``make run``); tests that need one use
     Redis databases 8 and 9, or a closed port for a broker that is down. Restored after.
@@ -133,9 +134,14 @@ def celery_broker():
         app.conf.update(broker_url=url, task_always_eager=False)
         return app
 
+    def restore():
+        """Back to inline tasks, within the test."""
+        forget_connections()
+        app.conf.update(saved)
+
+    use.restore = restore
     yield use
-    forget_connections()
-    app.conf.update(saved)
+    restore()
 
 
 @pytest.fixture

@@ -107,6 +107,13 @@ class Video(UUIDv7Model):
                 condition=Q(publish_at__isnull=False),
                 name="video_scheduled",
             ),
+            # The deadline of processing (videos.processing.videos_fail_stuck) reads the few
+            # videos still processing from here.
+            models.Index(
+                fields=["processing_started_at"],
+                condition=Q(status=VideoStatus.PROCESSING),
+                name="video_processing",
+            ),
             # The channel dashboard sums these over one owner's videos from the index alone.
             models.Index(
                 fields=["owner"],

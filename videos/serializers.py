@@ -3,11 +3,12 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.utils import html
 
 from accounts.serializers import PersonSerializer
 from media.storage import file_url, url_of
-from videos.models import Video
+from videos.models import Video, VideoStatus
 from videos.selectors import QUERY_MAX_LENGTH, SORT_FIELDS, VideoListFilters
 from viztube.api.query import QueryParamsSerializer
 from viztube.compiled import ApiDateTime, Converted, Shape, text_id
@@ -41,7 +42,27 @@ class VideoSerializer(serializers.Serializer):
         source="published_at",
         read_only=True,
         allow_null=True,
-        help_text="When the video first became public; null until then.",
+        help_text="When the video first became public (and ready); null until then.",
+    )
+    status = serializers.ChoiceField(
+        choices=VideoStatus.choices,
+        read_only=True,
+        help_text=(
+            "processing until its bytes are checked (and a thumbnail taken), then ready or "
+            "failed. Until ready, only its owner sees the video."
+        ),
+    )
+    failureReason = serializers.CharField(
+        source="failure_reason",
+        read_only=True,
+        allow_null=True,
+        help_text="Why processing failed, in words for a person; null unless status is failed.",
+    )
+    streamingUrl = serializers.URLField(
+        source="streaming_url",
+        read_only=True,
+        allow_null=True,
+        help_text="The HLS rendition (.m3u8) when there is one (Cloudinary), else null.",
     )
     userId = serializers.UUIDField(source="owner_id", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
@@ -105,6 +126,9 @@ VIDEO_SHAPE = Shape(
     visibility="visibility",
     publishAt=ApiDateTime("publish_at"),
     publishedAt=ApiDateTime("published_at"),
+    status="status",
+    failureReason="failure_reason",
+    streamingUrl="streaming_url",
     userId=text_id("owner_id"),
     createdAt=ApiDateTime("created_at"),
     updatedAt=ApiDateTime("updated_at"),
@@ -163,8 +187,34 @@ class PublishingInputSerializer(serializers.Serializer):
     )
 
 
+class _TextField(serializers.CharField):
+    """Text that means the same in JSON and in a form (both found by the schemathesis fuzz): a
+    JSON number or boolean is refused (DRF would store ``0`` as "0"), and an empty form field is
+    an empty value (DRF reads an empty optional form field as omitted, so a blank title that JSON
+    refuses was silently ignored in multipart)."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+VIDEO_REQUIRED = "Video file is required: send videoFile, or the uploadId of a complete upload"
+VIDEO_TWICE = "Send either videoFile or uploadId, not both"
+VIDEO_ONE_WAY = "Send the video one way only: videoFile, uploadId or cloudinaryPublicId"
+CLOUDINARY_PUBLIC_ID_REQUIRED = "cloudinaryPublicId cannot be empty"
+
+
 class VideoPublishInputSerializer(PublishingInputSerializer):
-    """``POST /videos`` (multipart). Files are only checked for presence here; their content
+    """``POST /videos`` (multipart, or JSON with an ``uploadId`` or a ``cloudinaryPublicId``):
+    the video is ``videoFile`` (sent in this request, at most ``SINGLE_UPLOAD_MAX_MB``),
+    ``uploadId`` (a complete upload session) or ``cloudinaryPublicId`` (uploaded straight to
+    Cloudinary), exactly one of them. Files are only checked for presence here; their content
     is validated by ``media.validation`` before anything is stored."""
 
     title = serializers.CharField(
@@ -186,72 +236,68 @@ class VideoPublishInputSerializer(PublishingInputSerializer):
         },
     )
     videoFile = serializers.FileField(
-        error_messages={
-            "required": "Video file is required",
-            "null": "Video file is required",
-            "empty": "The video file is empty",
-        }
+        required=False,
+        help_text="The video, in this request (at most SINGLE_UPLOAD_MAX_MB); or send uploadId.",
+        error_messages={"null": VIDEO_REQUIRED, "empty": "The video file is empty"},
     )
-    thumbnail = serializers.FileField(
-        error_messages={
-            "required": "Thumbnail is required",
-            "null": "Thumbnail is required",
-            "empty": "The thumbnail is empty",
-        }
+    uploadId = serializers.UUIDField(
+        source="upload_id",
+        required=False,
+        help_text=(
+            "A complete resumable upload (POST /uploads) of the caller's, instead of videoFile: "
+            "it is used up, and the video starts processing."
+        ),
+        error_messages={"invalid": "uploadId must be a UUID", "null": VIDEO_REQUIRED},
     )
-
-
-class _TextField(serializers.CharField):
-    """Text that means the same in JSON and in a form (both found by the schemathesis fuzz): a
-    JSON number or boolean is refused (DRF would store ``0`` as "0"), and an empty form field is
-    an empty value (DRF reads an empty optional form field as omitted, so a blank title that JSON
-    refuses was silently ignored in multipart)."""
-
-    def get_value(self, dictionary):
-        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
-            return ""
-        return super().get_value(dictionary)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-CLOUDINARY_PUBLIC_ID_REQUIRED = "cloudinaryPublicId is required"
-FILE_AND_PUBLIC_ID = "Send the video either as videoFile or as cloudinaryPublicId, not both"
-
-
-class VideoPublishCloudinaryInputSerializer(VideoPublishInputSerializer):
-    """``POST /videos`` with ``cloudinaryPublicId`` (JSON or multipart): the video was
-    uploaded straight to Cloudinary under a public id issued by
-    ``POST /uploads/cloudinary-signature``. ``thumbnail`` is optional (multipart only)."""
-
-    videoFile = None
     cloudinaryPublicId = _TextField(
         source="public_id",
+        required=False,
         max_length=255,
-        help_text="The publicId issued by POST /uploads/cloudinary-signature, once uploaded.",
+        help_text=(
+            "With Cloudinary storage, instead of videoFile: the publicId issued by "
+            "POST /uploads/cloudinary-signature, the video uploaded under it. The video starts "
+            "processing until Cloudinary's HLS rendition is made."
+        ),
         error_messages={
-            "required": CLOUDINARY_PUBLIC_ID_REQUIRED,
             "blank": CLOUDINARY_PUBLIC_ID_REQUIRED,
             "null": CLOUDINARY_PUBLIC_ID_REQUIRED,
         },
     )
     thumbnail = serializers.FileField(
-        required=False, error_messages={"empty": "The thumbnail is empty"}
+        required=False,
+        help_text="Optional: without one, a frame of the video becomes the thumbnail.",
+        error_messages={"null": "The thumbnail is empty", "empty": "The thumbnail is empty"},
     )
 
-    def validate(self, attrs):
-        if "videoFile" in self.initial_data:
-            raise serializers.ValidationError({"videoFile": FILE_AND_PUBLIC_ID})
+    def to_internal_value(self, data):
+        # Which video was sent is told beside the other fields' problems (an empty form names
+        # the title and the video at once), each field's own problem first.
+        sent = [
+            name
+            for name in ("videoFile", "uploadId", "cloudinaryPublicId")
+            if name in self.fields and self.fields[name].get_value(data) is not empty
+        ]
+        problems = {}
+        if not sent:
+            problems["videoFile"] = [VIDEO_REQUIRED]
+        elif "cloudinaryPublicId" in sent and len(sent) > 1:
+            problems["cloudinaryPublicId"] = [VIDEO_ONE_WAY]
+        elif len(sent) == 2:
+            problems["uploadId"] = [VIDEO_TWICE]
+        try:
+            attrs = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**problems, **exc.detail}) from None
+        if problems:
+            raise serializers.ValidationError(problems)
         return attrs
 
 
-class VideoPublishCloudinaryJsonInputSerializer(VideoPublishCloudinaryInputSerializer):
-    """The JSON form of the publish from Cloudinary in the document: a thumbnail is a file,
-    so it only comes in a multipart body."""
+class VideoPublishJsonInputSerializer(VideoPublishInputSerializer):
+    """The JSON form of ``POST /videos`` in the document: files only travel in multipart, so a
+    JSON body publishes an ``uploadId`` or a ``cloudinaryPublicId``."""
 
+    videoFile = None
     thumbnail = None
 
 

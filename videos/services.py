@@ -10,6 +10,7 @@ delete is logged, never raised (the database change stands).
 import functools
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, UUIDField, Value, When
 from django.utils import timezone
 
+from media.frames import NoFrame, extract_frame
 from media.services import (
     direct_upload_check,
     direct_upload_consume,
@@ -25,9 +27,11 @@ from media.services import (
     media_delete_after_commit,
     media_name,
     media_store,
+    upload_session_completed,
+    upload_session_consume,
 )
-from media.storage import video_storage
-from media.validation import clean_image, probe_video
+from media.storage import video_storage, videos_on_cloudinary
+from media.validation import clean_image, on_disk, probe_video, sniff_video_type
 from videos.models import Video, VideoStatus, WatchHistory
 from videos.selectors import (
     VIDEO_NOT_FOUND,
@@ -48,6 +52,10 @@ NOT_AUTHORIZED_TO_UPDATE = "You are not authorized to update this video"
 NOT_AUTHORIZED_TO_DELETE = "You are not authorized to delete this video"
 # The original VizTube API's message for a toggle by someone else.
 NOT_AUTHORIZED_TO_TOGGLE = "Unauthorized"
+NOT_AUTHORIZED_TO_REPROCESS = "You are not authorized to reprocess this video"
+ONLY_FAILED_IS_REPROCESSED = "Only a video whose processing failed can be reprocessed"
+NO_FRAME = "No frame of the video could be decoded for its thumbnail: send a thumbnail"
+UNKNOWN_UPLOAD = "No upload with this id: start one with POST /uploads"
 NOT_IN_WATCH_HISTORY = "Video not found in watch history"
 VIEW_KEY_PREFIX = "video-view"
 PUBLISH_AT_MAX_AHEAD = timedelta(days=366)
@@ -63,7 +71,8 @@ def _thumbnail_extension(image):
 
 
 def _validate_media(*, video_file, thumbnail):
-    """Probe the video and re-encode the thumbnail, reporting the field errors of both at once.
+    """Probe the video and re-encode the thumbnail, reporting the field errors of both at once;
+    without a thumbnail, a frame of the video becomes one (``media.frames``).
 
     413 (a file over its cap) wins over 422 and is raised at once.
     """
@@ -72,12 +81,19 @@ def _validate_media(*, video_file, thumbnail):
         info = probe_video(video_file, field="videoFile")
     except errors.InvalidInput as exc:
         problems.update(exc.fields)
-    try:
-        image = clean_image(thumbnail, field="thumbnail")
-    except errors.InvalidInput as exc:
-        problems.update(exc.fields)
+    if thumbnail is not None:
+        try:
+            image = clean_image(thumbnail, field="thumbnail")
+        except errors.InvalidInput as exc:
+            problems.update(exc.fields)
     if problems:
         raise errors.InvalidInput(fields=problems)
+    if image is None:
+        with on_disk(video_file) as path:
+            try:
+                image = extract_frame(path, duration=info.duration)
+            except NoFrame:
+                raise errors.InvalidInput(fields={"videoFile": [NO_FRAME]}) from None
     return info, image
 
 
@@ -194,20 +210,32 @@ def videos_publish_due(*, batch_size=500):
 # --- Videos -------------------------------------------------------------------------------------
 
 
-def video_publish(*, owner, title, description, video_file, thumbnail, publishing=None):
-    """Validate both files, store them, then insert the video row.
+def _new_video(*, owner, title, description, publishing, status=VideoStatus.READY):
+    """The video about to be published, with its ``visibility`` / ``publish_at`` asked for
+    (public, now, by default) applied: 422 before anything is stored."""
+    publishing = dict(publishing or {})
+    if publishing.get("publish_at") is None:
+        publishing.setdefault("visibility", Visibility.PUBLIC)
+    video = Video(owner=owner, title=title, description=description, status=status)
+    _apply_publishing(video, publishing, now=timezone.now())
+    return video
+
+
+def video_publish(
+    *, owner, title, description, video_file, thumbnail=None, publishing=None, notification_url=""
+):
+    """Validate both files, store them, then insert the video row, ready at once.
 
     ``publishing``: the ``visibility`` / ``publish_at`` asked for (public, now, by default).
+    Without a ``thumbnail`` a frame of the video becomes it, taken here (the file is at most
+    ``SINGLE_UPLOAD_MAX_MB``: tens of milliseconds). With Cloudinary, its HLS rendition is asked
+    for after the commit, to be notified at ``notification_url``.
 
     Nothing is stored unless both files pass (413 / 422). If storing the thumbnail or the
     insert fails, the files already stored are deleted again before the error goes up.
     Storage failures are a 502.
     """
-    publishing = dict(publishing or {})
-    if publishing.get("publish_at") is None:
-        publishing.setdefault("visibility", Visibility.PUBLIC)
-    video = Video(owner=owner, title=title, description=description)
-    _apply_publishing(video, publishing, now=timezone.now())
+    video = _new_video(owner=owner, title=title, description=description, publishing=publishing)
     info, image = _validate_media(video_file=video_file, thumbnail=thumbnail)
     stored = []
     try:
@@ -230,10 +258,144 @@ def video_publish(*, owner, title, description, video_file, thumbnail, publishin
             video.save(force_insert=True)
             if video.visibility == Visibility.PUBLIC and video.status == VideoStatus.READY:
                 page_cache.bump()
+            if videos_on_cloudinary():
+                transaction.on_commit(
+                    partial(_enqueue_streaming, video.pk, notification_url), robust=True
+                )
     except BaseException:
         for storage, name in stored:
             media_delete(storage=storage, name=name)
         raise
+    return video
+
+
+def _enqueue_streaming(video_id, notification_url):
+    """Ask for the HLS rendition of a video stored on Cloudinary (``videos.streaming``)."""
+    from videos import streaming  # here: videos.streaming builds on this module
+
+    streaming.enqueue_streaming(video_id, notification_url)
+
+
+def _completed_upload(upload_id, owner, problems):
+    """The complete upload session ``upload_id`` of ``owner``, or None with the problem added
+    to ``problems`` (a 422 on ``uploadId``: a missing upload is a bad reference in the body);
+    409 with ``data.offset`` while bytes are missing."""
+    try:
+        return upload_session_completed(upload_id=upload_id, owner=owner)
+    except errors.NotFound:
+        problems["uploadId"] = [UNKNOWN_UPLOAD]
+        return None
+
+
+def _upload_extension(completed):
+    """The stored video's extension: its type sniffed from the first bytes of a local upload
+    (a read of 8 KB; the processing checks the rest), ``bin`` for bytes that are no video we
+    accept (the processing then fails it). A Cloudinary upload keeps its own name."""
+    if completed.path is None:
+        return "bin"
+    with completed.open() as file:
+        sniffed = sniff_video_type(file.read(8192))
+    return sniffed[1] if sniffed else "bin"
+
+
+def video_publish_from_upload(
+    *, owner, title, description, upload_id, thumbnail=None, publishing=None, notification_url=""
+):
+    """Publish the bytes of the complete upload session ``upload_id``: the video is inserted
+    ``processing`` and a task checks it afterwards (``videos.processing``); nothing here reads
+    more than the first 8 KB of a file that may be 2 GB.
+
+    422 for bad fields, a bad thumbnail or an unknown upload (all at once), 409 with the offset
+    for an upload still missing bytes; nothing is stored or consumed then. The thumbnail, when
+    given, is stored first; then the session is consumed and the row inserted in one
+    transaction (``upload_session_consume(then=...)``): if the insert fails, the upload is as
+    it was, and the thumbnail is deleted again. The processing task is enqueued once the row
+    is committed; should the broker be unreachable the video waits, ``processing``, until the
+    deadline marks it failed (``videos.processing.videos_fail_stuck``). With Cloudinary, the
+    video's HLS rendition is asked for once it is ready, to be notified at ``notification_url``.
+    """
+    video = _new_video(
+        owner=owner,
+        title=title,
+        description=description,
+        publishing=publishing,
+        status=VideoStatus.PROCESSING,
+    )
+    video.duration = 0
+    problems, image = {}, None
+    if thumbnail is not None:
+        try:
+            image = clean_image(thumbnail, field="thumbnail")
+        except errors.InvalidInput as exc:
+            problems.update(exc.fields)
+    completed = _completed_upload(upload_id, owner, problems)
+    if problems:
+        raise errors.InvalidInput(fields=problems)
+    extension = _upload_extension(completed)
+    thumbnail_name = ""
+    if image is not None:
+        thumbnail_name = media_store(
+            storage=default_storage,
+            name=media_name("thumbnails", _thumbnail_extension(image)),
+            content=image,
+        )
+
+    def insert(video_name):
+        video.video_file, video.thumbnail = video_name, thumbnail_name
+        video.processing_started_at = timezone.now()
+        video.save(force_insert=True)
+        transaction.on_commit(partial(enqueue_processing, video.pk, notification_url), robust=True)
+
+    try:
+        upload_session_consume(
+            upload_id=completed.upload_id,
+            owner=owner,
+            name=media_name("videos", extension),
+            then=insert,
+        )
+    except errors.NotFound:
+        # Consumed by a concurrent publish of the same upload meanwhile.
+        media_delete(storage=default_storage, name=thumbnail_name)
+        raise errors.InvalidInput(fields={"uploadId": [UNKNOWN_UPLOAD]}) from None
+    except BaseException:
+        media_delete(storage=default_storage, name=thumbnail_name)
+        raise
+    return video
+
+
+def enqueue_processing(video_id, notification_url=""):
+    """Send the video's processing task to the workers (run inline without a broker). A broker
+    that cannot take it is logged, never raised: the video waits, ``processing``, and the
+    deadline marks it failed, so its owner can reprocess it. ``notification_url``: where
+    Cloudinary reports the HLS rendition asked for once the video is ready."""
+    from videos import tasks  # here: videos.tasks imports this module
+
+    try:
+        tasks.process_video.delay(str(video_id), notification_url=notification_url)
+    except Exception as exc:
+        logger.warning(
+            "Could not queue the processing of video %s (%s); it stays processing until "
+            "VIDEO_PROCESSING_DEADLINE_MINUTES marks it failed",
+            video_id,
+            exc,
+        )
+
+
+def video_reprocess(*, video_id, actor, notification_url=""):
+    """Run a failed video's processing again (its owner only: 404 when invisible, 403 when
+    visible but another's); 409 unless it failed. Under the row lock, so two requests at once
+    enqueue one run. ``notification_url``: as for ``video_publish_from_upload``."""
+    with transaction.atomic():
+        video = video_locked_for_owner(video_id, actor, NOT_AUTHORIZED_TO_REPROCESS)
+        if video.status != VideoStatus.FAILED:
+            raise errors.Conflict(ONLY_FAILED_IS_REPROCESSED)
+        video.status = VideoStatus.PROCESSING
+        video.failure_reason = None
+        video.processing_started_at = timezone.now()
+        video.save(
+            update_fields=["status", "failure_reason", "processing_started_at", "updated_at"]
+        )
+        transaction.on_commit(partial(enqueue_processing, video.pk, notification_url), robust=True)
     return video
 
 
@@ -333,21 +495,13 @@ def video_publish_from_cloudinary(
     commit, ``videos.tasks.request_streaming`` asks Cloudinary for the rendition, to be
     notified at ``notification_url``.
     """
-    # Imported here: videos.streaming builds on this module.
-    from videos.streaming import enqueue_streaming
-
-    now = timezone.now()
-    publishing = dict(publishing or {})
-    if publishing.get("publish_at") is None:
-        publishing.setdefault("visibility", Visibility.PUBLIC)
-    video = Video(
+    video = _new_video(
         owner=owner,
         title=title,
         description=description,
+        publishing=publishing,
         status=VideoStatus.PROCESSING,
-        processing_started_at=now,
     )
-    _apply_publishing(video, publishing, now=now)
     image = clean_image(thumbnail, field="thumbnail") if thumbnail is not None else None
     asset = direct_upload_check(owner=owner, public_id=public_id)
     thumbnail_name = ""
@@ -365,9 +519,12 @@ def video_publish_from_cloudinary(
                 thumbnail_name,
                 asset.duration,
             )
+            video.processing_started_at = timezone.now()
             video.save(force_insert=True)
             # A processing video is listed nowhere: no cached page changes until it is ready.
-            transaction.on_commit(functools.partial(enqueue_streaming, video.pk, notification_url))
+            transaction.on_commit(
+                partial(_enqueue_streaming, video.pk, notification_url), robust=True
+            )
     except BaseException:
         if thumbnail_name:
             media_delete(storage=default_storage, name=thumbnail_name)

@@ -12,14 +12,20 @@ notification arrives at ``POST /webhooks/cloudinary`` and makes the video ready 
 
 import logging
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from media import cloudinary_direct
 from media.errors import MediaRefused
+from media.services import media_delete, media_delete_after_commit, media_store
 from media.storage import videos_on_cloudinary
+from media.validation import clean_image
 from videos import services as video_services
 from videos.models import Video, VideoStatus
 from viztube import errors
+from viztube.api import page_cache
 
 logger = logging.getLogger(__name__)
 
@@ -51,17 +57,22 @@ def enqueue_streaming(video_id, notification_url):
 
 
 def video_request_streaming(*, video_id, notification_url):
-    """Ask Cloudinary for the HLS rendition of the video ``video_id`` (a video gone, or no
-    longer processing, is left alone). A video whose asset Cloudinary no longer holds is
-    failed. Raises ``MediaStorageError`` when Cloudinary could not be asked: the task tries
-    again."""
+    """Ask Cloudinary for the HLS rendition of the video ``video_id``: one published by public
+    id (``processing``), or one whose bytes were checked (``ready``) without a streaming URL
+    yet; a video gone or failed is left alone. A video without a thumbnail first gets a frame
+    that Cloudinary makes. A video whose asset Cloudinary no longer holds is failed (a ready
+    one stays ready). Raises ``MediaStorageError`` / ``DependencyFailed`` when Cloudinary (or
+    the image storage) could not be reached: the task tries again, which is harmless."""
     video = (
-        Video.objects.filter(pk=video_id, status=VideoStatus.PROCESSING)
-        .only("pk", "video_file")
+        Video.objects.filter(pk=video_id, streaming_url__isnull=True)
+        .exclude(status=VideoStatus.FAILED)
+        .only("pk", "video_file", "thumbnail")
         .first()
     )
     if video is None:
         return None
+    if not video.thumbnail.name:
+        _take_frame(video)
     try:
         return cloudinary_direct.request_streaming(
             video.video_file.name, notification_url=notification_url
@@ -70,6 +81,45 @@ def video_request_streaming(*, video_id, notification_url):
         logger.warning("Cloudinary holds no asset %s of video %s", video.video_file.name, video_id)
         video_services.video_mark_failed(video_id=video_id, reason=STREAMING_REFUSED)
         return None
+
+
+def _take_frame(video):
+    """Store a frame that Cloudinary makes of ``video`` as its thumbnail (under the frame name
+    of the video's own, ``videos.processing.frame_name``, which a second run replaces). A video
+    of which Cloudinary makes none keeps none; Cloudinary's notification decides the rest."""
+    data = cloudinary_direct.video_frame(video.video_file.name)
+    if data is None:
+        return
+    try:
+        image = clean_image(ContentFile(data, name="frame.jpg"), field="thumbnail")
+    except errors.InvalidInput as exc:
+        logger.warning("Cloudinary's frame of video %s is no image: %s", video.pk, exc.fields)
+        return
+    # Imported here: videos.processing asks this module for the rendition of what it made ready.
+    from videos.processing import frame_name
+
+    name = frame_name(video.pk)
+    if default_storage.exists(name):  # left by a run that died before the end
+        media_delete(storage=default_storage, name=name)
+    stored = media_store(storage=default_storage, name=name, content=image)
+    video_take_thumbnail(video_id=video.pk, thumbnail_name=stored)
+
+
+def video_take_thumbnail(*, video_id, thumbnail_name):
+    """Give the video ``video_id`` the stored image ``thumbnail_name`` as its thumbnail, if it
+    still has none (the owner's own wins); a thumbnail not taken (or a video gone) is deleted
+    after the commit. Under the row lock, as every change of a video's files."""
+    with transaction.atomic():
+        video = Video.objects.select_for_update(of=("self",)).filter(pk=video_id).first()
+        if video is None or video.thumbnail.name:
+            if video is None or video.thumbnail.name != thumbnail_name:
+                media_delete_after_commit((default_storage, thumbnail_name))
+            return video
+        video.thumbnail = thumbnail_name
+        video.save(update_fields=["thumbnail", "updated_at"])
+        if video.status == VideoStatus.READY:
+            page_cache.bump()  # a listed video's row changed
+    return video
 
 
 def video_streaming_not_requested(*, video_id):

@@ -13,6 +13,11 @@ urlpatterns = [
         name="video-toggle-publish",
     ),
     route(
+        "videos/<uuid:video_id>/reprocess",
+        VideoViewSet.as_view({"post": "reprocess"}),
+        name="video-reprocess",
+    ),
+    route(
         "user/watch-history",
         WatchHistoryViewSet.as_view({"get": "list", "delete": "clear"}),
         name="watch-history",

@@ -7,19 +7,19 @@ every app), with ``VideoViewSet.partial_update`` from here.
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.decorators import action
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.views import APIView
 
 from media import cloudinary_direct
+from media.serializers import UploadOffsetSerializer
 from videos import selectors, services, streaming
 from videos.serializers import (
     VideoListQuerySerializer,
-    VideoPublishCloudinaryInputSerializer,
-    VideoPublishCloudinaryJsonInputSerializer,
     VideoPublishInputSerializer,
+    VideoPublishJsonInputSerializer,
     VideoSerializer,
     VideoUpdateInputSerializer,
     VideoUpdateJsonInputSerializer,
@@ -30,7 +30,7 @@ from viztube.api import page_cache
 from viztube.api.envelope import created, ok, ok_encoded
 from viztube.api.pagination import PageRequest, page_body, paginate, paginated_body
 from viztube.api.parsers import UnreadBodyParser
-from viztube.api.schema import api_doc
+from viztube.api.schema import api_doc, error_envelope
 from viztube.api.viewsets import ApiViewSet
 
 VIDEO_ID = OpenApiParameter(
@@ -62,7 +62,16 @@ LIST_PARAMETERS = [
         description="asc or desc (any case); default desc.",
     ),
 ]
-MULTIPART_ONLY = "Publishing a video needs a multipart/form-data body"
+PUBLISH_BODY = "Publishing a video needs a multipart/form-data body, or a JSON one with an uploadId"
+PUBLISH_MEDIA_TYPES = ("multipart/form-data", "application/json")
+UPLOAD_INCOMPLETE = OpenApiResponse(
+    error_envelope(UploadOffsetSerializer, name="VideoPublishUploadIncomplete"),
+    description=(
+        "The upload (uploadId) is not complete yet: `data.offset` says where it stands; send "
+        "the rest (PUT /uploads/:uploadId) and publish again. With cloudinaryPublicId, a 409 "
+        "says that no video has been uploaded under it yet (`data` null)."
+    ),
+)
 CLD_SIGNATURE = OpenApiParameter(
     "X-Cld-Signature",
     str,
@@ -80,8 +89,9 @@ CLD_TIMESTAMP = OpenApiParameter(
 
 
 class VideoViewSet(ApiViewSet):
-    """``GET /videos`` (public), ``POST /videos`` (publish), ``PATCH /videos/:videoId`` and
-    ``PATCH /videos/toggle/publish/:videoId`` (owner only)."""
+    """``GET /videos`` (public), ``POST /videos`` (publish), ``PATCH /videos/:videoId``,
+    ``PATCH /videos/toggle/publish/:videoId`` and ``POST /videos/:videoId/reprocess`` (owner
+    only)."""
 
     permission_classes = [IsAuthenticatedOrReadOnly]
     # Publishing stores media: its own (fail-closed) rate limit.
@@ -126,52 +136,50 @@ class VideoViewSet(ApiViewSet):
         response=VideoSerializer,
         request={
             "multipart/form-data": VideoPublishInputSerializer,
-            "application/json": VideoPublishCloudinaryJsonInputSerializer,
+            "application/json": VideoPublishJsonInputSerializer,
         },
         status=201,
-        errors=(401, 404, 409, 413, 415, 422, 502),
+        errors=(401, 404, 413, 415, 422, 502),
+        more_responses={409: UPLOAD_INCOMPLETE},
         summary=(
-            "Publish a video (multipart: title, description, videoFile, thumbnail, "
-            "visibility, publishAt; or, uploaded straight to Cloudinary, cloudinaryPublicId "
-            "instead of videoFile, in JSON or multipart)"
+            "Publish a video: multipart with videoFile (ready at once), or uploadId in JSON or "
+            "multipart (processing, then ready or failed), or, with Cloudinary, "
+            "cloudinaryPublicId in JSON or multipart (processing until its HLS rendition is "
+            "made); thumbnail optional"
         ),
     )
     def create(self, request):
         """``POST /videos`` (publish)."""
-        multipart = request.content_type.startswith("multipart/form-data")
-        # Files only travel in multipart, and JSON only names a video already on Cloudinary;
-        # any other body is refused before it is parsed.
-        if not (multipart or request.content_type.startswith("application/json")):
-            raise UnsupportedMediaType(request.content_type, detail=MULTIPART_ONLY)
-        if "cloudinaryPublicId" in request.data:
-            return self._publish_from_cloudinary(request)
-        if not multipart:
-            raise UnsupportedMediaType(request.content_type, detail=MULTIPART_ONLY)
+        # Files only travel in multipart, an uploadId or a public id in either; any other body
+        # is refused before it is parsed.
+        if not request.content_type.startswith(PUBLISH_MEDIA_TYPES):
+            raise UnsupportedMediaType(request.content_type, detail=PUBLISH_BODY)
         data = self.validated_input()
-        video = services.video_publish(
-            owner=request.user,
-            title=data["title"],
-            description=data["description"],
-            video_file=data["videoFile"],
-            thumbnail=data["thumbnail"],
-            publishing={key: data[key] for key in ("visibility", "publish_at") if key in data},
-        )
-        return created(VideoSerializer(video).data, "Video published successfully")
-
-    def _publish_from_cloudinary(self, request):
-        """``POST /videos`` with ``cloudinaryPublicId``: the video is already on Cloudinary."""
-        serializer = VideoPublishCloudinaryInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        video = services.video_publish_from_cloudinary(
-            owner=request.user,
-            title=data["title"],
-            description=data["description"],
-            public_id=data["public_id"],
-            thumbnail=data.get("thumbnail"),
-            publishing={key: data[key] for key in ("visibility", "publish_at") if key in data},
-            notification_url=cloudinary_direct.notification_url(request),
-        )
+        fields = {
+            "owner": request.user,
+            "title": data["title"],
+            "description": data["description"],
+            "thumbnail": data.get("thumbnail"),
+            "publishing": {key: data[key] for key in ("visibility", "publish_at") if key in data},
+        }
+        if "upload_id" in data:
+            video = services.video_publish_from_upload(
+                upload_id=data["upload_id"],
+                notification_url=cloudinary_direct.notification_url(request),
+                **fields,
+            )
+        elif "public_id" in data:
+            video = services.video_publish_from_cloudinary(
+                public_id=data["public_id"],
+                notification_url=cloudinary_direct.notification_url(request),
+                **fields,
+            )
+        else:
+            video = services.video_publish(
+                video_file=data["videoFile"],
+                notification_url=cloudinary_direct.notification_url(request),
+                **fields,
+            )
         return created(VideoSerializer(video).data, "Video published successfully")
 
     @api_doc(
@@ -204,6 +212,24 @@ class VideoViewSet(ApiViewSet):
         """``PATCH /videos/toggle/publish/:videoId``."""
         video = services.video_toggle_publish(video_id=video_id, actor=request.user)
         return ok(VideoSerializer(video).data, "Video publish status toggled")
+
+    @api_doc(
+        name="VideoReprocess",
+        response=VideoSerializer,
+        status=202,
+        errors=(401, 403, 404, 409),
+        parameters=[VIDEO_ID],
+        summary="Run a failed video's processing again (owner only; failed videos only)",
+    )
+    @action(detail=True, methods=["post"])
+    def reprocess(self, request, video_id):
+        """``POST /videos/:videoId/reprocess``: 202, the video processing again."""
+        video = services.video_reprocess(
+            video_id=video_id,
+            actor=request.user,
+            notification_url=cloudinary_direct.notification_url(request),
+        )
+        return ok(VideoSerializer(video).data, "Video processing again", status=202)
 
 
 class WatchHistoryViewSet(ApiViewSet):

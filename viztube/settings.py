@@ -410,9 +410,13 @@ if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
         "CELERY_TASK_TIME_LIMIT_SECONDS",
         f"must be more than CELERY_TASK_SOFT_TIME_LIMIT_SECONDS ({CELERY_TASK_SOFT_TIME_LIMIT})",
     )
+# A video's processing (videos.tasks.process_video) may download and read a 2 GB file: limits
+# of its own.
+VIDEO_PROCESSING_SOFT_TIME_LIMIT = 15 * 60
+VIDEO_PROCESSING_TIME_LIMIT = 16 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged task is handed to another worker after this long: it must exceed the
-    # hard time limit and the longest retry countdown (media.tasks: 10 minutes).
+    # hard time limits and the longest retry countdown (media.tasks: 10 minutes).
     "visibility_timeout": 3600,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
@@ -430,6 +434,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 
+# A video still processing this long after its publish (or reprocess) is marked failed, with a
+# reason that tells its owner to reprocess it: its task was never enqueued (the broker was
+# down) or was lost. Longer than a task whose worker died takes to be delivered again (the
+# visibility timeout) and run, so that such a video still ends ready.
+VIDEO_PROCESSING_DEADLINE_MINUTES = _positive_int("VIDEO_PROCESSING_DEADLINE_MINUTES", 90)
+_redelivered_within = (
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + VIDEO_PROCESSING_TIME_LIMIT
+)
+if _redelivered_within >= VIDEO_PROCESSING_DEADLINE_MINUTES * 60:
+    _fail(
+        "VIDEO_PROCESSING_DEADLINE_MINUTES",
+        f"must be more than {_redelivered_within // 60} (the broker's visibility timeout plus "
+        "the processing time limit): a task whose worker died must get its second run first",
+    )
+
 # How often scheduled videos are looked for: a video becomes public at most this long after its
 # publishAt in lists, search and the feed (its own page shows it from publishAt on).
 SCHEDULED_PUBLISHING_SECONDS = _positive_int("SCHEDULED_PUBLISHING_SECONDS", 30)
@@ -443,6 +462,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "videos.tasks.publish_due_videos",
         "schedule": timedelta(seconds=SCHEDULED_PUBLISHING_SECONDS),
         "options": {"expires": SCHEDULED_PUBLISHING_SECONDS},
+    },
+    # A video stuck in processing is failed at most this long after its deadline.
+    "fail-stuck-videos": {
+        "task": "videos.tasks.fail_stuck_videos",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 5 * 60},
     },
     "sweep-upload-temp": {
         "task": "media.tasks.sweep_upload_temp",

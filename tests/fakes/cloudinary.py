@@ -21,7 +21,9 @@ It implements the part of the Upload API the project uses, as Cloudinary answers
 - ``GET /v1_1/<cloud>/resources/<type>/upload/<public_id>`` (Admin API, Basic auth with the API
   key and secret): an asset's details, or 404 ``Resource not found``;
 - ``GET``/``HEAD /<cloud>/<type>/upload/[v<version>/]<public_id>[.<format>]``: delivery of what it
-  holds, so storage URLs built with ``cname=127.0.0.1:PORT`` and ``secure=False`` resolve here.
+  holds, so storage URLs built with ``cname=127.0.0.1:PORT`` and ``secure=False`` resolve here;
+  ``/<cloud>/video/upload/<transformation with so_...>/<public_id>.jpg``: a frame of a video it
+  holds (a JPEG of the video's size; the fake decodes nothing), recorded in ``frames``.
 
 Every API request's signature is checked with ``cloudinary.utils.api_sign_request`` (the SDK signs
 every form field except ``file``, ``api_key`` and ``signature``); a bad one gets 401.
@@ -37,6 +39,7 @@ import base64
 import email.parser
 import hashlib
 import hmac
+import io
 import json
 import mimetypes
 import re
@@ -71,6 +74,10 @@ _ADMIN_RESOURCE_PATH = re.compile(
 )
 _DELIVERY_PATH = re.compile(
     r"^/(?P<cloud>[^/]+)/(?P<resource_type>image|video|raw)/upload/(?:v\d+/)?(?P<public_id>.+)$"
+)
+_FRAME_PATH = re.compile(
+    r"^/(?P<cloud>[^/]+)/video/upload/(?P<transformation>[^/]*so_[^/]*)/(?:v\d+/)?"
+    r"(?P<public_id>.+)\.jpg$"
 )
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 # The fields the SDK sends but leaves out of the signature.
@@ -272,6 +279,7 @@ class FakeCloudinary:
         self._counts = {}
         self._eager_jobs = []
         self._derived = {}
+        self._frames = []
         self._version = int(time.time())
         self._httpd = None
         # Cloudinary refuses a part of a chunked upload under 5 MB, but for the last one; tests
@@ -309,6 +317,7 @@ class FakeCloudinary:
             self._counts.clear()
             self._eager_jobs.clear()
             self._derived.clear()
+            self._frames.clear()
             self.min_part_bytes = 0
 
     @property
@@ -380,6 +389,12 @@ class FakeCloudinary:
         and the ``resource_type`` asked for)."""
         with self._lock:
             return [request for request in self._requests if request.action == "resource"]
+
+    @property
+    def frames(self):
+        """``(public_id, transformation)`` of every video frame delivered, oldest first."""
+        with self._lock:
+            return list(self._frames)
 
     @property
     def eager_jobs(self):
@@ -785,6 +800,23 @@ class FakeCloudinary:
             )
         return status, result
 
+    def frame(self, path):
+        """The JPEG bytes of the frame a delivery URL path asks for, or None when it asks for
+        none (or of a video the fake does not hold)."""
+        match = _FRAME_PATH.match(unquote(urlsplit(path).path))
+        if not match or match["cloud"] != self.cloud_name:
+            return None
+        asset = self.assets.get(match["public_id"])
+        if asset is None or asset.resource_type != "video":
+            return None
+        with self._lock:
+            self._frames.append((asset.public_id, match["transformation"]))
+        buffer = io.BytesIO()
+        Image.new("RGB", (asset.width or 64, asset.height or 64), (20, 120, 200)).save(
+            buffer, format="JPEG"
+        )
+        return buffer.getvalue()
+
     def find_delivered(self, path):
         """The asset a delivery URL path names, or None."""
         match = _DELIVERY_PATH.match(unquote(urlsplit(path).path))
@@ -836,6 +868,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._deliver(with_body=False)
 
     def _deliver(self, *, with_body):
+        frame = self.server.fake.frame(self.path)
+        if frame is not None:
+            self._send(200, frame if with_body else b"", "image/jpeg", length=len(frame))
+            return
         asset = self.server.fake.find_delivered(self.path)
         if asset is None:
             self._send(404, b"Resource not found", "text/plain", with_body=with_body)

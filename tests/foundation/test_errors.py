@@ -200,7 +200,11 @@ def test_a_body_of_the_wrong_type_is_a_415_that_says_what_the_route_takes(
 
 @pytest.mark.django_db
 def test_a_view_that_explains_its_own_415_keeps_its_words(auth_client):
-    response = auth_client.post("/api/v1/videos", {"title": "x"}, format="json")
+    response = auth_client.post(
+        "/api/v1/videos", "title=x", content_type="application/x-www-form-urlencoded"
+    )
 
     assert response.status_code == 415
-    assert response.json()["message"] == "Publishing a video needs a multipart/form-data body"
+    assert response.json()["message"] == (
+        "Publishing a video needs a multipart/form-data body, or a JSON one with an uploadId"
+    )

@@ -17,11 +17,12 @@ from viztube import periodic
 from viztube.celery import app
 
 
-def test_the_schedule_is_the_five_periodic_tasks_each_in_its_app(settings):
+def test_the_schedule_is_the_six_periodic_tasks_each_in_its_app(settings):
     schedule = {entry.name: entry for entry in periodic.entries()}
 
     assert {name: entry.task for name, entry in schedule.items()} == {
         "publish-scheduled-videos": "videos.tasks.publish_due_videos",
+        "fail-stuck-videos": "videos.tasks.fail_stuck_videos",
         "sweep-upload-temp": "media.tasks.sweep_upload_temp",
         "expire-upload-sessions": "media.tasks.expire_upload_sessions",
         "flush-expired-tokens": "accounts.tasks.flush_expired_tokens",
@@ -32,6 +33,7 @@ def test_the_schedule_is_the_five_periodic_tasks_each_in_its_app(settings):
     assert schedule["publish-scheduled-videos"].schedule.run_every == timedelta(
         seconds=settings.SCHEDULED_PUBLISHING_SECONDS
     )
+    assert schedule["fail-stuck-videos"].schedule.run_every == timedelta(minutes=5)
     assert schedule["sweep-upload-temp"].schedule.run_every == timedelta(minutes=15)
     assert schedule["expire-upload-sessions"].schedule.run_every == timedelta(minutes=15)
     assert schedule["flush-expired-tokens"].schedule == crontab(minute=30, hour=3)
@@ -106,6 +108,7 @@ def test_run_periodic_jobs_runs_every_task_of_the_schedule_once():
 
     assert out.getvalue().splitlines() == [
         "publish-scheduled-videos: 0",
+        "fail-stuck-videos: 0",
         "sweep-upload-temp: {'removed': 0, 'failed': 0, 'kept': 0}",
         "expire-upload-sessions: 0",
         "flush-expired-tokens: done",

@@ -185,6 +185,12 @@ MATRIX = {
     (V + "videos/{video_id}/", "patch"): owner_only(params=VIDEO, body={"title": "New title"}),
     (V + "videos/{video_id}/", "delete"): owner_only(params=VIDEO),
     (V + "videos/toggle/publish/{video_id}/", "patch"): owner_only(params=VIDEO),
+    (V + "videos/{video_id}/reprocess/", "post"): owner_only(
+        202, params={"video_id": "failed"}, hidden=True, note="a failed video: its owner's alone"
+    ),
+    (V + "videos/{video_id}/reprocess/", "post", "ready"): Expect(
+        409, 403, 401, 403, params=VIDEO, note="visible to all; only a failed one is reprocessed"
+    ),
     (V + "comments/c/{comment_id}/", "patch"): owner_only(
         params={"comment_id": "comment"}, body={"content": "Edited"}
     ),

@@ -1,7 +1,7 @@
 """The cast and objects every security test works with .
 
 ``owner`` (A) owns a published and an unpublished video (with real media files), a comment on
-each, a tweet, a playlist holding the published video and a private playlist holding it too,
+each, a video whose processing failed (real media files too), a tweet, a playlist holding the published video and a private playlist holding it too,
 and an upload session of 10 bytes;
 ``other`` (B) and ``staff``
 (``is_staff=True``) own nothing of A's; ``anon`` sends no credentials. Each signed-in role also
@@ -88,6 +88,7 @@ def build_world():
 
     published = with_media(VideoFactory(owner=owner, title="Owner published"))
     unpublished = with_media(VideoFactory(owner=owner, title="Owner draft", is_published=False))
+    failed = with_media(VideoFactory(owner=owner, title="Owner failed", status="failed"))
     other_video = VideoFactory(owner=other, title="Other published")
     third_video = VideoFactory(owner=third, title="Third published")
     playlist = PlaylistFactory(owner=owner, name="Owner list")
@@ -101,6 +102,7 @@ def build_world():
         "other": other,
         "published": published,
         "unpublished": unpublished,
+        "failed": failed,
         "third_video": third_video,
         "comment": CommentFactory(video=published, author=owner),
         "hidden_comment": CommentFactory(video=unpublished, author=owner),

@@ -121,7 +121,7 @@ def test_database_failure_destroys_both_assets(cloud, auth_client, monkeypatch):
             },
             422,
         ),
-        ({"thumbnail": None}, 422),
+        ({"thumbnail": SimpleUploadedFile("t.png", b"not an image", "image/png")}, 422),
         ({"videoFile": None}, 422),
     ],
 )

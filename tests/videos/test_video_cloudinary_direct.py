@@ -19,6 +19,9 @@ from ops.deletion import users_delete
 from tests.conftest import bearer_client, image_bytes, image_upload, media_bytes, video_upload
 from tests.factories import UserFactory
 from tests.videos.conftest import VIDEOS, error, video_url
+from tests.videos.conftest import publish as publish_in_one_request
+from tests.videos.test_video_processing import publish_upload
+from tests.videos.test_video_processing import uploaded as session_uploaded
 from videos import streaming, tasks
 from videos.models import Video
 
@@ -96,17 +99,23 @@ def test_publish_creates_a_processing_video_of_that_asset_and_asks_for_hls(
     assert response.status_code == 201, response.json()
     data = response.json()["data"]
     video = Video.objects.get()
-    assert (video.owner, video.video_file.name, video.thumbnail.name) == (user, public_id, "")
+    assert (video.owner, video.video_file.name) == (user, public_id)
     assert (video.title, video.description) == ("Straight to the cloud", "Filmed today")
     assert video.duration == pytest.approx(1.0, abs=0.1)
     assert (video.status, video.streaming_url, video.failure_reason) == ("processing", None, None)
     assert video.published_at is None  # stamped when it becomes ready
     assert (data["id"], data["status"], data["streamingUrl"]) == (str(video.pk), "processing", None)
+    assert data["thumbnailUrl"] == ""  # the frame comes after the answer
     assert data["videoFileUrl"].startswith(f"http://{cloud.host}/")
     assert public_id in data["videoFileUrl"]
-    # The public id is used up, and nothing more was stored on Cloudinary.
+    # The public id is used up. Without a thumbnail, a frame Cloudinary makes of the video
+    # (never downloaded) becomes one, stored as an image asset.
     assert DirectUpload.objects.count() == 0
-    assert cloud.public_ids() == [public_id]
+    assert cloud.frames == [(public_id, "c_limit,h_1280,so_10p,w_1280")]
+    assert video.thumbnail.name == f"media/thumbnails/frame-{video.pk.hex}"
+    assert cloud.public_ids("image") == [video.thumbnail.name]
+    assert cloud.assets[video.thumbnail.name].format == "jpg"
+    assert cloud.public_ids("video") == [public_id]
     # One Admin API lookup, then the HLS rendition asked for, to be notified at our webhook.
     assert [(r.params["public_id"], r.resource_type) for r in cloud.resource_lookups] == [
         (public_id, "video")
@@ -145,6 +154,7 @@ def test_a_thumbnail_may_come_with_it_in_multipart(cloud, auth_client):
     assert video.visibility == "unlisted"
     assert cloud.public_ids("image") == [video.thumbnail.name]
     assert response.json()["data"]["thumbnailUrl"].startswith(f"http://{cloud.host}/")
+    assert cloud.frames == []  # the owner's own thumbnail: no frame is asked for
 
 
 def test_nothing_uploaded_under_the_public_id_is_a_409(cloud, auth_client):
@@ -304,8 +314,8 @@ def test_cloudinary_unreachable_for_the_lookup_is_a_502_and_nothing_is_written(c
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"cloudinaryPublicId": ""}, "cloudinaryPublicId", "cloudinaryPublicId is required"),
-        ({"cloudinaryPublicId": None}, "cloudinaryPublicId", "cloudinaryPublicId is required"),
+        ({"cloudinaryPublicId": ""}, "cloudinaryPublicId", "cloudinaryPublicId cannot be empty"),
+        ({"cloudinaryPublicId": None}, "cloudinaryPublicId", "cloudinaryPublicId cannot be empty"),
         ({"cloudinaryPublicId": 12}, "cloudinaryPublicId", None),
         ({"cloudinaryPublicId": "x" * 256}, "cloudinaryPublicId", None),
         ({"title": ""}, "title", "Title is required"),
@@ -336,7 +346,9 @@ def test_a_video_file_and_a_public_id_together_are_a_422(cloud, auth_client):
 
     assert response.status_code == 422
     assert error(response)["fields"] == {
-        "videoFile": ["Send the video either as videoFile or as cloudinaryPublicId, not both"]
+        "cloudinaryPublicId": [
+            "Send the video one way only: videoFile, uploadId or cloudinaryPublicId"
+        ]
     }
     assert Video.objects.count() == 0
     assert len(cloud.uploads) == 1  # only the client's own upload
@@ -396,6 +408,104 @@ def test_a_video_whose_asset_is_gone_before_the_hls_request_fails(
 
     assert state(Video.objects.get(pk=video_id)) == ("failed", None, streaming.STREAMING_REFUSED)
     assert [r.status for r in cloud.explicits] == [404]
+
+
+def test_a_public_id_with_an_upload_id_is_a_422(cloud, auth_client):
+    public_id = uploaded(auth_client, cloud)
+
+    response = publish(auth_client, public_id, uploadId="0190a4f2-0000-7000-8000-000000000001")
+
+    assert response.status_code == 422
+    assert error(response)["fields"] == {
+        "cloudinaryPublicId": [
+            "Send the video one way only: videoFile, uploadId or cloudinaryPublicId"
+        ]
+    }
+    assert Video.objects.count() == 0
+
+
+def test_a_video_cloudinary_makes_no_frame_of_keeps_no_thumbnail_until_ready(
+    cloud, auth_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    public_id = uploaded(auth_client, cloud)
+    monkeypatch.setattr(cloudinary_direct, "FRAME_TRANSFORMATION", {"width": 10})  # no so_: 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        video_id = publish(auth_client, public_id).json()["data"]["id"]
+
+    video = Video.objects.get(pk=video_id)
+    assert (video.status, video.thumbnail.name) == ("processing", "")
+    assert cloud.public_ids("image") == []
+    # The rendition is asked for all the same.
+    assert [job.public_id for job in cloud.eager_jobs] == [public_id]
+
+
+def test_a_session_published_on_cloudinary_is_ready_then_gets_its_rendition(
+    cloud, auth_client, other_client, api_client, settings, django_capture_on_commit_callbacks
+):
+    settings.CLOUDINARY_UPLOAD_CHUNK_BYTES = 2000
+    cloud.min_part_bytes = 2000
+    upload_id = session_uploaded(auth_client, media_bytes("sample.mp4"), chunk=700)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publish_upload(auth_client, upload_id).status_code == 201
+
+    # The processing checked the bytes and made it ready, then asked for the rendition.
+    video = Video.objects.get()
+    assert state(video) == ("ready", None, None)
+    [explicit] = cloud.explicits
+    assert explicit.params["public_id"] == video.video_file.name
+    assert explicit.params["eager_notification_url"] == f"http://testserver{WEBHOOK}"
+    assert cloud.frames == []  # the processing took its frame from the bytes
+
+    notification = cloud.finish_eager(video.video_file.name)
+    assert deliver(api_client, notification).status_code == 200
+
+    hls = notification.payload["eager"][0]["secure_url"]
+    assert state(video) == ("ready", hls, None)
+    assert other_client.get(video_url(video)).json()["data"]["streamingUrl"] == hls
+
+
+def test_a_session_video_whose_rendition_cannot_be_asked_for_stays_ready(
+    cloud, auth_client, settings, django_capture_on_commit_callbacks
+):
+    upload_id = session_uploaded(auth_client, media_bytes("sample.mp4"), chunk=700)
+    for n in range(1, tasks.INLINE_ATTEMPTS + 1):
+        cloud.fail("explicit", n=n)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publish_upload(auth_client, upload_id).status_code == 201
+
+    assert state(Video.objects.get()) == ("ready", None, None)
+    assert [r.status for r in cloud.explicits] == [500] * tasks.INLINE_ATTEMPTS
+
+
+def test_a_video_published_in_one_request_on_cloudinary_gets_its_rendition_too(
+    cloud, auth_client, api_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = publish_in_one_request(auth_client)
+
+    assert response.status_code == 201, response.json()
+    video = Video.objects.get()
+    assert state(video) == ("ready", None, None)
+    [explicit] = cloud.explicits
+    assert explicit.params["public_id"] == video.video_file.name
+    assert cloud.frames == []
+    notification = cloud.finish_eager(video.video_file.name)
+    assert deliver(api_client, notification).status_code == 200
+    assert state(video)[:2] == ("ready", notification.payload["eager"][0]["secure_url"])
+
+
+def test_without_cloudinary_no_rendition_is_asked_for(
+    auth_client, django_capture_on_commit_callbacks
+):
+    upload_id = session_uploaded(auth_client, media_bytes("sample.mp4"), chunk=700)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert publish_upload(auth_client, upload_id).status_code == 201
+
+    assert state(Video.objects.get()) == ("ready", None, None)
 
 
 # --- Cloudinary's notifications ---------------------------------------------------------------

@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
+from PIL import Image
 
 from tests.conftest import files_under, image_bytes, image_upload, media_bytes, video_upload
 from tests.factories import VideoFactory
@@ -40,6 +41,9 @@ def test_publish_stores_both_files_and_answers_201_with_the_video(
             "visibility": "public",
             "publishAt": None,
             "publishedAt": iso(video.published_at),
+            "status": "ready",
+            "failureReason": None,
+            "streamingUrl": None,
             "userId": str(user.pk),
             "createdAt": iso(video.created_at),
             "updatedAt": iso(video.updated_at),
@@ -173,16 +177,52 @@ def test_oversized_thumbnail_is_413_and_nothing_is_stored(
     assert_nothing_stored(media_root, temp_dir)
 
 
-@pytest.mark.parametrize(
-    ("field", "message"),
-    [("thumbnail", "Thumbnail is required"), ("videoFile", "Video file is required")],
-)
-def test_missing_file_is_422_naming_the_field(auth_client, media_root, temp_dir, field, message):
-    response = publish(auth_client, **{field: None})
+def test_a_missing_video_is_422_naming_the_field(auth_client, media_root, temp_dir):
+    response = publish(auth_client, videoFile=None)
 
     assert response.status_code == 422
     body = error(response)
-    assert body["fields"] == {field: [message]}
+    assert body["fields"] == {
+        "videoFile": [
+            "Video file is required: send videoFile, or the uploadId of a complete upload"
+        ]
+    }
+    assert_nothing_stored(media_root, temp_dir)
+
+
+def test_without_a_thumbnail_a_frame_of_the_video_becomes_it(auth_client, media_root, temp_dir):
+    response = publish(auth_client, thumbnail=None)
+
+    assert response.status_code == 201, response.json()
+    video = Video.objects.get()
+    data = response.json()["data"]
+    assert (data["status"], video.status) == ("ready", "ready")
+    assert video.thumbnail.name.startswith("thumbnails/") and video.thumbnail.name.endswith(".jpg")
+    assert data["thumbnailUrl"] == f"http://testserver/media/{video.thumbnail.name}"
+    with Image.open(media_root / video.thumbnail.name) as frame:
+        assert (frame.format, frame.size) == ("JPEG", (64, 64))
+        # Cleaned like an uploaded thumbnail: pixels only, no metadata.
+        assert "exif" not in frame.info
+    assert files_under(media_root) == sorted([video.video_file.name, video.thumbnail.name])
+    assert files_under(temp_dir) == []
+
+
+def test_a_video_whose_frames_cannot_be_decoded_needs_a_thumbnail(
+    auth_client, media_root, temp_dir, monkeypatch
+):
+    from media import frames
+
+    def no_frame(path, *, duration, field="thumbnail"):
+        raise frames.NoFrame("broken stream")
+
+    monkeypatch.setattr("videos.services.extract_frame", no_frame)
+
+    response = publish(auth_client, thumbnail=None)
+
+    assert response.status_code == 422
+    assert error(response)["fields"] == {
+        "videoFile": ["No frame of the video could be decoded for its thumbnail: send a thumbnail"]
+    }
     assert_nothing_stored(media_root, temp_dir)
 
 
@@ -255,11 +295,23 @@ def test_fields_a_client_may_not_set_are_ignored(auth_client, user, other_user):
     assert (video.likes_count, video.duration < 10) == (0, True)
 
 
-def test_json_body_is_415(auth_client, media_root):
+def test_a_json_body_without_an_upload_is_422(auth_client, media_root):
     response = auth_client.post(VIDEOS, {"title": "No files"}, format="json")
 
+    assert response.status_code == 422
+    assert list(error(response)["fields"]) == ["videoFile"]
+    assert Video.objects.count() == 0
+
+
+def test_a_form_encoded_body_is_415(auth_client, media_root):
+    response = auth_client.post(
+        VIDEOS, "title=No+files", content_type="application/x-www-form-urlencoded"
+    )
+
     assert response.status_code == 415
-    assert error(response)["message"] == ("Publishing a video needs a multipart/form-data body")
+    assert error(response)["message"] == (
+        "Publishing a video needs a multipart/form-data body, or a JSON one with an uploadId"
+    )
     assert Video.objects.count() == 0
 
 

@@ -269,11 +269,12 @@ def video_publish(
     return video
 
 
-def _enqueue_streaming(video_id, notification_url):
-    """Ask for the HLS rendition of a video stored on Cloudinary (``videos.streaming``)."""
+def _enqueue_streaming(video_id, notification_url, *, frame=False):
+    """Ask for the HLS rendition of a video stored on Cloudinary, and with ``frame`` for a frame
+    as its thumbnail (``videos.streaming``)."""
     from videos import streaming  # here: videos.streaming builds on this module
 
-    streaming.enqueue_streaming(video_id, notification_url)
+    streaming.enqueue_streaming(video_id, notification_url, frame=frame)
 
 
 def _completed_upload(upload_id, owner, problems):
@@ -493,7 +494,8 @@ def video_publish_from_cloudinary(
     is taken (so it is published once) in the transaction that inserts the video. Nothing is
     written when any step fails, and a thumbnail already stored is deleted again. After the
     commit, ``videos.tasks.request_streaming`` asks Cloudinary for the rendition, to be
-    notified at ``notification_url``.
+    notified at ``notification_url``, and without a thumbnail ``videos.tasks.take_frame`` gives
+    the video a frame that Cloudinary makes.
     """
     video = _new_video(
         owner=owner,
@@ -523,7 +525,8 @@ def video_publish_from_cloudinary(
             video.save(force_insert=True)
             # A processing video is listed nowhere: no cached page changes until it is ready.
             transaction.on_commit(
-                partial(_enqueue_streaming, video.pk, notification_url), robust=True
+                partial(_enqueue_streaming, video.pk, notification_url, frame=not thumbnail_name),
+                robust=True,
             )
     except BaseException:
         if thumbnail_name:

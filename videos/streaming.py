@@ -15,7 +15,6 @@ import logging
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from kombu.exceptions import OperationalError
 
 from media import cloudinary_direct
 from media.errors import MediaRefused
@@ -39,40 +38,37 @@ STREAMING_FAILED = "Cloudinary could not make the streaming version: {reason}"
 NOTIFICATIONS_UNAVAILABLE = "Cloudinary notifications are not used on this server"
 
 
-def enqueue_streaming(video_id, notification_url):
-    """Queue the request for the HLS rendition of ``video_id`` (``videos.tasks``); run after
-    the commit that inserted the video."""
-    # Imported here: videos.tasks imports this module.
-    from videos import tasks
+def enqueue_streaming(video_id, notification_url, *, frame=False):
+    """Queue the request for the HLS rendition of ``video_id`` (``videos.tasks``) and, with
+    ``frame``, the frame that becomes its thumbnail; run once the video is committed. A broker
+    that cannot take them is logged, never raised: a direct upload then waits, ``processing``,
+    until the deadline fails it and its owner reprocesses it; a ready video goes without."""
+    from videos import tasks  # here: videos.tasks imports this module
 
-    try:
-        tasks.request_streaming.delay(str(video_id), notification_url)
-    except OperationalError as exc:
-        # The broker is down: ask at once, inline, rather than leave the video waiting for a
-        # rendition nobody asked for.
-        logger.warning(
-            "Could not queue the HLS request of video %s (%s); asking now", video_id, exc
-        )
-        tasks.request_streaming.apply(args=(str(video_id), notification_url))
+    queued = [(tasks.request_streaming, (str(video_id), notification_url))]
+    if frame:
+        queued.insert(0, (tasks.take_frame, (str(video_id),)))
+    for task, args in queued:
+        try:
+            task.delay(*args)
+        except Exception as exc:
+            logger.warning("Could not queue %s for video %s (%s)", task.name, video_id, exc)
 
 
 def video_request_streaming(*, video_id, notification_url):
     """Ask Cloudinary for the HLS rendition of the video ``video_id``: one published by public
     id (``processing``), or one whose bytes were checked (``ready``) without a streaming URL
-    yet; a video gone or failed is left alone. A video without a thumbnail first gets a frame
-    that Cloudinary makes. A video whose asset Cloudinary no longer holds is failed (a ready
-    one stays ready). Raises ``MediaStorageError`` / ``DependencyFailed`` when Cloudinary (or
-    the image storage) could not be reached: the task tries again, which is harmless."""
+    yet; a video gone or failed is left alone. A video whose asset Cloudinary no longer holds
+    is failed (a ready one stays ready). Raises ``MediaStorageError`` when Cloudinary could not
+    be asked: the task tries again, which is harmless."""
     video = (
         Video.objects.filter(pk=video_id, streaming_url__isnull=True)
         .exclude(status=VideoStatus.FAILED)
-        .only("pk", "video_file", "thumbnail")
+        .only("pk", "video_file")
         .first()
     )
     if video is None:
         return None
-    if not video.thumbnail.name:
-        _take_frame(video)
     try:
         return cloudinary_direct.request_streaming(
             video.video_file.name, notification_url=notification_url
@@ -83,26 +79,39 @@ def video_request_streaming(*, video_id, notification_url):
         return None
 
 
-def _take_frame(video):
-    """Store a frame that Cloudinary makes of ``video`` as its thumbnail (under the frame name
-    of the video's own, ``videos.processing.frame_name``, which a second run replaces). A video
-    of which Cloudinary makes none keeps none; Cloudinary's notification decides the rest."""
+def video_take_frame(*, video_id):
+    """Store a frame that Cloudinary makes of the video ``video_id`` (published by public id
+    without a thumbnail) as its thumbnail, under the frame name of the video's own
+    (``videos.processing.frame_name``, which a second run replaces); the video is never
+    downloaded. A video gone, failed or with a thumbnail meanwhile is left alone, and one of
+    which Cloudinary makes no frame keeps none. Raises ``MediaStorageError`` /
+    ``DependencyFailed`` when Cloudinary or the image storage could not be reached: the task
+    tries again. Returns the thumbnail's name, or None."""
+    # Imported here: videos.processing asks this module for the rendition of what it made ready.
+    from videos.processing import frame_name
+
+    video = (
+        Video.objects.filter(pk=video_id, thumbnail="")
+        .exclude(status=VideoStatus.FAILED)
+        .only("pk", "video_file")
+        .first()
+    )
+    if video is None:
+        return None
     data = cloudinary_direct.video_frame(video.video_file.name)
     if data is None:
-        return
+        return None
     try:
         image = clean_image(ContentFile(data, name="frame.jpg"), field="thumbnail")
     except errors.InvalidInput as exc:
         logger.warning("Cloudinary's frame of video %s is no image: %s", video.pk, exc.fields)
-        return
-    # Imported here: videos.processing asks this module for the rendition of what it made ready.
-    from videos.processing import frame_name
-
+        return None
     name = frame_name(video.pk)
     if default_storage.exists(name):  # left by a run that died before the end
         media_delete(storage=default_storage, name=name)
     stored = media_store(storage=default_storage, name=name, content=image)
     video_take_thumbnail(video_id=video.pk, thumbnail_name=stored)
+    return stored
 
 
 def video_take_thumbnail(*, video_id, thumbnail_name):

@@ -1,6 +1,6 @@
 """Video work in the background: the processing of a published video's bytes, the request for
-the HLS rendition of a video stored on Cloudinary, and the periodic jobs
-(``CELERY_BEAT_SCHEDULE``).
+the HLS rendition of a video stored on Cloudinary (and the frame of one uploaded straight to
+it), and the periodic jobs (``CELERY_BEAT_SCHEDULE``).
 
 Every task here is idempotent, so a task delivered twice (acks_late: the task of a worker that
 died mid-run is delivered again) does no harm.
@@ -92,7 +92,7 @@ class StreamingRequestTask(Task):
 
 @app.task(
     base=StreamingRequestTask,
-    autoretry_for=(*STORAGE_ERRORS, errors.DependencyFailed),
+    autoretry_for=STORAGE_ERRORS,
     retry_backoff=True,
     retry_backoff_max=STREAMING_RETRY_BACKOFF_MAX_SECONDS,
     retry_jitter=True,
@@ -102,6 +102,36 @@ def request_streaming(video_id, notification_url):
     ``notification_url`` (``videos.streaming.video_request_streaming``). Asking twice is
     harmless (a task delivered again after a worker died)."""
     streaming.video_request_streaming(video_id=video_id, notification_url=notification_url)
+
+
+class FrameTask(Task):
+    """``take_frame``'s retry budget; when it is spent the video simply has no thumbnail (its
+    owner may set one)."""
+
+    @property
+    def max_retries(self):
+        return INLINE_ATTEMPTS - 1 if self.request.is_eager else MAX_RETRIES
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        logger.error(
+            "Taking a frame of video %s from Cloudinary failed after %d attempt(s): %r",
+            args[0],
+            self.request.retries + 1,
+            exc,
+        )
+
+
+@app.task(
+    base=FrameTask,
+    autoretry_for=(*STORAGE_ERRORS, errors.DependencyFailed),
+    retry_backoff=2,
+    retry_backoff_max=RETRY_BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+)
+def take_frame(video_id):
+    """Give the video ``video_id`` (published straight to Cloudinary without a thumbnail) a
+    frame that Cloudinary makes as its thumbnail (``videos.streaming.video_take_frame``)."""
+    streaming.video_take_frame(video_id=video_id)
 
 
 @app.task

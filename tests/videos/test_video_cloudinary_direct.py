@@ -440,6 +440,26 @@ def test_a_video_cloudinary_makes_no_frame_of_keeps_no_thumbnail_until_ready(
     assert [job.public_id for job in cloud.eager_jobs] == [public_id]
 
 
+def test_a_frame_cloudinary_cannot_deliver_does_not_hold_up_the_rendition(
+    cloud, auth_client, settings, caplog, django_capture_on_commit_callbacks
+):
+    public_id = uploaded(auth_client, cloud)
+    # https delivery URLs, which the fake (http only) cannot answer: every frame request fails.
+    settings.CLOUDINARY_STORAGE = {"SECURE": True}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        video_id = publish(auth_client, public_id).json()["data"]["id"]
+
+    video = Video.objects.get(pk=video_id)
+    assert (video.status, video.thumbnail.name) == ("processing", "")
+    assert cloud.public_ids("image") == []
+    assert [job.public_id for job in cloud.eager_jobs] == [public_id]
+    assert "Taking a frame of video" in caplog.text
+    # The notification makes it ready all the same, without a thumbnail.
+    assert deliver(auth_client, cloud.finish_eager()).status_code == 200
+    assert state(video)[0] == "ready"
+
+
 def test_a_session_published_on_cloudinary_is_ready_then_gets_its_rendition(
     cloud, auth_client, other_client, api_client, settings, django_capture_on_commit_callbacks
 ):

@@ -45,8 +45,10 @@ def all_at_once(count, send):
 
 
 @pytest.fixture
-def uploaded(fake_cloudinary, live_server):
+def uploaded(fake_cloudinary, live_server, settings):
     """A user, their bearer header, and a public id issued to them with the video uploaded."""
+    # Delivery URLs served by the fake (http): the frame of the video is fetched from there.
+    settings.CLOUDINARY_STORAGE = {"SECURE": False}
     user = UserFactory()
     headers = {"Authorization": f"Bearer {tokens_for(user)[0]}"}
     status, body = call(

@@ -10,13 +10,21 @@ from urllib.parse import urlsplit
 import cloudinary.uploader
 import pytest
 import urllib3
+from django.test import Client
 from django.utils import timezone
 
 from media import cloudinary_direct
 from media import services as media_services
 from media.models import DirectUpload
 from ops.deletion import users_delete
-from tests.conftest import bearer_client, image_bytes, image_upload, media_bytes, video_upload
+from tests.conftest import (
+    bearer_client,
+    image_bytes,
+    image_upload,
+    media_bytes,
+    tokens_for,
+    video_upload,
+)
 from tests.factories import UserFactory
 from tests.videos.conftest import VIDEOS, error, video_url
 from tests.videos.conftest import publish as publish_in_one_request
@@ -699,6 +707,28 @@ def test_a_token_sent_along_is_not_read(cloud, processing, api_client):
     notification = cloud.finish_eager()
 
     response = deliver(api_client, notification, Authorization="Bearer not-a-token")
+
+    assert response.status_code == 200
+    assert state(processing)[0] == "ready"
+
+
+def test_no_csrf_token_nor_trusted_origin_is_asked_for(cloud, processing, user):
+    # A browser-like client that enforces CSRF, with the user's cookies and a foreign Origin:
+    # the webhook reads no credential, so neither the CSRF check nor the cross-site check apply.
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["accessToken"] = tokens_for(user)[0]
+    notification = cloud.finish_eager()
+
+    response = browser.post(
+        WEBHOOK,
+        notification.body,
+        content_type="application/json",
+        headers={
+            "X-Cld-Timestamp": notification.headers["X-Cld-Timestamp"],
+            "X-Cld-Signature": notification.headers["X-Cld-Signature"],
+            "Origin": "https://elsewhere.example",
+        },
+    )
 
     assert response.status_code == 200
     assert state(processing)[0] == "ready"

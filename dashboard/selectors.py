@@ -6,7 +6,7 @@ transaction as the like, comment or subscription (and ``recount_counters`` rebui
 like rows per request instead is what made the original's stats take over a second on a big
 channel: it scanned the likes table. Here it is one aggregate over the channel's own video rows,
 read from the covering index (owner) INCLUDE (views, likes_count, comments_count,
-visibility) without visiting the table: see bench/dashboard_plan.py for the plan and timings.
+visibility, status) without visiting the table: see bench/dashboard_plan.py for the plan and timings.
 """
 
 from django.contrib.auth import get_user_model
@@ -35,12 +35,13 @@ def _stats_shape(owner_id):
         totalSubscribers=Converted(
             Subquery(subscribers.values("subscribers_count")), lambda count: count or 0
         ),
-        # COUNT(*), not COUNT(id): the sums are read from the covering index video_owner_totals
+        # COUNT(*), not COUNT(id): the sums are read from the covering index video_owner_sums
         # alone, which does not hold the id.
         totalVideos=Count("*"),
         # Django refuses a filtered COUNT(*) (500 found by the schemathesis fuzz); COUNT(visibility)
-        # counts the same rows (never null) and the index holds it. Public videos only: an unlisted
-        # video is not published to the channel's audience.
+        # counts the same rows (never null) and the index holds it. Listed videos only (public and
+        # ready): an unlisted video is not published to the channel's audience, nor is one that
+        # is still processing or failed.
         publishedVideos=Count("visibility", filter=listed_videos_q()),
         totalLikes=_total("likes_count"),
         totalComments=_total("comments_count"),
@@ -64,7 +65,8 @@ def _stats_statement():
 
 def channel_stats(*, user):
     """``totalViews``, ``totalVideos``, ``publishedVideos``, ``totalLikes``, ``totalComments``
-    (all of the channel's videos, unpublished included, as in the original) and
+    (all of the channel's videos, unpublished, processing and failed included, as the
+    channel's list shows them to its owner) and
     ``totalSubscribers``: the response's dict, from one statement compiled once per process on
     PostgreSQL (``viztube.compiled``), the same queryset through the ORM elsewhere.
 

@@ -5,7 +5,7 @@ newest first, a video at its ``published_at`` (when it first became public), a t
 
 How a page is read on PostgreSQL, in one statement whatever the number of subscriptions: for
 each followed channel, its newest ``fetch`` items older than the cursor's position, read from the
-index that holds the channel's items in ``(at, id)`` order (``video_public_owner_published``,
+index that holds the channel's items in ``(at, id)`` order (``video_listed_owner_published``,
 ``tweet_author_created``) and stopped after ``fetch`` rows (a ``LATERAL`` join: ``fetch`` index
 entries per channel, not the channel's whole history); then the ``fetch`` newest of those. The
 page's rows cannot come from anywhere else: an item that is not among its own channel's

@@ -10,7 +10,6 @@ delete is logged, never raised (the database change stands).
 import functools
 import logging
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -260,7 +259,8 @@ def video_publish(
                 page_cache.bump()
             if videos_on_cloudinary():
                 transaction.on_commit(
-                    partial(_enqueue_streaming, video.pk, notification_url), robust=True
+                    functools.partial(_enqueue_streaming, video.pk, notification_url),
+                    robust=True,
                 )
     except BaseException:
         for storage, name in stored:
@@ -345,7 +345,9 @@ def video_publish_from_upload(
         video.video_file, video.thumbnail = video_name, thumbnail_name
         video.processing_started_at = timezone.now()
         video.save(force_insert=True)
-        transaction.on_commit(partial(enqueue_processing, video.pk, notification_url), robust=True)
+        transaction.on_commit(
+            functools.partial(enqueue_processing, video.pk, notification_url), robust=True
+        )
 
     try:
         upload_session_consume(
@@ -396,7 +398,9 @@ def video_reprocess(*, video_id, actor, notification_url=""):
         video.save(
             update_fields=["status", "failure_reason", "processing_started_at", "updated_at"]
         )
-        transaction.on_commit(partial(enqueue_processing, video.pk, notification_url), robust=True)
+        transaction.on_commit(
+            functools.partial(enqueue_processing, video.pk, notification_url), robust=True
+        )
     return video
 
 
@@ -525,7 +529,9 @@ def video_publish_from_cloudinary(
             video.save(force_insert=True)
             # A processing video is listed nowhere: no cached page changes until it is ready.
             transaction.on_commit(
-                partial(_enqueue_streaming, video.pk, notification_url, frame=not thumbnail_name),
+                functools.partial(
+                    _enqueue_streaming, video.pk, notification_url, frame=not thumbnail_name
+                ),
                 robust=True,
             )
     except BaseException:

@@ -559,6 +559,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Named after what they are: a "status" elsewhere (an upload's, a webhook's) gets its own.
+    "ENUM_NAME_OVERRIDES": {"VideoStatusEnum": "videos.models.VideoStatus"},
     # drf-spectacular's own enum hook, then the OpenAPI links between operations.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

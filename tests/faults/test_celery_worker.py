@@ -8,6 +8,7 @@ Cloudinary.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -32,13 +33,13 @@ OUTAGE_CALLS = 3
 class Worker:
     """``celery -A viztube worker`` in a subprocess; its log lines are collected as they come."""
 
-    def __init__(self, environment):
+    def __init__(self, environment, app="viztube"):
         celery = Path(sys.executable).with_name("celery")
         self.process = subprocess.Popen(
             [
                 str(celery),
                 "-A",
-                "viztube",
+                app,
                 "worker",
                 "-l",
                 "info",
@@ -54,6 +55,8 @@ class Worker:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # A process group of its own: the worker and its pool can be killed together.
+            start_new_session=True,
         )
         self.lines = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -78,6 +81,13 @@ class Worker:
                 return True
             time.sleep(0.05)
         return self.count(text) >= times
+
+    def kill(self):
+        """SIGKILL the worker and its pool at once, as the OOM killer or a lost machine would:
+        no warm shutdown, nothing acknowledged or handed back."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self._reader.join(timeout=5)
 
     def stop(self):
         if self.process.poll() is None:

@@ -49,7 +49,8 @@ def walk(monkeypatch):
 @pytest.fixture
 def viewer():
     """A reader of three channels, with videos and tweets at equal and distinct times, a tweet
-    they like, a video that is no longer public, and a channel they do not follow."""
+    they like, a video that is no longer public, videos not ready, one with a streaming URL,
+    and a channel they do not follow."""
     viewer = UserFactory()
     channels = [UserFactory(avatar="" if n == 2 else f"avatars/c{n}.png") for n in range(3)]
     for channel in channels:
@@ -64,6 +65,11 @@ def viewer():
         visibility="unlisted"
     )
     VideoFactory(published_at=ago(1))  # not followed
+    # Not ready: in no feed (one had been published before it was reprocessed).
+    VideoFactory(owner=channels[1], status="processing", published_at=None)
+    VideoFactory(owner=channels[2], status="failed", published_at=ago(2))
+    # Ready, with its HLS rendition.
+    VideoFactory(owner=channels[2], published_at=ago(3), streaming_url="https://cdn.test/a.m3u8")
     return viewer
 
 
@@ -71,7 +77,10 @@ def viewer():
 def test_every_page_of_a_walk(walk, viewer, limit):
     bodies = walk(bearer_client(viewer), limit=limit)
     shown = [doc for body in bodies for doc in body["docs"]]
-    assert len(shown) == 11 + 12
+    # 11 public videos of the 12, the one with a streaming URL, 12 tweets; none not ready.
+    assert len(shown) == 12 + 12
+    assert sum(doc["video"]["streamingUrl"] is not None for doc in shown if "video" in doc) == 1
+    assert {doc["video"]["status"] for doc in shown if "video" in doc} == {"ready"}
     assert sum(doc["tweet"]["isLiked"] for doc in shown if doc["type"] == "tweet") == 1
 
 

@@ -153,3 +153,20 @@ def test_a_view_not_counted_leaves_no_key_behind(viewer):
     assert cache.get(view_key(hidden, viewer)) == 1
     assert client.get(video_url(hidden)).json()["data"]["views"] == 1
     assert Video.objects.get(pk=hidden.pk).views == 1
+
+
+@pytest.mark.parametrize("status", ["processing", "failed"])
+def test_a_video_not_ready_to_its_owner_and_to_others(monkeypatch, viewer, status):
+    video = VideoFactory(status=status, thumbnail="", duration=0)
+    body = same_detail(monkeypatch, bearer_client(video.owner), video).json()["data"]
+    assert (body["status"], body["thumbnailUrl"], body["streamingUrl"]) == (status, "", None)
+    assert body["failureReason"] == video.failure_reason
+    assert (body["failureReason"] is None) == (status == "processing")
+    assert same_detail(monkeypatch, bearer_client(viewer), video).status_code == 404
+
+
+def test_a_ready_video_with_a_streaming_url(monkeypatch, api_client):
+    video = VideoFactory(streaming_url="https://res.example.com/v/é/video.m3u8?x=1&y=2")
+    body = same_detail(monkeypatch, api_client, video).json()["data"]
+    assert (body["status"], body["failureReason"]) == ("ready", None)
+    assert body["streamingUrl"] == "https://res.example.com/v/é/video.m3u8?x=1&y=2"

@@ -65,3 +65,31 @@ class UploadSession(UUIDv7Model):
     @property
     def is_complete(self):
         return self.completed_at is not None
+
+
+class DirectUpload(UUIDv7Model):
+    """A Cloudinary public id issued to one user, who uploads a video straight to Cloudinary
+    under it (``POST /uploads/cloudinary-signature``) and then publishes it.
+
+    The row is the proof, at publish time, that the public id was issued to that user: a public
+    id without its row (another user's, made up, used already, or expired) cannot be published.
+    Publishing deletes the row in the transaction that inserts the video, so an asset is
+    published at most once. A row whose time is up is deleted by the periodic upload expiry,
+    and the asset uploaded under it, if any, is destroyed.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    public_id = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(help_text="UPLOAD_SESSION_HOURS after the last signature.")
+
+    class Meta:
+        indexes = [
+            # The open direct uploads of one user (the UPLOAD_SESSIONS_MAX check).
+            models.Index(fields=["owner", "expires_at"], name="direct_upload_owner_expires"),
+            # The periodic task finds the expired ones.
+            models.Index(fields=["expires_at"], name="direct_upload_expires"),
+        ]
+
+    def __str__(self):
+        return self.public_id

@@ -63,3 +63,64 @@ class UploadOffsetSerializer(serializers.Serializer):
     """The ``data`` of a 409: where to resume."""
 
     offset = serializers.IntegerField(help_text="Bytes stored: the next chunk starts here.")
+
+
+# --- Direct uploads to Cloudinary ---------------------------------------------------------------
+
+
+class CloudinarySignatureInputSerializer(serializers.Serializer):
+    """Nothing for a new public id; ``publicId`` to sign the upload under one issued to the
+    caller again (an upload that takes longer than the hour a signature is good for)."""
+
+    publicId = TextField(
+        source="public_id",
+        max_length=255,
+        required=False,
+        help_text="A public id issued to you and not yet published: sign it again.",
+    )
+
+
+class CloudinarySignatureSerializer(serializers.Serializer):
+    """Everything a client needs to upload a video straight to Cloudinary (docs/api.md,
+    "Direct uploads to Cloudinary")."""
+
+    publicId = serializers.CharField(
+        source="signed.public_id",
+        read_only=True,
+        help_text="Where the video goes on Cloudinary; publish it with cloudinaryPublicId.",
+    )
+    resourceType = serializers.CharField(
+        default="video", read_only=True, help_text="Always video (the upload URL's)."
+    )
+    uploadUrl = serializers.CharField(
+        source="signed.upload_url",
+        read_only=True,
+        help_text="POST the file here as multipart/form-data, its field named file.",
+    )
+    cloudName = serializers.CharField(source="signed.cloud_name", read_only=True)
+    apiKey = serializers.CharField(source="signed.api_key", read_only=True)
+    timestamp = serializers.IntegerField(
+        source="signed.timestamp",
+        read_only=True,
+        help_text="Unix time of the signature; Cloudinary accepts it for one hour.",
+    )
+    signature = serializers.CharField(source="signed.signature", read_only=True)
+    notificationUrl = serializers.CharField(
+        source="signed.notification_url",
+        read_only=True,
+        help_text="Our webhook, where Cloudinary reports the upload (a signed parameter).",
+    )
+    formFields = serializers.DictField(
+        source="signed.fields",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=(
+            "The form fields to send with the file, each exactly as given: public_id, "
+            "timestamp, overwrite, notification_url, tags, signature, api_key."
+        ),
+    )
+    expiresAt = serializers.DateTimeField(
+        source="upload.expires_at",
+        read_only=True,
+        help_text="Publish before then: the public id is forgotten and its asset destroyed.",
+    )

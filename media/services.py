@@ -29,11 +29,11 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from media import tasks, uploads
+from media import cloudinary_direct, tasks, uploads
 from media.errors import STORAGE_ERRORS, MediaRefused, MediaStorageError
-from media.models import UploadSession
+from media.models import DirectUpload, UploadSession
 from media.selectors import UPLOAD_NOT_FOUND, upload_session_get_for_owner, upload_sessions_open
-from media.storage import storage_alias, storage_for, video_storage
+from media.storage import storage_alias, storage_for, video_storage, videos_on_cloudinary
 from viztube import errors
 from viztube.db import lock_rows
 
@@ -583,3 +583,151 @@ def upload_session_consume(*, upload_id, owner, name, then=None):
             os.replace(*moved)
         raise
     return stored
+
+
+# --- Direct uploads to Cloudinary ---------------------------------------------------------------
+#
+# A client uploads a video straight to Cloudinary with parameters we sign for one public id of
+# ours (``direct_upload_issue``), then publishes it by that public id. The ``DirectUpload`` row
+# is the proof that the id was issued to that user; publishing checks the asset through the
+# Admin API (``direct_upload_check``, before any transaction) and deletes the row in the
+# transaction that inserts the video (``direct_upload_consume``), so an asset becomes at most
+# one video. A row unused for UPLOAD_SESSION_HOURS is deleted, and its asset destroyed.
+
+DIRECT_UPLOADS_UNAVAILABLE = "Direct uploads to Cloudinary are not available on this server"
+DIRECT_UPLOAD_NOT_FOUND = "Cloudinary upload not found"
+TOO_MANY_DIRECT_UPLOADS = (
+    "You have {count} direct uploads open (at most {limit}): publish one or let one expire first"
+)
+NOTHING_UPLOADED = "No video has been uploaded to Cloudinary under this public id"
+NO_VIDEO_TRACK = "The uploaded file has no video track"
+DIRECT_UPLOAD_TOO_LARGE = "The uploaded video is larger than {limit} MB"
+
+
+def _require_cloudinary():
+    if not videos_on_cloudinary():
+        raise errors.NotFound(DIRECT_UPLOADS_UNAVAILABLE)
+
+
+@dataclass(frozen=True)
+class DirectUploadGrant:
+    """An issued public id (its row, for ``expires_at``) and the signed upload parameters."""
+
+    upload: DirectUpload
+    signed: cloudinary_direct.SignedUpload
+
+
+def direct_upload_issue(*, owner, notification_url, public_id=None):
+    """Sign the upload of one video straight to Cloudinary: under a new public id of ours in
+    the videos folder, or (``public_id``) again under one issued to ``owner`` and still open,
+    for an upload that outlives the hour a signature is good for. Returns a
+    ``DirectUploadGrant``.
+
+    404 without Cloudinary, and for a ``public_id`` not issued to ``owner`` (or used, or
+    expired); 429 when ``owner`` already has ``UPLOAD_SESSIONS_MAX`` public ids open. Either
+    way the public id is theirs for ``UPLOAD_SESSION_HOURS`` from now.
+    """
+    _require_cloudinary()
+    now = timezone.now()
+    with transaction.atomic():
+        # The owner's row serialises their requests: two at once cannot both take the last place.
+        lock_rows(type(owner), [owner.pk])
+        open_uploads = DirectUpload.objects.filter(owner_id=owner.pk, expires_at__gt=now)
+        if public_id is not None:
+            upload = open_uploads.filter(public_id=public_id).first()
+            if upload is None:
+                raise errors.NotFound(DIRECT_UPLOAD_NOT_FOUND)
+            upload.expires_at = now + _session_lifetime()
+            upload.save(update_fields=["expires_at"])
+        else:
+            count = open_uploads.count()
+            if count >= settings.UPLOAD_SESSIONS_MAX:
+                first_to_expire = open_uploads.order_by("expires_at").values_list(
+                    "expires_at", flat=True
+                )[0]
+                raise errors.TryLater(
+                    TOO_MANY_DIRECT_UPLOADS.format(count=count, limit=settings.UPLOAD_SESSIONS_MAX),
+                    wait=max(1, (first_to_expire - now).total_seconds()),
+                )
+            upload = DirectUpload.objects.create(
+                owner=owner,
+                # The name the video storage gives a file of the videos folder: the asset is
+                # stored exactly where a video published in one request would be.
+                public_id=video_storage.name_for(f"videos/{uuid.uuid4().hex}"),
+                expires_at=now + _session_lifetime(),
+            )
+    signed = cloudinary_direct.sign_upload(
+        upload.public_id,
+        notification_url=notification_url,
+        tags=getattr(video_storage, "TAG", ""),
+    )
+    return DirectUploadGrant(upload=upload, signed=signed)
+
+
+def _open_direct_upload(owner, public_id):
+    return DirectUpload.objects.filter(
+        owner_id=owner.pk, public_id=public_id, expires_at__gt=timezone.now()
+    )
+
+
+def direct_upload_check(*, owner, public_id, field="cloudinaryPublicId"):
+    """The video asset uploaded under ``public_id``, checked for publishing by ``owner``;
+    returns its ``cloudinary_direct.VideoAsset``. No transaction may be open (one Admin API
+    call).
+
+    404 without Cloudinary and for a public id not issued to ``owner`` (another user's, made
+    up, already published, expired), before Cloudinary is asked; 409 when Cloudinary holds no
+    video under it (nothing uploaded yet, or an image or raw file); 422 for an asset without a
+    video track; 413 over ``VIDEO_MAX_UPLOAD_MB`` (the asset, which can never be published, is
+    destroyed; the public id stays open for another upload); 502 when Cloudinary cannot say.
+    """
+    _require_cloudinary()
+    if not _open_direct_upload(owner, public_id).exists():
+        raise errors.NotFound(DIRECT_UPLOAD_NOT_FOUND)
+    try:
+        asset = cloudinary_direct.video_asset(public_id)
+    except MediaRefused as exc:
+        raise errors.InvalidInput(fields={field: str(exc)}) from exc
+    if asset is None:
+        raise errors.Conflict(NOTHING_UPLOADED)
+    if asset.bytes > settings.VIDEO_MAX_UPLOAD_MB * MB:
+        media_delete_after_commit((video_storage, public_id))
+        raise errors.TooLarge(DIRECT_UPLOAD_TOO_LARGE.format(limit=settings.VIDEO_MAX_UPLOAD_MB))
+    if not asset.has_video_track:
+        raise errors.InvalidInput(fields={field: NO_VIDEO_TRACK})
+    return asset
+
+
+def direct_upload_consume(*, owner, public_id):
+    """Inside the transaction that publishes the video: take ``public_id`` from ``owner``'s
+    open direct uploads for good. 404 when it is no longer there (published meanwhile by a
+    request that committed first, or expired): the caller's transaction rolls back."""
+    # The DELETE locks the row: of two publishes of one public id, the second waits for the
+    # first, then deletes nothing (and the expiry, SKIP LOCKED, leaves a row being published).
+    deleted, _ = _open_direct_upload(owner, public_id).delete()
+    if not deleted:
+        raise errors.NotFound(DIRECT_UPLOAD_NOT_FOUND)
+
+
+def direct_uploads_expire(*, now=None):
+    """Delete the direct uploads whose time is up and destroy what was uploaded under them
+    (the periodic upload expiry); returns how many. Rows are claimed with ``SKIP LOCKED``: a
+    publish that holds one wins, and several runners share the work."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = list(
+            DirectUpload.objects.select_for_update(skip_locked=True)
+            .filter(expires_at__lte=now)
+            .order_by("expires_at")
+            .values_list("pk", "public_id")[:EXPIRE_BATCH]
+        )
+        DirectUpload.objects.filter(pk__in=[pk for pk, _ in expired]).delete()
+        direct_uploads_discard(public_ids=[public_id for _, public_id in expired])
+    return len(expired)
+
+
+def direct_uploads_discard(*, public_ids):
+    """Inside the transaction that deletes direct uploads (a user's deletion cascades to
+    theirs): destroy the assets uploaded under their public ids after the commit. A public
+    id under which nothing was uploaded costs one destroy answered "not found"."""
+    media_delete_after_commit(*[(video_storage, public_id) for public_id in public_ids])

@@ -30,6 +30,12 @@ def get_video_storage():
     return video_storage
 
 
+def videos_on_cloudinary():
+    """Whether videos are stored on Cloudinary: its storage takes the parts of a chunked
+    upload; the local one does not."""
+    return callable(getattr(video_storage, "send_part", None))
+
+
 # The media storages by their STORAGES key; the lazy objects follow a change of STORAGES.
 MEDIA_STORAGES = {"default": default_storage, "videos": video_storage}
 

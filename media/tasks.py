@@ -86,12 +86,16 @@ def sweep_upload_temp():
 @app.task
 def expire_upload_sessions():
     """Delete the upload sessions whose time is up, and their bytes
-    (``media.services.upload_sessions_expire``: rows claimed with SKIP LOCKED, so runs may
-    overlap); returns how many."""
+    (``media.services.upload_sessions_expire``), and the direct uploads to Cloudinary whose
+    time is up, and their assets (``direct_uploads_expire``); rows are claimed with SKIP
+    LOCKED, so runs may overlap. Returns how many of both."""
     # Imported here: media.services enqueues this module's deletion task.
-    from media.services import upload_sessions_expire
+    from media.services import direct_uploads_expire, upload_sessions_expire
 
     expired = upload_sessions_expire()
     if expired:
         logger.info("Deleted %d expired upload session(s) and their bytes", expired)
-    return expired
+    direct = direct_uploads_expire()
+    if direct:
+        logger.info("Deleted %d expired direct upload(s) and their assets", direct)
+    return expired + direct

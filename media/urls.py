@@ -1,9 +1,15 @@
-"""The resumable upload routes, under /api/v1 (local media are served by ``serving_urls``)."""
+"""The resumable upload routes and the signing of direct uploads to Cloudinary, under /api/v1
+(local media are served by ``serving_urls``)."""
 
-from media.views import UploadSessionViewSet
+from media.views import CloudinarySignatureViewSet, UploadSessionViewSet
 from viztube.api.routes import route
 
 urlpatterns = [
+    route(
+        "uploads/cloudinary-signature",
+        CloudinarySignatureViewSet.as_view({"post": "create"}),
+        name="upload-cloudinary-signature",
+    ),
     route("uploads", UploadSessionViewSet.as_view({"post": "create"}), name="upload-list"),
     route(
         "uploads/<uuid:upload_id>",

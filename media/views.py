@@ -25,8 +25,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.decorators import action
 
-from media import selectors, services, uploads
+from media import cloudinary_direct, selectors, services, uploads
 from media.serializers import (
+    CloudinarySignatureInputSerializer,
+    CloudinarySignatureSerializer,
     UploadCompleteSerializer,
     UploadCreatedSerializer,
     UploadOffsetSerializer,
@@ -315,3 +317,41 @@ class UploadSessionViewSet(ApiViewSet):
         """``DELETE /uploads/:uploadId``."""
         services.upload_session_cancel(upload_id=upload_id, owner=request.user)
         return ok({}, "Upload cancelled")
+
+
+class CloudinarySignatureViewSet(ApiViewSet):
+    """``POST /uploads/cloudinary-signature``: signed parameters with which the caller uploads
+    one video straight to Cloudinary (only when videos are stored on Cloudinary; 404
+    otherwise)."""
+
+    # Like starting an upload session: the fail-closed upload scope.
+    throttle_scope = {"POST": "upload"}
+    parser_classes = [JSONObjectParser]
+    input_serializers = {"create": CloudinarySignatureInputSerializer}
+
+    @api_doc(
+        name="CloudinarySignature",
+        response=CloudinarySignatureSerializer,
+        request=CloudinarySignatureInputSerializer,
+        status=201,
+        errors=(401, 404, 415, 422, 429),
+        more_responses={
+            200: OpenApiResponse(
+                envelope(CloudinarySignatureSerializer, name="CloudinarySignatureRenewed"),
+                description="The upload under the publicId sent is signed again.",
+            )
+        },
+        summary="Sign an upload straight to Cloudinary (with Cloudinary storage only)",
+    )
+    def create(self, request):
+        """``POST /uploads/cloudinary-signature``."""
+        public_id = self.validated_input().get("public_id")
+        grant = services.direct_upload_issue(
+            owner=request.user,
+            notification_url=cloudinary_direct.notification_url(request),
+            public_id=public_id,
+        )
+        data = CloudinarySignatureSerializer(grant).data
+        if public_id is None:
+            return created(data, "Upload signed")
+        return ok(data, "Upload signed again")

@@ -28,7 +28,7 @@ from django.db.models import Q
 
 from accounts import user_cache
 from media import services as media_services
-from media.models import UploadSession
+from media.models import DirectUpload, UploadSession
 from media.services import media_delete_after_commit
 from media.storage import video_storage
 from social import counters
@@ -184,6 +184,12 @@ def users_delete(*, users):
     # Their upload sessions go with them (the cascade), and so do the sessions' bytes.
     media_services.upload_sessions_discard(
         sessions=UploadSession.objects.filter(owner_id__in=user_ids)
+    )
+    # Their unpublished direct uploads to Cloudinary too: the assets go with the rows.
+    media_services.direct_uploads_discard(
+        public_ids=DirectUpload.objects.filter(owner_id__in=user_ids).values_list(
+            "public_id", flat=True
+        )
     )
     images = [
         name

@@ -120,6 +120,8 @@ class Video(UUIDv7Model):
                 include=["views", "likes_count", "comments_count", "visibility", "status"],
                 name="video_owner_sums",
             ),
+            # Cloudinary's notifications name a video by its asset (the stored name).
+            models.Index(fields=["video_file"], name="video_file_name"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="video_title_not_empty"),

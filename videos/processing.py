@@ -8,6 +8,8 @@ makes inside its request, for a file that may be 2 GB.
 3. Without a thumbnail, a frame becomes one (``media.frames``), stored as JPEG.
 4. ``video_mark_ready`` (with the duration and the thumbnail) or ``video_mark_failed`` with a
    reason for a person.
+5. With Cloudinary, the HLS rendition of a ready video is asked for (``videos.streaming``);
+   Cloudinary's notification sets its ``streaming_url`` later.
 
 Idempotent, as every task here must be (a task whose worker died is delivered again): only a
 video still ``processing`` is looked at, and the frame is stored under a name of its video's own
@@ -27,7 +29,7 @@ from django.utils import timezone
 from media.errors import STORAGE_ERRORS
 from media.frames import NoFrame, extract_frame
 from media.services import media_delete, media_on_disk, media_store
-from media.storage import video_storage
+from media.storage import video_storage, videos_on_cloudinary
 from media.validation import (
     NO_DURATION,
     NO_VIDEO_TRACK,
@@ -35,7 +37,7 @@ from media.validation import (
     UnreadableVideo,
     inspect_video,
 )
-from videos import services
+from videos import services, streaming
 from videos.models import Video, VideoStatus
 from viztube import errors
 
@@ -65,9 +67,11 @@ def frame_name(video_id):
     return f"thumbnails/frame-{video_id.hex}.jpg"
 
 
-def video_process(video_id):
+def video_process(video_id, *, notification_url=""):
     """Check the bytes of the video ``video_id`` and mark it ready or failed; returns
-    ``"ready"``, ``"failed"`` or ``"skipped"`` (gone, or no longer processing).
+    ``"ready"``, ``"failed"`` or ``"skipped"`` (gone, or no longer processing). With Cloudinary,
+    a video made ready without a streaming URL then gets its HLS rendition asked for (a task of
+    its own, ``videos.streaming``), to be notified at ``notification_url``.
 
     A storage that cannot be read (``MediaStorageError``, ``DependencyFailed`` when storing the
     frame) raises: the task retries it (``videos.tasks``)."""
@@ -101,7 +105,12 @@ def video_process(video_id):
     marked = services.video_mark_ready(
         video_id=video.pk, duration=info.duration, thumbnail_name=thumbnail_name
     )
-    return "ready" if marked is not None else "skipped"
+    if marked is None:
+        return "skipped"
+    if videos_on_cloudinary() and not marked.streaming_url:
+        # Its own task with its own retries: the video is ready whatever becomes of it.
+        streaming.enqueue_streaming(marked.pk, notification_url)
+    return "ready"
 
 
 def _failed(video_id, reason):

@@ -187,14 +187,34 @@ class PublishingInputSerializer(serializers.Serializer):
     )
 
 
+class _TextField(serializers.CharField):
+    """Text that means the same in JSON and in a form (both found by the schemathesis fuzz): a
+    JSON number or boolean is refused (DRF would store ``0`` as "0"), and an empty form field is
+    an empty value (DRF reads an empty optional form field as omitted, so a blank title that JSON
+    refuses was silently ignored in multipart)."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 VIDEO_REQUIRED = "Video file is required: send videoFile, or the uploadId of a complete upload"
 VIDEO_TWICE = "Send either videoFile or uploadId, not both"
+VIDEO_ONE_WAY = "Send the video one way only: videoFile, uploadId or cloudinaryPublicId"
+CLOUDINARY_PUBLIC_ID_REQUIRED = "cloudinaryPublicId cannot be empty"
 
 
 class VideoPublishInputSerializer(PublishingInputSerializer):
-    """``POST /videos`` (multipart, or JSON with an ``uploadId``): the video is ``videoFile``
-    (sent in this request, at most ``SINGLE_UPLOAD_MAX_MB``) or ``uploadId`` (a complete upload
-    session), exactly one of the two. Files are only checked for presence here; their content
+    """``POST /videos`` (multipart, or JSON with an ``uploadId`` or a ``cloudinaryPublicId``):
+    the video is ``videoFile`` (sent in this request, at most ``SINGLE_UPLOAD_MAX_MB``),
+    ``uploadId`` (a complete upload session) or ``cloudinaryPublicId`` (uploaded straight to
+    Cloudinary), exactly one of them. Files are only checked for presence here; their content
     is validated by ``media.validation`` before anything is stored."""
 
     title = serializers.CharField(
@@ -229,6 +249,20 @@ class VideoPublishInputSerializer(PublishingInputSerializer):
         ),
         error_messages={"invalid": "uploadId must be a UUID", "null": VIDEO_REQUIRED},
     )
+    cloudinaryPublicId = _TextField(
+        source="public_id",
+        required=False,
+        max_length=255,
+        help_text=(
+            "With Cloudinary storage, instead of videoFile: the publicId issued by "
+            "POST /uploads/cloudinary-signature, the video uploaded under it. The video starts "
+            "processing until Cloudinary's HLS rendition is made."
+        ),
+        error_messages={
+            "blank": CLOUDINARY_PUBLIC_ID_REQUIRED,
+            "null": CLOUDINARY_PUBLIC_ID_REQUIRED,
+        },
+    )
     thumbnail = serializers.FileField(
         required=False,
         help_text="Optional: without one, a frame of the video becomes the thumbnail.",
@@ -240,12 +274,14 @@ class VideoPublishInputSerializer(PublishingInputSerializer):
         # the title and the video at once), each field's own problem first.
         sent = [
             name
-            for name in ("videoFile", "uploadId")
+            for name in ("videoFile", "uploadId", "cloudinaryPublicId")
             if name in self.fields and self.fields[name].get_value(data) is not empty
         ]
         problems = {}
         if not sent:
             problems["videoFile"] = [VIDEO_REQUIRED]
+        elif "cloudinaryPublicId" in sent and len(sent) > 1:
+            problems["cloudinaryPublicId"] = [VIDEO_ONE_WAY]
         elif len(sent) == 2:
             problems["uploadId"] = [VIDEO_TWICE]
         try:
@@ -259,27 +295,10 @@ class VideoPublishInputSerializer(PublishingInputSerializer):
 
 class VideoPublishJsonInputSerializer(VideoPublishInputSerializer):
     """The JSON form of ``POST /videos`` in the document: files only travel in multipart, so a
-    JSON body publishes an ``uploadId``."""
+    JSON body publishes an ``uploadId`` or a ``cloudinaryPublicId``."""
 
     videoFile = None
     thumbnail = None
-
-
-class _TextField(serializers.CharField):
-    """Text that means the same in JSON and in a form (both found by the schemathesis fuzz): a
-    JSON number or boolean is refused (DRF would store ``0`` as "0"), and an empty form field is
-    an empty value (DRF reads an empty optional form field as omitted, so a blank title that JSON
-    refuses was silently ignored in multipart)."""
-
-    def get_value(self, dictionary):
-        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
-            return ""
-        return super().get_value(dictionary)
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class VideoUpdateInputSerializer(PublishingInputSerializer):

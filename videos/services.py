@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from media.frames import NoFrame, extract_frame
 from media.services import (
+    direct_upload_check,
+    direct_upload_consume,
     media_delete,
     media_delete_after_commit,
     media_name,
@@ -27,7 +29,7 @@ from media.services import (
     upload_session_completed,
     upload_session_consume,
 )
-from media.storage import video_storage
+from media.storage import video_storage, videos_on_cloudinary
 from media.validation import clean_image, on_disk, probe_video, sniff_video_type
 from videos.models import Video, VideoStatus, WatchHistory
 from videos.selectors import (
@@ -218,12 +220,15 @@ def _new_video(*, owner, title, description, publishing, status=VideoStatus.READ
     return video
 
 
-def video_publish(*, owner, title, description, video_file, thumbnail=None, publishing=None):
+def video_publish(
+    *, owner, title, description, video_file, thumbnail=None, publishing=None, notification_url=""
+):
     """Validate both files, store them, then insert the video row, ready at once.
 
     ``publishing``: the ``visibility`` / ``publish_at`` asked for (public, now, by default).
     Without a ``thumbnail`` a frame of the video becomes it, taken here (the file is at most
-    ``SINGLE_UPLOAD_MAX_MB``: tens of milliseconds).
+    ``SINGLE_UPLOAD_MAX_MB``: tens of milliseconds). With Cloudinary, its HLS rendition is asked
+    for after the commit, to be notified at ``notification_url``.
 
     Nothing is stored unless both files pass (413 / 422). If storing the thumbnail or the
     insert fails, the files already stored are deleted again before the error goes up.
@@ -252,11 +257,24 @@ def video_publish(*, owner, title, description, video_file, thumbnail=None, publ
             video.save(force_insert=True)
             if video.visibility == Visibility.PUBLIC and video.status == VideoStatus.READY:
                 page_cache.bump()
+            if videos_on_cloudinary():
+                transaction.on_commit(
+                    functools.partial(_enqueue_streaming, video.pk, notification_url),
+                    robust=True,
+                )
     except BaseException:
         for storage, name in stored:
             media_delete(storage=storage, name=name)
         raise
     return video
+
+
+def _enqueue_streaming(video_id, notification_url, *, frame=False):
+    """Ask for the HLS rendition of a video stored on Cloudinary, and with ``frame`` for a frame
+    as its thumbnail (``videos.streaming``)."""
+    from videos import streaming  # here: videos.streaming builds on this module
+
+    streaming.enqueue_streaming(video_id, notification_url, frame=frame)
 
 
 def _completed_upload(upload_id, owner, problems):
@@ -282,7 +300,7 @@ def _upload_extension(completed):
 
 
 def video_publish_from_upload(
-    *, owner, title, description, upload_id, thumbnail=None, publishing=None
+    *, owner, title, description, upload_id, thumbnail=None, publishing=None, notification_url=""
 ):
     """Publish the bytes of the complete upload session ``upload_id``: the video is inserted
     ``processing`` and a task checks it afterwards (``videos.processing``); nothing here reads
@@ -294,7 +312,8 @@ def video_publish_from_upload(
     transaction (``upload_session_consume(then=...)``): if the insert fails, the upload is as
     it was, and the thumbnail is deleted again. The processing task is enqueued once the row
     is committed; should the broker be unreachable the video waits, ``processing``, until the
-    deadline marks it failed (``videos.processing.videos_fail_stuck``).
+    deadline marks it failed (``videos.processing.videos_fail_stuck``). With Cloudinary, the
+    video's HLS rendition is asked for once it is ready, to be notified at ``notification_url``.
     """
     video = _new_video(
         owner=owner,
@@ -326,7 +345,9 @@ def video_publish_from_upload(
         video.video_file, video.thumbnail = video_name, thumbnail_name
         video.processing_started_at = timezone.now()
         video.save(force_insert=True)
-        transaction.on_commit(functools.partial(enqueue_processing, video.pk), robust=True)
+        transaction.on_commit(
+            functools.partial(enqueue_processing, video.pk, notification_url), robust=True
+        )
 
     try:
         upload_session_consume(
@@ -345,14 +366,15 @@ def video_publish_from_upload(
     return video
 
 
-def enqueue_processing(video_id):
+def enqueue_processing(video_id, notification_url=""):
     """Send the video's processing task to the workers (run inline without a broker). A broker
     that cannot take it is logged, never raised: the video waits, ``processing``, and the
-    deadline marks it failed, so its owner can reprocess it."""
+    deadline marks it failed, so its owner can reprocess it. ``notification_url``: where
+    Cloudinary reports the HLS rendition asked for once the video is ready."""
     from videos import tasks  # here: videos.tasks imports this module
 
     try:
-        tasks.process_video.delay(str(video_id))
+        tasks.process_video.delay(str(video_id), notification_url=notification_url)
     except Exception as exc:
         logger.warning(
             "Could not queue the processing of video %s (%s); it stays processing until "
@@ -362,10 +384,10 @@ def enqueue_processing(video_id):
         )
 
 
-def video_reprocess(*, video_id, actor):
+def video_reprocess(*, video_id, actor, notification_url=""):
     """Run a failed video's processing again (its owner only: 404 when invisible, 403 when
     visible but another's); 409 unless it failed. Under the row lock, so two requests at once
-    enqueue one run."""
+    enqueue one run. ``notification_url``: as for ``video_publish_from_upload``."""
     with transaction.atomic():
         video = video_locked_for_owner(video_id, actor, NOT_AUTHORIZED_TO_REPROCESS)
         if video.status != VideoStatus.FAILED:
@@ -376,7 +398,9 @@ def video_reprocess(*, video_id, actor):
         video.save(
             update_fields=["status", "failure_reason", "processing_started_at", "updated_at"]
         )
-        transaction.on_commit(functools.partial(enqueue_processing, video.pk), robust=True)
+        transaction.on_commit(
+            functools.partial(enqueue_processing, video.pk, notification_url), robust=True
+        )
     return video
 
 
@@ -456,6 +480,65 @@ def video_set_visibility(*, videos, visibility):
             changed += 1
     page_cache.bump()
     return changed
+
+
+# --- Direct uploads to Cloudinary ----------------------------------------------------------------
+
+
+def video_publish_from_cloudinary(
+    *, owner, title, description, public_id, thumbnail=None, publishing=None, notification_url=""
+):
+    """Publish the video that ``owner`` uploaded straight to Cloudinary under ``public_id``
+    (issued to them by ``POST /uploads/cloudinary-signature``): a video whose file is that
+    asset, ``processing`` until Cloudinary's notification says its HLS rendition is made.
+
+    The asset is checked first, through the Admin API (``media.services.direct_upload_check``:
+    404 not issued to ``owner`` or already published, 409 nothing uploaded, 413, 422, 502), and
+    ``thumbnail`` (optional) is validated and stored, all before the transaction; the public id
+    is taken (so it is published once) in the transaction that inserts the video. Nothing is
+    written when any step fails, and a thumbnail already stored is deleted again. After the
+    commit, ``videos.tasks.request_streaming`` asks Cloudinary for the rendition, to be
+    notified at ``notification_url``, and without a thumbnail ``videos.tasks.take_frame`` gives
+    the video a frame that Cloudinary makes.
+    """
+    video = _new_video(
+        owner=owner,
+        title=title,
+        description=description,
+        publishing=publishing,
+        status=VideoStatus.PROCESSING,
+    )
+    image = clean_image(thumbnail, field="thumbnail") if thumbnail is not None else None
+    asset = direct_upload_check(owner=owner, public_id=public_id)
+    thumbnail_name = ""
+    if image is not None:
+        thumbnail_name = media_store(
+            storage=default_storage,
+            name=media_name("thumbnails", _thumbnail_extension(image)),
+            content=image,
+        )
+    try:
+        with transaction.atomic():
+            direct_upload_consume(owner=owner, public_id=public_id)
+            video.video_file, video.thumbnail, video.duration = (
+                public_id,
+                thumbnail_name,
+                asset.duration,
+            )
+            video.processing_started_at = timezone.now()
+            video.save(force_insert=True)
+            # A processing video is listed nowhere: no cached page changes until it is ready.
+            transaction.on_commit(
+                functools.partial(
+                    _enqueue_streaming, video.pk, notification_url, frame=not thumbnail_name
+                ),
+                robust=True,
+            )
+    except BaseException:
+        if thumbnail_name:
+            media_delete(storage=default_storage, name=thumbnail_name)
+        raise
+    return video
 
 
 # --- Processing outcome ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-from videos.views import VideoViewSet, WatchHistoryViewSet
+from videos.views import CloudinaryWebhookView, VideoViewSet, WatchHistoryViewSet
 from viztube.api.routes import route
 
 urlpatterns = [
@@ -27,4 +27,5 @@ urlpatterns = [
         WatchHistoryViewSet.as_view({"delete": "destroy"}),
         name="watch-history-entry",
     ),
+    route("webhooks/cloudinary", CloudinaryWebhookView.as_view(), name="cloudinary-webhook"),
 ]

@@ -10,10 +10,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.decorators import action
 from rest_framework.exceptions import UnsupportedMediaType
-from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
+from rest_framework.views import APIView
 
+from media import cloudinary_direct
 from media.serializers import UploadOffsetSerializer
-from videos import selectors, services
+from videos import selectors, services, streaming
 from videos.serializers import (
     VideoListQuerySerializer,
     VideoPublishInputSerializer,
@@ -27,6 +29,7 @@ from videos.serializers import (
 from viztube.api import page_cache
 from viztube.api.envelope import created, ok, ok_encoded
 from viztube.api.pagination import PageRequest, page_body, paginate, paginated_body
+from viztube.api.parsers import UnreadBodyParser
 from viztube.api.schema import api_doc, error_envelope
 from viztube.api.viewsets import ApiViewSet
 
@@ -65,8 +68,23 @@ UPLOAD_INCOMPLETE = OpenApiResponse(
     error_envelope(UploadOffsetSerializer, name="VideoPublishUploadIncomplete"),
     description=(
         "The upload (uploadId) is not complete yet: `data.offset` says where it stands; send "
-        "the rest (PUT /uploads/:uploadId) and publish again."
+        "the rest (PUT /uploads/:uploadId) and publish again. With cloudinaryPublicId, a 409 "
+        "says that no video has been uploaded under it yet (`data` null)."
     ),
+)
+CLD_SIGNATURE = OpenApiParameter(
+    "X-Cld-Signature",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Cloudinary's signature of the body and the timestamp.",
+)
+CLD_TIMESTAMP = OpenApiParameter(
+    "X-Cld-Timestamp",
+    {"type": "string", "pattern": "^[0-9]{1,12}$"},
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Unix time the notification was signed; over two hours old is refused (401).",
 )
 
 
@@ -121,17 +139,19 @@ class VideoViewSet(ApiViewSet):
             "application/json": VideoPublishJsonInputSerializer,
         },
         status=201,
-        errors=(401, 413, 415, 422, 502),
+        errors=(401, 404, 413, 415, 422, 502),
         more_responses={409: UPLOAD_INCOMPLETE},
         summary=(
             "Publish a video: multipart with videoFile (ready at once), or uploadId in JSON or "
-            "multipart (processing, then ready or failed); thumbnail optional"
+            "multipart (processing, then ready or failed), or, with Cloudinary, "
+            "cloudinaryPublicId in JSON or multipart (processing until its HLS rendition is "
+            "made); thumbnail optional"
         ),
     )
     def create(self, request):
         """``POST /videos`` (publish)."""
-        # Files only travel in multipart, an uploadId in either; any other body is refused
-        # before it is parsed.
+        # Files only travel in multipart, an uploadId or a public id in either; any other body
+        # is refused before it is parsed.
         if not request.content_type.startswith(PUBLISH_MEDIA_TYPES):
             raise UnsupportedMediaType(request.content_type, detail=PUBLISH_BODY)
         data = self.validated_input()
@@ -143,9 +163,23 @@ class VideoViewSet(ApiViewSet):
             "publishing": {key: data[key] for key in ("visibility", "publish_at") if key in data},
         }
         if "upload_id" in data:
-            video = services.video_publish_from_upload(upload_id=data["upload_id"], **fields)
+            video = services.video_publish_from_upload(
+                upload_id=data["upload_id"],
+                notification_url=cloudinary_direct.notification_url(request),
+                **fields,
+            )
+        elif "public_id" in data:
+            video = services.video_publish_from_cloudinary(
+                public_id=data["public_id"],
+                notification_url=cloudinary_direct.notification_url(request),
+                **fields,
+            )
         else:
-            video = services.video_publish(video_file=data["videoFile"], **fields)
+            video = services.video_publish(
+                video_file=data["videoFile"],
+                notification_url=cloudinary_direct.notification_url(request),
+                **fields,
+            )
         return created(VideoSerializer(video).data, "Video published successfully")
 
     @api_doc(
@@ -190,7 +224,11 @@ class VideoViewSet(ApiViewSet):
     @action(detail=True, methods=["post"])
     def reprocess(self, request, video_id):
         """``POST /videos/:videoId/reprocess``: 202, the video processing again."""
-        video = services.video_reprocess(video_id=video_id, actor=request.user)
+        video = services.video_reprocess(
+            video_id=video_id,
+            actor=request.user,
+            notification_url=cloudinary_direct.notification_url(request),
+        )
         return ok(VideoSerializer(video).data, "Video processing again", status=202)
 
 
@@ -234,3 +272,33 @@ class WatchHistoryViewSet(ApiViewSet):
         """``DELETE /user/watch-history/:videoId``."""
         services.watch_history_remove(user=request.user, video_id=video_id)
         return ok({}, "Video removed from watch history")
+
+
+class CloudinaryWebhookView(APIView):
+    """``POST /webhooks/cloudinary``: Cloudinary's notifications. Cloudinary proves who it is
+    by the signature of the body; no token, no cookie and so no cross-site check (DRF's views
+    are CSRF-exempt), and no rate limit: a refusal costs one hash, and a notification that is
+    refused is retried by Cloudinary only a few times."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    # The signature covers the body as it came: nothing may parse (or consume) it first.
+    parser_classes = [UnreadBodyParser]
+
+    @api_doc(
+        name="CloudinaryNotification",
+        response=None,
+        request={"application/json": OpenApiTypes.OBJECT},
+        errors=(400, 401, 404, 413),
+        parameters=[CLD_SIGNATURE, CLD_TIMESTAMP],
+        summary="Cloudinary's notifications (signed by Cloudinary; with Cloudinary storage only)",
+    )
+    def post(self, request):
+        """``POST /webhooks/cloudinary``."""
+        video = streaming.video_apply_cloudinary_notification(
+            body=request.body,
+            timestamp=request.headers.get("X-Cld-Timestamp"),
+            signature=request.headers.get("X-Cld-Signature"),
+        )
+        return ok({}, "Notification applied" if video is not None else "Notification received")

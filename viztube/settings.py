@@ -4,6 +4,7 @@ Values are parsed strictly: a malformed variable stops start-up with a message n
 (see ``_fail``), instead of silently running with a default.
 """
 
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -326,6 +327,19 @@ CLOUDINARY_UPLOAD_DEADLINE_SECONDS = _positive_int("CLOUDINARY_UPLOAD_DEADLINE_S
 CLOUDINARY_UPLOAD_CHUNK_BYTES = _positive_int("CLOUDINARY_UPLOAD_CHUNK_BYTES", 6_291_456)
 if CLOUDINARY_UPLOAD_CHUNK_BYTES < 5_242_880:
     _fail("CLOUDINARY_UPLOAD_CHUNK_BYTES", "Cloudinary needs parts of at least 5 MB (5242880)")
+# Where Cloudinary posts its notifications (the HLS rendition is ready, or failed): the absolute
+# URL of POST /api/v1/webhooks/cloudinary as Cloudinary reaches it. Unset: built from the
+# request that asks for the rendition (its Host, behind a proxy as the proxy forwards it).
+CLOUDINARY_NOTIFICATION_URL = env.str("CLOUDINARY_NOTIFICATION_URL", default="")
+if CLOUDINARY_NOTIFICATION_URL and not CLOUDINARY_NOTIFICATION_URL.startswith(
+    ("http://", "https://")
+):
+    _fail("CLOUDINARY_NOTIFICATION_URL", "expected an absolute http(s):// URL")
+# The Cloudinary streaming profile of the HLS rendition (sp_<profile>): a predefined one such as
+# hd, full_hd, sd, or one of the account's own.
+CLOUDINARY_STREAMING_PROFILE = env.str("CLOUDINARY_STREAMING_PROFILE", default="hd").strip()
+if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", CLOUDINARY_STREAMING_PROFILE):
+    _fail("CLOUDINARY_STREAMING_PROFILE", "expected a profile name such as hd or full_hd")
 if CLOUDINARY_URL:
     if not CLOUDINARY_URL.startswith("cloudinary://"):
         _fail("CLOUDINARY_URL", "expected cloudinary://key:secret@cloud")

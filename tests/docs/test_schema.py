@@ -142,9 +142,12 @@ def test_every_operation_that_reads_a_credential_documents_401_and_503(schema):
 
 
 def test_unsafe_operations_document_the_cross_site_403(schema):
+    views = _view_classes()
     for path, operations in schema["paths"].items():
         for method in ("post", "patch", "put", "delete"):
-            if method in operations and path != "/api/v1/healthcheck/":
+            # The cross-site check belongs to cookie authentication: a route that reads no
+            # credential (Cloudinary's webhook, signed by Cloudinary) has none.
+            if method in operations and views[(path, method)].authentication_classes:
                 assert "403" in operations[method]["responses"], (path, method)
 
 

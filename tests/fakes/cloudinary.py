@@ -13,8 +13,17 @@ It implements the part of the Upload API the project uses, as Cloudinary answers
   ``overwrite=false`` an id already taken is answered at once with the asset it names and
   ``"existing": true``, and the file sent is not stored;
 - ``POST /v1_1/<cloud>/<type>/destroy``: ``{"result": "ok"}`` or ``{"result": "not found"}``;
+- ``POST /v1_1/<cloud>/<type>/explicit``: eager transformations of a stored asset; with
+  ``eager_async`` it answers at once (``"eager": [{"status": "processing", "batch_id"}]``) and
+  records the job (``eager_jobs``); ``finish_eager`` then makes the notification Cloudinary would
+  POST to the job's ``eager_notification_url`` (signed, ``X-Cld-Signature`` and
+  ``X-Cld-Timestamp``), for the test to deliver; ``sign_notification`` signs any body;
+- ``GET /v1_1/<cloud>/resources/<type>/upload/<public_id>`` (Admin API, Basic auth with the API
+  key and secret): an asset's details, or 404 ``Resource not found``;
 - ``GET``/``HEAD /<cloud>/<type>/upload/[v<version>/]<public_id>[.<format>]``: delivery of what it
-  holds, so storage URLs built with ``cname=127.0.0.1:PORT`` and ``secure=False`` resolve here.
+  holds, so storage URLs built with ``cname=127.0.0.1:PORT`` and ``secure=False`` resolve here;
+  ``/<cloud>/video/upload/<transformation with so_...>/<public_id>.jpg``: a frame of a video it
+  holds (a JPEG of the video's size; the fake decodes nothing), recorded in ``frames``.
 
 Every API request's signature is checked with ``cloudinary.utils.api_sign_request`` (the SDK signs
 every form field except ``file``, ``api_key`` and ``signature``); a bad one gets 401.
@@ -26,9 +35,11 @@ benchmark or a local run: ``python -m tests.fakes.cloudinary [--port N]`` prints
 """
 
 import argparse
+import base64
 import email.parser
 import hashlib
 import hmac
+import io
 import json
 import mimetypes
 import re
@@ -55,10 +66,18 @@ API_KEY = "111122223333444"
 API_SECRET = "fake-cloudinary-secret-for-tests"
 
 _API_PATH = re.compile(
-    r"^/v1_1/(?P<cloud>[^/]+)/(?P<resource_type>[a-z]+)/(?P<action>upload|destroy)$"
+    r"^/v1_1/(?P<cloud>[^/]+)/(?P<resource_type>[a-z]+)/(?P<action>upload|destroy|explicit)$"
+)
+_ADMIN_RESOURCE_PATH = re.compile(
+    r"^/v1_1/(?P<cloud>[^/]+)/resources/(?P<resource_type>[a-z]+)/(?P<type>[a-z]+)/"
+    r"(?P<public_id>.+)$"
 )
 _DELIVERY_PATH = re.compile(
     r"^/(?P<cloud>[^/]+)/(?P<resource_type>image|video|raw)/upload/(?:v\d+/)?(?P<public_id>.+)$"
+)
+_FRAME_PATH = re.compile(
+    r"^/(?P<cloud>[^/]+)/video/upload/(?P<transformation>[^/]*so_[^/]*)/(?:v\d+/)?"
+    r"(?P<public_id>.+)\.jpg$"
 )
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 # The fields the SDK sends but leaves out of the signature.
@@ -123,10 +142,35 @@ class _Partial:
         return sum(high - low + 1 for low, high in self.ranges)
 
 
+@dataclass(frozen=True)
+class EagerJob:
+    """An asynchronous eager request (``explicit`` with ``eager_async``) not yet finished."""
+
+    public_id: str
+    resource_type: str
+    eager: tuple  # the transformations as sent, e.g. ("sp_hd/m3u8",)
+    notification_url: str
+    batch_id: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A notification as Cloudinary would POST it: to ``url``, ``body`` (bytes, JSON) with
+    ``headers`` (``X-Cld-Timestamp``, ``X-Cld-Signature``, ``Content-Type``)."""
+
+    url: str
+    body: bytes
+    headers: dict
+
+    @property
+    def payload(self):
+        return json.loads(self.body)
+
+
 @dataclass
 class _Faults:
-    upload_failures: dict = field(default_factory=dict)
-    destroy_failures: dict = field(default_factory=dict)
+    # {action: {n-th request of that action: (status, message)}}
+    failures: dict = field(default_factory=dict)
     delay_seconds: float = 0.0
 
 
@@ -232,8 +276,10 @@ class FakeCloudinary:
         self._partials = {}
         self._requests = []
         self._faults = _Faults()
-        self._upload_count = 0
-        self._destroy_count = 0
+        self._counts = {}
+        self._eager_jobs = []
+        self._derived = {}
+        self._frames = []
         self._version = int(time.time())
         self._httpd = None
         # Cloudinary refuses a part of a chunked upload under 5 MB, but for the last one; tests
@@ -268,7 +314,10 @@ class FakeCloudinary:
             self._partials.clear()
             self._requests.clear()
             self._faults = _Faults()
-            self._upload_count = self._destroy_count = 0
+            self._counts.clear()
+            self._eager_jobs.clear()
+            self._derived.clear()
+            self._frames.clear()
             self.min_part_bytes = 0
 
     @property
@@ -328,20 +377,51 @@ class FakeCloudinary:
         with self._lock:
             return [request for request in self._requests if request.action == "destroy"]
 
+    @property
+    def explicits(self):
+        """Every explicit request seen, oldest first."""
+        with self._lock:
+            return [request for request in self._requests if request.action == "explicit"]
+
+    @property
+    def resource_lookups(self):
+        """Every Admin API ``resource`` request seen, oldest first (``params``: the public id
+        and the ``resource_type`` asked for)."""
+        with self._lock:
+            return [request for request in self._requests if request.action == "resource"]
+
+    @property
+    def frames(self):
+        """``(public_id, transformation)`` of every video frame delivered, oldest first."""
+        with self._lock:
+            return list(self._frames)
+
+    @property
+    def eager_jobs(self):
+        """The asynchronous eager requests not yet finished (``finish_eager``), oldest first."""
+        with self._lock:
+            return list(self._eager_jobs)
+
     # --- fault injection ----------------------------------------------------------------------
+
+    def fail(self, action, n=1, status=500, message="Internal error (injected by the fake)"):
+        """Make the ``n``-th correctly signed (or authenticated) request of ``action`` from now
+        answer ``status``: ``upload``, ``destroy``, ``explicit`` or ``resource`` (the Admin API
+        lookup of one asset)."""
+        with self._lock:
+            failures = self._faults.failures.setdefault(action, {})
+            failures[self._counts.get(action, 0) + n] = (status, message)
 
     def fail_upload(self, n=1, status=500, message="Internal error (injected by the fake)"):
         """Make the ``n``-th correctly signed upload request from now answer ``status``.
 
         Each part of a chunked upload is one request.
         """
-        with self._lock:
-            self._faults.upload_failures[self._upload_count + n] = (status, message)
+        self.fail("upload", n, status, message)
 
     def fail_destroy(self, n=1, status=500, message="Internal error (injected by the fake)"):
         """Make the ``n``-th correctly signed destroy request from now answer ``status``."""
-        with self._lock:
-            self._faults.destroy_failures[self._destroy_count + n] = (status, message)
+        self.fail("destroy", n, status, message)
 
     def delay(self, seconds):
         """Answer every API request ``seconds`` late (0 to stop).
@@ -374,6 +454,8 @@ class FakeCloudinary:
                 raise _ApiError(*injected)
             if action == "upload":
                 result = self._upload(resource_type, params, file_part, headers)
+            elif action == "explicit":
+                result = self._explicit(resource_type, params)
             else:
                 result = self._destroy(resource_type, params)
         except _ApiError as exc:
@@ -411,11 +493,8 @@ class FakeCloudinary:
 
     def _count_and_fault(self, action):
         with self._lock:
-            if action == "upload":
-                self._upload_count += 1
-                return self._faults.upload_failures.pop(self._upload_count, None)
-            self._destroy_count += 1
-            return self._faults.destroy_failures.pop(self._destroy_count, None)
+            count = self._counts[action] = self._counts.get(action, 0) + 1
+            return self._faults.failures.get(action, {}).pop(count, None)
 
     def _upload(self, resource_type, params, file_part, headers):
         if file_part is None:
@@ -569,6 +648,175 @@ class FakeCloudinary:
         asset.path.unlink(missing_ok=True)
         return {"result": "ok"}
 
+    def _explicit(self, resource_type, params):
+        public_id = params.get("public_id")
+        if not public_id:
+            raise _ApiError(400, "Missing required parameter - public_id")
+        with self._lock:
+            asset = self._assets.get(public_id)
+        if asset is None or asset.resource_type != resource_type:
+            raise _ApiError(404, f"Resource not found - {public_id}")
+        eager = tuple(filter(None, params.get("eager", "").split("|")))
+        result = self._describe(asset, "")
+        if not eager:
+            return result
+        if params.get("eager_async") in {"1", "true"}:
+            batch_id = _random_suffix(32)
+            with self._lock:
+                self._eager_jobs.append(
+                    EagerJob(
+                        public_id=public_id,
+                        resource_type=resource_type,
+                        eager=eager,
+                        notification_url=params.get("eager_notification_url", ""),
+                        batch_id=batch_id,
+                    )
+                )
+            result["eager"] = [{"status": "processing", "batch_id": batch_id} for _ in eager]
+            return result
+        result["eager"] = self._derive(asset, eager)
+        return result
+
+    def _derive(self, asset, eager):
+        """The derived assets of ``eager`` transformations (``<transformation>/<format>``)."""
+        derived = []
+        for transformation in eager:
+            spec, _, fmt = transformation.rpartition("/")
+            path = (
+                f"{self.host}/{self.cloud_name}/{asset.resource_type}/upload/{spec}/"
+                f"v{asset.version}/{asset.public_id}.{fmt}"
+            )
+            derived.append(
+                {
+                    "transformation": transformation,
+                    "width": asset.width,
+                    "height": asset.height,
+                    "bytes": 512,
+                    "format": fmt,
+                    "url": f"http://{path}",
+                    "secure_url": f"https://{path}",
+                }
+            )
+        with self._lock:
+            self._derived.setdefault(asset.public_id, []).extend(derived)
+        return derived
+
+    def finish_eager(self, public_id=None, *, failed=None):
+        """Finish the oldest asynchronous eager job (of ``public_id``, if given) and return the
+        ``Notification`` Cloudinary would send to its ``eager_notification_url``: the derived
+        assets, or, with ``failed`` (a reason), each transformation ``"status": "failed"``.
+        The job is gone; the test delivers the notification (once, twice, or never)."""
+        with self._lock:
+            job = next((j for j in self._eager_jobs if public_id in (None, j.public_id)), None)
+            if job is None:
+                raise LookupError(f"No eager job pending for {public_id or 'any asset'}")
+            self._eager_jobs.remove(job)
+            asset = self._assets.get(job.public_id)
+        if failed is not None or asset is None:
+            reason = failed or "Resource not found"
+            eager = [{"transformation": t, "status": "failed", "reason": reason} for t in job.eager]
+        else:
+            eager = [{**d, "status": "complete"} for d in self._derive(asset, job.eager)]
+        payload = {
+            "notification_type": "eager",
+            "eager": eager,
+            "batch_id": job.batch_id,
+            "asset_id": hashlib.md5(job.public_id.encode(), usedforsecurity=False).hexdigest(),
+            "public_id": job.public_id,
+            "resource_type": job.resource_type,
+            "type": "upload",
+        }
+        body = json.dumps(payload).encode()
+        return Notification(
+            url=job.notification_url, body=body, headers=self.sign_notification(body)
+        )
+
+    def sign_notification(self, body, timestamp=None):
+        """The headers of a notification with ``body`` (bytes) sent at ``timestamp`` (default
+        now), signed as Cloudinary signs them: hex SHA-1 of body, timestamp and API secret."""
+        timestamp = str(int(time.time()) if timestamp is None else timestamp)
+        signature = hashlib.sha1(
+            body + timestamp.encode() + self.api_secret.encode(), usedforsecurity=False
+        ).hexdigest()
+        return {
+            "Content-Type": "application/json",
+            "X-Cld-Timestamp": timestamp,
+            "X-Cld-Signature": signature,
+        }
+
+    # --- the Admin API ------------------------------------------------------------------------
+
+    def handle_admin_get(self, path, headers):
+        """Answer an Admin API GET that names one asset: ``(status, json_body)``, or None when
+        ``path`` is not one (delivery, or another Admin API route)."""
+        match = _ADMIN_RESOURCE_PATH.match(unquote(urlsplit(path).path))
+        if not match:
+            return None
+        resource_type, public_id = match["resource_type"], match["public_id"]
+        status = 200
+        credentials = base64.b64encode(f"{self.api_key}:{self.api_secret}".encode()).decode()
+        try:
+            if match["cloud"] != self.cloud_name:
+                raise _ApiError(401, f"cloud_name {match['cloud']} does not exist")
+            if headers.get("Authorization") != f"Basic {credentials}":
+                raise _ApiError(401, "Invalid credentials")
+            injected = self._count_and_fault("resource")
+            if injected:
+                raise _ApiError(*injected)
+            with self._lock:
+                asset = self._assets.get(public_id)
+                derived = list(self._derived.get(public_id, []))
+            if asset is None or asset.resource_type != resource_type or match["type"] != "upload":
+                raise _ApiError(404, f"Resource not found - {public_id}")
+            result = self._describe(asset, "")
+            for name in ("existing", "original_filename", "api_key", "signature"):
+                result.pop(name, None)
+            if resource_type == "video":
+                # Cloudinary stores audio files as video assets and says so.
+                result["is_audio"] = asset.width is None
+            result["derived"] = [
+                {
+                    "transformation": d["transformation"],
+                    "format": d["format"],
+                    "bytes": d["bytes"],
+                    "url": d["url"],
+                    "secure_url": d["secure_url"],
+                }
+                for d in derived
+            ]
+        except _ApiError as exc:
+            status, result = exc.status, {"error": {"message": exc.message}}
+        with self._lock:
+            self._requests.append(
+                ApiRequest(
+                    action="resource",
+                    resource_type=resource_type,
+                    params={"public_id": public_id},
+                    content_range=None,
+                    upload_id=None,
+                    file_bytes=0,
+                    status=status,
+                )
+            )
+        return status, result
+
+    def frame(self, path):
+        """The JPEG bytes of the frame a delivery URL path asks for, or None when it asks for
+        none (or of a video the fake does not hold)."""
+        match = _FRAME_PATH.match(unquote(urlsplit(path).path))
+        if not match or match["cloud"] != self.cloud_name:
+            return None
+        asset = self.assets.get(match["public_id"])
+        if asset is None or asset.resource_type != "video":
+            return None
+        with self._lock:
+            self._frames.append((asset.public_id, match["transformation"]))
+        buffer = io.BytesIO()
+        Image.new("RGB", (asset.width or 64, asset.height or 64), (20, 120, 200)).save(
+            buffer, format="JPEG"
+        )
+        return buffer.getvalue()
+
     def find_delivered(self, path):
         """The asset a delivery URL path names, or None."""
         match = _DELIVERY_PATH.match(unquote(urlsplit(path).path))
@@ -609,12 +857,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(result).encode(), "application/json")
 
     def do_GET(self):
+        answer = self.server.fake.handle_admin_get(self.path, self.headers)
+        if answer is not None:
+            status, result = answer
+            self._send(status, json.dumps(result).encode(), "application/json")
+            return
         self._deliver(with_body=True)
 
     def do_HEAD(self):
         self._deliver(with_body=False)
 
     def _deliver(self, *, with_body):
+        frame = self.server.fake.frame(self.path)
+        if frame is not None:
+            self._send(200, frame if with_body else b"", "image/jpeg", length=len(frame))
+            return
         asset = self.server.fake.find_delivered(self.path)
         if asset is None:
             self._send(404, b"Resource not found", "text/plain", with_body=with_body)

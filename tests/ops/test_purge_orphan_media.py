@@ -4,6 +4,7 @@ import io
 import logging
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from accounts.models import User
+from media.models import DirectUpload
 from media.storage import video_storage
 from ops.management.commands import purge_orphan_media
 from ops.tasks import report_orphan_media
@@ -254,6 +257,28 @@ def test_cloudinary_delete_destroys_the_orphans_only(cloud_scene):
     )
     assert "Deleted 2 orphan(s); 0 could not be deleted." in out
     assert Video.objects.filter(title="broken").exists()
+
+
+def test_a_direct_upload_waiting_to_be_published_is_no_orphan(cloud_scene):
+    fake = cloud_scene["fake"]
+    owner = User.objects.get(username="owner")
+    awaited = video_storage.save("videos/awaited.mp4", ContentFile(media_bytes("sample.mp4")))
+    age_asset(fake, awaited, 2 * HOUR)
+    DirectUpload.objects.create(
+        owner=owner, public_id=awaited, expires_at=timezone.now() + timedelta(hours=20)
+    )
+    # Issued, nothing uploaded yet: not missing either.
+    DirectUpload.objects.create(
+        owner=owner,
+        public_id="media/videos/not-uploaded-yet",
+        expires_at=timezone.now() + timedelta(hours=20),
+    )
+
+    out, _ = purge("--delete")
+
+    assert awaited in fake.public_ids()
+    assert awaited not in out and "not-uploaded-yet" not in out
+    assert "Deleted 2 orphan(s); 0 could not be deleted." in out
 
 
 def test_cloudinary_listing_follows_the_pages(cloud_scene, monkeypatch):

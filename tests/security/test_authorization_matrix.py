@@ -161,6 +161,12 @@ MATRIX = {
     (V + "uploads/", "post"): signed_in(
         201, body={"filename": "clip.mp4", "size": 10, "contentType": "video/mp4"}
     ),
+    # Direct uploads and Cloudinary's notifications exist with Cloudinary storage only (this
+    # world stores media locally); tests/videos/test_video_cloudinary_direct.py has them with it.
+    (V + "uploads/cloudinary-signature/", "post"): signed_in(404),
+    (V + "webhooks/cloudinary/", "post"): everyone(
+        404, note="no token: Cloudinary signs the body; without Cloudinary, 404"
+    ),
     # --- the owner's objects (BOLA-1, BOLA-4) ---------------------------------------------------
     # An upload session is its creator's alone: everyone else gets the 404 of a missing one.
     (V + "uploads/{upload_id}/", "get"): visible_to_owner_only(

@@ -13,6 +13,8 @@ Decisions:
 - The storage is listed BEFORE the rows are read, and files last written less than
   ``--older-than`` minutes ago (default 60) are never called orphans: a file whose upload is in
   progress, or whose row commits in the meantime, is young, so it cannot be deleted by mistake.
+- A video uploaded straight to Cloudinary under a public id issued for it and not yet published
+  (a ``media.models.DirectUpload``) is no orphan: the expiry of that public id deletes it.
 - Works on the local ``FileSystemStorage`` (walks the folders; age = mtime) and on
   django-cloudinary-storage's storages (the Admin API's ``resources`` listing, 500 at a time;
   age = the asset's ``created_at``); any other storage class is refused with a clear error.
@@ -34,7 +36,8 @@ from django.db.models import Count
 from tqdm import tqdm
 
 from accounts.models import User
-from media.storage import storage_alias, storage_for
+from media.models import DirectUpload
+from media.storage import storage_alias, storage_for, video_storage
 from media.upload_temp import describe_age, describe_size
 from videos.models import Video
 
@@ -199,11 +202,17 @@ class Command(BaseCommand):
         # Storage first, rows second (see the module docstring: the age guard covers the gap).
         stored = self._list_storages()
         referenced = self._referenced_names()
+        # Uploaded straight to Cloudinary under a public id issued for it, and not published
+        # yet: the expiry of its DirectUpload, not this command, decides its fate. Not checked
+        # for being missing either (nothing may have been uploaded yet).
+        awaited = set(DirectUpload.objects.values_list("public_id", flat=True))
 
         orphans, recent = [], 0
         for alias, files in stored.items():
             for stored_file in files.values():
                 if stored_file.name in referenced[alias]:
+                    continue
+                if alias == storage_alias(video_storage) and stored_file.name in awaited:
                     continue
                 if stored_file.modified > cutoff:
                     recent += 1

@@ -185,6 +185,20 @@ def _is_remote_storage(storage):
     return callable(getattr(storage, "send_part", None))
 
 
+def _refuse_over_open_limit(open_uploads, message, *, now):
+    """429 (``TryLater``, retry when the first of them expires) when ``open_uploads`` (resumable
+    sessions or signed direct uploads of one user) already number ``UPLOAD_SESSIONS_MAX``."""
+    count = open_uploads.count()
+    if count >= settings.UPLOAD_SESSIONS_MAX:
+        first_to_expire = open_uploads.order_by("expires_at").values_list("expires_at", flat=True)[
+            0
+        ]
+        raise errors.TryLater(
+            message.format(count=count, limit=settings.UPLOAD_SESSIONS_MAX),
+            wait=max(1, (first_to_expire - now).total_seconds()),
+        )
+
+
 def upload_session_create(*, owner, filename, size, content_type):
     """Open a resumable upload of ``size`` bytes for ``owner``.
 
@@ -198,16 +212,9 @@ def upload_session_create(*, owner, filename, size, content_type):
     remote = _is_remote_storage(video_storage)
     with transaction.atomic():
         lock_rows(type(owner), [owner.pk])
-        open_sessions = upload_sessions_open(owner=owner, now=now)
-        count = open_sessions.count()
-        if count >= settings.UPLOAD_SESSIONS_MAX:
-            first_to_expire = open_sessions.order_by("expires_at").values_list(
-                "expires_at", flat=True
-            )[0]
-            raise errors.TryLater(
-                TOO_MANY_SESSIONS.format(count=count, limit=settings.UPLOAD_SESSIONS_MAX),
-                wait=max(1, (first_to_expire - now).total_seconds()),
-            )
+        _refuse_over_open_limit(
+            upload_sessions_open(owner=owner, now=now), TOO_MANY_SESSIONS, now=now
+        )
         session = UploadSession(
             owner=owner,
             filename=filename,
@@ -640,15 +647,7 @@ def direct_upload_issue(*, owner, notification_url, public_id=None):
             upload.expires_at = now + _session_lifetime()
             upload.save(update_fields=["expires_at"])
         else:
-            count = open_uploads.count()
-            if count >= settings.UPLOAD_SESSIONS_MAX:
-                first_to_expire = open_uploads.order_by("expires_at").values_list(
-                    "expires_at", flat=True
-                )[0]
-                raise errors.TryLater(
-                    TOO_MANY_DIRECT_UPLOADS.format(count=count, limit=settings.UPLOAD_SESSIONS_MAX),
-                    wait=max(1, (first_to_expire - now).total_seconds()),
-                )
+            _refuse_over_open_limit(open_uploads, TOO_MANY_DIRECT_UPLOADS, now=now)
             upload = DirectUpload.objects.create(
                 owner=owner,
                 # The name the video storage gives a file of the videos folder: the asset is

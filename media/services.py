@@ -190,9 +190,7 @@ def _refuse_over_open_limit(open_uploads, message, *, now):
     sessions or signed direct uploads of one user) already number ``UPLOAD_SESSIONS_MAX``."""
     count = open_uploads.count()
     if count >= settings.UPLOAD_SESSIONS_MAX:
-        first_to_expire = open_uploads.order_by("expires_at").values_list("expires_at", flat=True)[
-            0
-        ]
+        first_to_expire = min(open_uploads.values_list("expires_at", flat=True))
         raise errors.TryLater(
             message.format(count=count, limit=settings.UPLOAD_SESSIONS_MAX),
             wait=max(1, (first_to_expire - now).total_seconds()),

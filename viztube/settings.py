@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "social",
     "playlists",
     "dashboard",
+    "notifications",
     "ops",
 ]
 

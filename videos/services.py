@@ -71,6 +71,15 @@ def _thumbnail_extension(image):
     return image.name.rsplit(".", 1)[-1]
 
 
+def _store_thumbnail(image):
+    """Store a cleaned thumbnail (``clean_image``) under a new name; its stored name."""
+    return media_store(
+        storage=default_storage,
+        name=media_name("thumbnails", _thumbnail_extension(image)),
+        content=image,
+    )
+
+
 def _validate_media(*, video_file, thumbnail):
     """Probe the video and re-encode the thumbnail, reporting the field errors of both at once;
     without a thumbnail, a frame of the video becomes one (``media.frames``).
@@ -255,11 +264,7 @@ def video_publish(
             storage=video_storage, name=media_name("videos", info.extension), content=video_file
         )
         stored.append((video_storage, video_name))
-        thumbnail_name = media_store(
-            storage=default_storage,
-            name=media_name("thumbnails", _thumbnail_extension(image)),
-            content=image,
-        )
+        thumbnail_name = _store_thumbnail(image)
         stored.append((default_storage, thumbnail_name))
         video.video_file, video.thumbnail, video.duration = (
             video_name,
@@ -350,11 +355,7 @@ def video_publish_from_upload(
     extension = _upload_extension(completed)
     thumbnail_name = ""
     if image is not None:
-        thumbnail_name = media_store(
-            storage=default_storage,
-            name=media_name("thumbnails", _thumbnail_extension(image)),
-            content=image,
-        )
+        thumbnail_name = _store_thumbnail(image)
 
     def insert(video_name):
         video.video_file, video.thumbnail = video_name, thumbnail_name
@@ -431,11 +432,7 @@ def video_update(*, video_id, actor, fields):
     new_thumbnail = None
     if fields.get("thumbnail") is not None:
         image = clean_image(fields["thumbnail"], field="thumbnail")
-        new_thumbnail = media_store(
-            storage=default_storage,
-            name=media_name("thumbnails", _thumbnail_extension(image)),
-            content=image,
-        )
+        new_thumbnail = _store_thumbnail(image)
     try:
         with transaction.atomic():
             video = video_locked_for_owner(video_id, actor, NOT_AUTHORIZED_TO_UPDATE)
@@ -533,11 +530,7 @@ def video_publish_from_cloudinary(
     asset = direct_upload_check(owner=owner, public_id=public_id)
     thumbnail_name = ""
     if image is not None:
-        thumbnail_name = media_store(
-            storage=default_storage,
-            name=media_name("thumbnails", _thumbnail_extension(image)),
-            content=image,
-        )
+        thumbnail_name = _store_thumbnail(image)
     try:
         with transaction.atomic():
             direct_upload_consume(owner=owner, public_id=public_id)

@@ -7,9 +7,7 @@ and needs no such check.
 
 import functools
 import uuid
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -18,6 +16,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from accounts.user_cache import user_for_token
+from viztube import origins
 from viztube.api.throttling import count_commands, counter_for, remember_count, uncount
 
 ACCESS_COOKIE = "accessToken"
@@ -28,29 +27,18 @@ INVALID_ACCESS_TOKEN = "Invalid or expired access token"  # noqa: S105 (a messag
 VERIFIED_TOKENS_KEPT = 1024
 
 
-def _origin_of(url):
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def request_origin(request):
     """The origin a browser says the request comes from: ``Origin``, else the ``Referer``'s."""
     origin = request.META.get("HTTP_ORIGIN")
     if origin:
-        return origin.lower() if origin != "null" else "null"
+        return origins.normalized(origin)
     referer = request.META.get("HTTP_REFERER")
-    return _origin_of(referer) if referer else None
+    return origins.origin_of(referer) if referer else None
 
 
 def is_trusted_origin(request, origin):
-    trusted = {o.lower().rstrip("/") for o in settings.CSRF_TRUSTED_ORIGINS}
-    if origin in trusted:
-        return True
-    # The server's own pages (browsable API, docs) are same-origin.
-    own = f"{request.scheme}://{request.get_host()}".lower()
-    return origin == own
+    # The rule is viztube.origins' (WebSocket handshakes follow it too).
+    return origins.is_trusted(origin, own_origin=f"{request.scheme}://{request.get_host()}".lower())
 
 
 def enforce_trusted_origin(request, *, required):
@@ -149,6 +137,27 @@ def _user_id(validated_token):
         return uuid.UUID(str(validated_token[api_settings.USER_ID_CLAIM]))
     except (KeyError, ValueError):
         raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN) from None
+
+
+def authenticate_access_token(raw_token):
+    """``(user, validated token)`` for an access token presented outside a DRF request (a
+    WebSocket): the checks of a request's token, ``AuthenticationFailed`` when one fails."""
+    if isinstance(raw_token, str):
+        raw_token = raw_token.encode()
+    try:
+        validated = _verified_token(raw_token)
+        validated.check_exp(current_time=aware_utcnow())
+    except (InvalidToken, TokenError) as exc:
+        raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN) from exc
+    return user_of_validated_token(validated), validated
+
+
+def user_of_validated_token(validated_token):
+    """The token's user, checked again now (it exists, is active, and has not changed their
+    password since the token was issued); ``AuthenticationFailed`` otherwise. Its expiry is the
+    caller's to check. For what outlives one request: an open WebSocket re-checks its token."""
+    token_user, _ = user_for_token(_user_id(validated_token))
+    return JWTCookieOrHeaderAuthentication._checked(token_user, validated_token)
 
 
 class CredentialsEndpointAuthentication(BaseAuthentication):

@@ -70,6 +70,8 @@ def _redis_url_with_db(url, db):
 
 # Without CELERY_BROKER_URL the task queue lives in this database of REDIS_URL's server.
 BROKER_DEFAULT_DB = 1
+# Without CHANNEL_LAYER_URL the channel layer (live notifications) lives in this one.
+CHANNEL_LAYER_DEFAULT_DB = 3
 
 DEBUG = _bool("DEBUG", default=False)
 
@@ -93,6 +95,8 @@ if len(SECRET_KEY.encode()) < 32:
 ALLOWED_HOSTS = _list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
+    # First: its runserver replaces Django's, serving HTTP and WebSockets (ASGI) on one port.
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -143,6 +147,11 @@ SILENCED_SYSTEM_CHECKS = ["security.W003"]
 
 ROOT_URLCONF = "viztube.urls"
 WSGI_APPLICATION = "viztube.wsgi.application"
+# HTTP and WebSockets: `make run` (daphne's runserver) and the WebSocket server in production.
+ASGI_APPLICATION = "viztube.asgi.application"
+# The module whose ``websocket_urlpatterns`` viztube.asgi routes WebSockets to (named here, as
+# ROOT_URLCONF is, so that the project package imports no app above it).
+WEBSOCKET_URLCONF = "notifications.routing"
 # Routes answer with and without a trailing slash themselves (no redirect).
 APPEND_SLASH = False
 
@@ -490,6 +499,53 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=4, day_of_week="mon"),
     },
 }
+
+# --- Live notifications (Django Channels: notifications/consumers.py) --------------------------
+# Open WebSockets live in ASGI server processes; what happens elsewhere (a gunicorn request, a
+# Celery task) reaches them through the channel layer: Redis, CHANNEL_LAYER_URL, or else
+# REDIS_URL's server with a database of its own (a cache flush must not drop the sockets'
+# group memberships). Without either, an in-memory layer: pushes reach only the sockets of the
+# process that makes them, which is all `make run` (one process) needs.
+CHANNEL_LAYER_URL = env.str("CHANNEL_LAYER_URL", default="")
+if not CHANNEL_LAYER_URL and REDIS_URL:
+    CHANNEL_LAYER_URL = _redis_url_with_db(REDIS_URL, CHANNEL_LAYER_DEFAULT_DB)
+# A socket lives no longer than the access token it was opened with (it closes at the token's
+# expiry), so a group membership older than that is a socket whose process died without
+# leaving: dropped, instead of being sent to for a day (channels-redis' default).
+_WEBSOCKET_LONGEST_SECONDS = ACCESS_TOKEN_MINUTES * 60 + 60
+if CHANNEL_LAYER_URL:
+    if not CHANNEL_LAYER_URL.startswith(("redis://", "rediss://")):
+        _fail("CHANNEL_LAYER_URL", "expected redis://host:port/db (the channel layer is Redis)")
+    if REDIS_URL and _redis_server_and_db(CHANNEL_LAYER_URL) == _redis_server_and_db(REDIS_URL):
+        _fail(
+            "CHANNEL_LAYER_URL",
+            f"the channel layer needs a Redis database of its own, not the cache's (REDIS_URL; "
+            f"by default it uses database {CHANNEL_LAYER_DEFAULT_DB}): a cache flush would drop "
+            "the open sockets' group memberships.",
+        )
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # No socket timeout: each server process blocks in a 5-second BZPOPMIN for its
+                # sockets' messages. Senders bound their own wait (viztube/live.py).
+                "hosts": [{"address": CHANNEL_LAYER_URL, "socket_connect_timeout": 2}],
+                "group_expiry": _WEBSOCKET_LONGEST_SECONDS,
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# A socket that has not authenticated (cookie, or a first "auth" message) this long after it
+# opened is closed (4401).
+WEBSOCKET_AUTH_SECONDS = _positive_int("WEBSOCKET_AUTH_SECONDS", 5)
+# The largest message a client may send: the protocol has one, {"type": "auth", "token": ...}
+# (an access token is about 300 bytes). Larger ones close the socket (1009). daphne's own caps
+# (runserver reads these settings; the production command passes the same numbers) refuse
+# them before they are even buffered whole.
+WEBSOCKET_MAX_MESSAGE_BYTES = 4096
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = WEBSOCKET_MAX_MESSAGE_BYTES
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = WEBSOCKET_MAX_MESSAGE_BYTES
 
 # --- API --------------------------------------------------------------------------------------
 VIEW_DEDUP_MINUTES = _positive_int("VIEW_DEDUP_MINUTES", 30)

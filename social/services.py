@@ -35,11 +35,13 @@ from social.selectors import (
     tweet_get,
     tweets_with_counts,
 )
+from social.signals import channel_subscribed, comment_hearted, comment_posted, tweet_posted
 from videos.models import Video
 from videos.selectors import VIDEO_NOT_FOUND, reachable_videos_q, video_get_for_viewer
 from viztube import errors
 from viztube.compiled import Parameter, Statement, compiled, lean
 from viztube.db import lock_rows
+from viztube.events import send_after_commit
 
 User = get_user_model()
 
@@ -91,6 +93,14 @@ def comment_create(*, video_id, author, content, parent_id=None):
         counters.thread_replies_changed(thread_id=thread_id, delta=1)
     comment = Comment.objects.create(
         video=video, author=author, content=content, parent_id=thread_id
+    )
+    send_after_commit(
+        comment_posted,
+        sender=Comment,
+        comment_id=comment.pk,
+        video_id=video.pk,
+        author_id=author.pk,
+        thread_id=thread_id,
     )
     # A new comment has no likes yet; this is what the list annotates.
     comment.is_liked = False
@@ -227,6 +237,8 @@ def comment_heart_toggle(*, comment_id, user):
         forbidden_message=NOT_ALLOWED_TO_HEART_COMMENT,
     )
     Comment.objects.filter(pk=comment.pk).update(is_hearted=not comment.is_hearted)
+    if not comment.is_hearted:
+        send_after_commit(comment_hearted, sender=Comment, comment_id=comment.pk, actor_id=user.pk)
     return HeartState(is_hearted=not comment.is_hearted)
 
 
@@ -235,6 +247,7 @@ def comment_heart_toggle(*, comment_id, user):
 
 def tweet_create(*, author, content):
     tweet = Tweet.objects.create(author=author, content=content)
+    send_after_commit(tweet_posted, sender=Tweet, tweet_id=tweet.pk, author_id=author.pk)
     # A new tweet has no likes yet; this is what the list annotates.
     tweet.is_liked = False
     return tweet
@@ -474,5 +487,12 @@ def subscription_toggle(*, subscriber, channel_id):
         counters.subscriptions_changed(
             subscriber_id=subscriber.pk, channel_id=channel_id, delta=1 if subscribed else -1
         )
+        if subscribed:
+            send_after_commit(
+                channel_subscribed,
+                sender=Subscription,
+                subscriber_id=subscriber.pk,
+                channel_id=channel_id,
+            )
     count = User.objects.filter(pk=channel_id).values_list("subscribers_count", flat=True).get()
     return SubscriptionState(subscribed=subscribed, subscribers_count=count)

@@ -40,9 +40,11 @@ from videos.selectors import (
     visible_videos_q,
 )
 from videos.serializers import VIDEO_DETAIL_SHAPE
+from videos.signals import video_published
 from viztube import errors
 from viztube.api import page_cache
 from viztube.compiled import Parameter, Slot, Statement, compiled
+from viztube.events import send_after_commit
 from viztube.models import Visibility
 
 logger = logging.getLogger(__name__)
@@ -145,6 +147,14 @@ def _show(video, visibility, *, now):
     return changed
 
 
+def _announce_if_published(video, changed):
+    """After ``_show`` (or a change built on it) returned ``changed``: when it stamped
+    ``published_at``, the video is listed for the first time, and ``videos.signals.video_published``
+    goes out once the transaction commits."""
+    if "published_at" in changed:
+        send_after_commit(video_published, sender=Video, video_id=video.pk, owner_id=video.owner_id)
+
+
 def _apply_publishing(video, fields, *, now):
     """Apply the ``visibility`` and ``publishAt`` of a create or update to ``video`` in memory.
 
@@ -194,11 +204,14 @@ def videos_publish_due(*, batch_size=500):
                     visibility=Visibility.PRIVATE, status=VideoStatus.READY, publish_at__lte=now
                 )
                 .order_by("publish_at")
-                .only("pk", "visibility", "status", "publish_at", "published_at")[:batch_size]
+                .only("pk", "owner_id", "visibility", "status", "publish_at", "published_at")[
+                    :batch_size
+                ]
             )
             for video in due:
                 changed = _show(video, Visibility.PUBLIC, now=now)
                 video.save(update_fields=[*changed, "updated_at"])
+                _announce_if_published(video, changed)
             if due:
                 page_cache.bump()
         published += len(due)
@@ -257,6 +270,8 @@ def video_publish(
             video.save(force_insert=True)
             if video.visibility == Visibility.PUBLIC and video.status == VideoStatus.READY:
                 page_cache.bump()
+            if video.published_at is not None:
+                _announce_if_published(video, ["published_at"])
             if videos_on_cloudinary():
                 transaction.on_commit(
                     functools.partial(_enqueue_streaming, video.pk, notification_url),
@@ -440,6 +455,7 @@ def video_update(*, video_id, actor, fields):
             if changed:
                 video.save(update_fields=[*changed, "updated_at"])
                 page_cache.bump()
+                _announce_if_published(video, changed)
     except BaseException:
         if new_thumbnail:
             media_delete(storage=default_storage, name=new_thumbnail)
@@ -458,14 +474,17 @@ def video_toggle_publish(*, video_id, actor):
         )
         video.save(update_fields=[*changed, "updated_at"])
         page_cache.bump()
+        _announce_if_published(video, changed)
     return video
 
 
 def video_save_by_staff(*, video):
     """A staff edit in the admin (title, description, owner, visibility, schedule). The admin
     form has validated the model's constraints (a schedule only on a private video)."""
-    _show(video, video.visibility, now=timezone.now())
-    video.save()
+    with transaction.atomic():
+        changed = _show(video, video.visibility, now=timezone.now())
+        video.save()
+        _announce_if_published(video, changed)
     page_cache.bump()
     return video
 
@@ -476,7 +495,9 @@ def video_set_visibility(*, videos, visibility):
     now, changed = timezone.now(), 0
     with transaction.atomic():
         for video in videos.exclude(visibility=visibility).select_for_update(of=("self",)):
-            video.save(update_fields=[*_show(video, visibility, now=now), "updated_at"])
+            shown = _show(video, visibility, now=now)
+            video.save(update_fields=[*shown, "updated_at"])
+            _announce_if_published(video, shown)
             changed += 1
     page_cache.bump()
     return changed
@@ -601,6 +622,7 @@ def video_mark_ready(*, video_id, duration=None, thumbnail_name=None, streaming_
         if changed:
             video.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
             page_cache.bump()
+            _announce_if_published(video, changed)
     return video
 
 

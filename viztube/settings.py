@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "social",
     "playlists",
     "dashboard",
+    "notifications",
     "ops",
 ]
 

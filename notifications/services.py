@@ -293,14 +293,15 @@ def _fan_out_portable(kind, subject_id, channel_id, after, batch_size):
     return delivered, True, last and ((last[2], last[0]), len(batch))
 
 
-def fan_out_batch(*, type_, subject_id, channel_id, after=None, batch_size=FAN_OUT_BATCH):
+def fan_out_batch(*, type_, subject_id, channel_id, after=None, batch_size=None):
     """Deliver ``type_`` (videoPublished or tweetPosted) about ``subject_id`` to the next
-    ``batch_size`` subscribers of ``channel_id`` after ``after`` (the ``FanOutBatch.after`` of
+    ``batch_size`` (``FAN_OUT_BATCH``) subscribers of ``channel_id`` after ``after`` (the ``FanOutBatch.after`` of
     the previous batch; None for the first). In autocommit: one statement on PostgreSQL.
 
     Nothing is delivered, and the fan-out is over (``cancelled``), once the subject is gone or
     no longer shown to every subscriber (a video hidden, unlisted or deleted meanwhile)."""
     kind = _FAN_OUTS[type_]
+    batch_size = batch_size or FAN_OUT_BATCH
     run = _fan_out_postgres if connection.vendor == "postgresql" else _fan_out_portable
     delivered, shown, read = run(kind, subject_id, channel_id, after, batch_size)
     _announce(delivered, single=False)

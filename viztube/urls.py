@@ -35,6 +35,7 @@ api_v1 = [
         "playlists.urls",
         "accounts.urls",
         "media.urls",
+        "notifications.urls",
     ),
     route("healthcheck", views.HealthcheckView.as_view(), name="healthcheck"),
     # Anything else under the API is a JSON 404, in debug mode too.

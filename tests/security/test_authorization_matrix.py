@@ -143,6 +143,10 @@ MATRIX = {
     (V + "dashboard/videos/", "get"): signed_in(200),
     (V + "likes/videos/", "get"): signed_in(200),
     (V + "feed/", "get"): signed_in(200),
+    (V + "notifications/", "get"): signed_in(200),
+    (V + "notifications/read/", "post"): signed_in(200, body={"all": True}),
+    (V + "notifications/settings/", "get"): signed_in(200),
+    (V + "notifications/settings/", "patch"): signed_in(200, body={"tweetPosted": False}),
     (V + "subscriptions/c/{channel_id}/", "get"): signed_in(200, params={"channel_id": "owner"}),
     (V + "subscriptions/u/{subscriber_id}/", "get"): signed_in(
         200, params={"subscriber_id": "owner"}

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from media.models import UploadSession
+from notifications.models import Notification, NotificationSettings
 from playlists.models import Playlist, PlaylistVideo
 from social.models import Comment, Like, Subscription, Tweet
 from tests.conftest import files_under, tokens_for
@@ -48,6 +49,8 @@ MODELS = (
     PlaylistVideo,
     BlacklistedToken,
     UploadSession,
+    Notification,
+    NotificationSettings,
 )
 
 

@@ -86,7 +86,9 @@ class Client:
     async def _frame(self):
         try:
             first, second = await self.reader.readexactly(2)
-        except asyncio.IncompleteReadError:
+        except (asyncio.IncompleteReadError, ConnectionError):
+            # No close frame: the connection ended (or was reset, as a server does when it
+            # drops a client whose data it did not read).
             raise Closed(None) from None
         length = second & 0x7F
         if length == 126:

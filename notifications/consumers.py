@@ -170,6 +170,9 @@ class NotificationsConsumer(AsyncConsumer):
             self._set_timer(self._seconds_left(), "token.expired")
 
     async def websocket_disconnect(self, message):
+        # Leave at once: ending the consumer may wait for the layer's receive in progress
+        # (channels-redis blocks up to 5 s in one BZPOPMIN per process, and lets it finish).
+        await self._leave()
         raise StopConsumer()
 
     # --- Timers -----------------------------------------------------------------------------

@@ -679,6 +679,9 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
         "viztube.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        # daphne's runserver: one line per request and per WebSocket opened or closed, in
+        # this log's format (not twice: Django's own "django" handler would print it again).
+        "django.channels.server": {"handlers": ["console"], "propagate": False},
     },
 }
 if CELERY_TASK_ALWAYS_EAGER:

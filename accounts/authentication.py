@@ -5,15 +5,17 @@ authenticated by it must come from a trusted origin. A Bearer header is not ambi
 and needs no such check.
 """
 
+import contextlib
 import functools
 import uuid
 
+from django.contrib.auth import get_user_model
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.utils import aware_utcnow
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from accounts.user_cache import user_for_token
 from viztube import origins
@@ -158,6 +160,38 @@ def user_of_validated_token(validated_token):
     caller's to check. For what outlives one request: an open WebSocket re-checks its token."""
     token_user, _ = user_for_token(_user_id(validated_token))
     return JWTCookieOrHeaderAuthentication._checked(token_user, validated_token)
+
+
+def tokens_still_valid(validated_tokens):
+    """For each validated token, whether ``user_of_validated_token`` would accept it now (its
+    user exists, is active, and has not changed their password since), all read in one query:
+    for the many open WebSockets that receive one push each. Expiry is the caller's to check."""
+    tokens = list(validated_tokens)
+    user_ids = set()
+    for token in tokens:
+        with contextlib.suppress(exceptions.AuthenticationFailed):
+            user_ids.add(_user_id(token))
+    rows = {
+        pk: (is_active, get_md5_hash_password(password))
+        for pk, is_active, password in get_user_model()
+        .objects.filter(pk__in=user_ids)
+        .values_list("pk", "is_active", "password")
+    }
+    valid = []
+    for token in tokens:
+        try:
+            row = rows.get(_user_id(token))
+        except exceptions.AuthenticationFailed:
+            row = None
+        valid.append(
+            row is not None
+            and (row[0] or not api_settings.CHECK_USER_IS_ACTIVE)
+            and (
+                not api_settings.CHECK_REVOKE_TOKEN
+                or token.get(api_settings.REVOKE_TOKEN_CLAIM) == row[1]
+            )
+        )
+    return valid
 
 
 class CredentialsEndpointAuthentication(BaseAuthentication):

@@ -21,6 +21,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 
 from channels.consumer import AsyncConsumer, get_handler_name
 from channels.db import database_sync_to_async
@@ -31,17 +32,10 @@ from django.conf import settings
 from django.http.cookie import parse_cookie
 from rest_framework.exceptions import AuthenticationFailed
 
-from accounts.authentication import (
-    ACCESS_COOKIE,
-    authenticate_access_token,
-    user_of_validated_token,
-)
-from notifications import live
-from notifications.selectors import notifications_by_ids, unread_count
-from notifications.serializers import NotificationSerializer
+from accounts.authentication import ACCESS_COOKIE, authenticate_access_token
+from notifications import live, live_reads
 from viztube import origins
 from viztube.api.renderers import dumps
-from viztube.middleware import media_base_url_as
 
 logger = logging.getLogger(__name__)
 
@@ -53,18 +47,20 @@ CLOSE_UNEXPECTED_MESSAGE = 4400
 CLOSE_TOO_BIG = 1009
 CLOSE_UNAVAILABLE = 1011
 
+# Group joins and leaves in progress at once in a server process. Sockets come and go in waves
+# (a deploy closes them all, their clients come back together), and each join or leave holds a
+# connection of the layer's pool (100 at most per process with channels-redis): past it they
+# would fail instead of waiting their turn.
+LAYER_OPERATIONS_AT_ONCE = 32
+_layer_slots = weakref.WeakKeyDictionary()
 
-def _notification_and_count(token, notification_id, user_id, media_base):
-    """The token's user checked again (``AuthenticationFailed``), then the message of the
-    notification (``None`` when it is gone or no longer shown) and the user's unread count."""
-    user_of_validated_token(token)
-    found = notifications_by_ids([notification_id])
-    text = None
-    if found:
-        with media_base_url_as(media_base):
-            data = NotificationSerializer(found[0]).data
-        text = dumps({"type": "notification", "data": data}).decode()
-    return text, unread_count(user_id=user_id)
+
+def _layer_slot():
+    loop = asyncio.get_running_loop()
+    slot = _layer_slots.get(loop)
+    if slot is None:
+        slot = _layer_slots[loop] = asyncio.Semaphore(LAYER_OPERATIONS_AT_ONCE)
+    return slot
 
 
 def _unread_count_text(count):
@@ -98,15 +94,28 @@ class NotificationsConsumer(AsyncConsumer):
         # Timers put their events here; the dispatch loop handles them in turn with the rest.
         self._events = asyncio.Queue()
         self.channel_layer = get_channel_layer()
-        self.channel_name = await self.channel_layer.new_channel()
+        try:
+            self.channel_name = await self.channel_layer.new_channel()
+        except Exception:
+            # The layer is down (pub/sub subscribes a new channel at once): accepted, then
+            # closed with 1011 (try again later), rather than a handshake that fails.
+            logger.exception("Live notifications socket failed: no channel layer")
+            if (await receive())["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
+            return
         try:
             await await_many_dispatch([receive, self._from_layer, self._events.get], self.dispatch)
         except StopConsumer:
             pass
         except Exception:
-            # The channel layer (or the database) failed: say so to the client, then end.
-            logger.exception("Live notifications socket failed")
-            await self._send_close(CLOSE_UNAVAILABLE)
+            if self.closed:
+                # Ending anyway; the layer's receive in progress failed as it was cancelled.
+                logger.debug("Live notifications socket: error while ending", exc_info=True)
+            else:
+                # The channel layer (or the database) failed: say so to the client, then end.
+                logger.exception("Live notifications socket failed")
+                await self._send_close(CLOSE_UNAVAILABLE)
         finally:
             await self._leave()
 
@@ -172,6 +181,7 @@ class NotificationsConsumer(AsyncConsumer):
     async def websocket_disconnect(self, message):
         # Leave at once: ending the consumer may wait for the layer's receive in progress
         # (channels-redis blocks up to 5 s in one BZPOPMIN per process, and lets it finish).
+        self.closed = True
         await self._leave()
         raise StopConsumer()
 
@@ -189,27 +199,29 @@ class NotificationsConsumer(AsyncConsumer):
 
     async def live_notification(self, message):
         """A notification of this user's: read in the API's shape and sent, then the unread
-        count, each once the token is checked again."""
-        if not self._open_and_unexpired():
-            await self._close(CLOSE_UNAUTHENTICATED)
-        try:
-            text, count = await database_sync_to_async(_notification_and_count)(
-                self.token, message["id"], self.user_id, self.media_base
-            )
-        except AuthenticationFailed:
-            await self._close(CLOSE_UNAUTHENTICATED)
-        if text is not None:
-            await self.base_send({"type": "websocket.send", "text": text})
-        await self._send_unread_count(count)
+        count, once the token is checked again."""
+        await self._push(message["id"])
 
     async def live_unread_count(self, message):
+        await self._push(None, unread_count=message["unreadCount"])
+
+    async def _push(self, notification_id, unread_count=None):
         if not self._open_and_unexpired():
             await self._close(CLOSE_UNAUTHENTICATED)
-        try:
-            await database_sync_to_async(user_of_validated_token)(self.token)
-        except AuthenticationFailed:
+        found = await live_reads.read(
+            live_reads.Read(
+                token=self.token,
+                user_id=self.user_id,
+                notification_id=notification_id,
+                count=unread_count is None,
+                media_base=self.media_base,
+            )
+        )
+        if not found.valid:
             await self._close(CLOSE_UNAUTHENTICATED)
-        await self._send_unread_count(message["unreadCount"])
+        if found.text is not None:
+            await self.base_send({"type": "websocket.send", "text": found.text})
+        await self._send_unread_count(found.unread_count if unread_count is None else unread_count)
 
     # --- Helpers ----------------------------------------------------------------------------
 
@@ -224,13 +236,17 @@ class NotificationsConsumer(AsyncConsumer):
         # Media URLs in what this socket is sent are absolute, for the host it came to.
         self.media_base = settings.MEDIA_BASE_URL or origins.scope_own_origin(self.scope) or ""
         group = live.user_group(user.pk)
-        await self.channel_layer.group_add(group, self.channel_name)
+        async with _layer_slot():
+            await self.channel_layer.group_add(group, self.channel_name)
         self.group = group
         self._set_timer(self._seconds_left(), "token.expired")
         # The count at once: a client needs no other request to be up to date.
-        await self._send_unread_count(
-            await database_sync_to_async(unread_count)(user_id=self.user_id)
+        found = await live_reads.read(
+            live_reads.Read(token=self.token, user_id=self.user_id, count=True)
         )
+        if not found.valid:  # revoked since the handshake's check
+            await self._close(CLOSE_UNAUTHENTICATED)
+        await self._send_unread_count(found.unread_count)
 
     async def _send_unread_count(self, count):
         """Send the unread count when it is not the one this socket was sent last."""
@@ -275,7 +291,8 @@ class NotificationsConsumer(AsyncConsumer):
         group, self.group = self.group, None
         if group is not None:
             try:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                async with _layer_slot():
+                    await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:
                 # The layer is down: its membership expires by itself (group_expiry), and
                 # messages sent to it meanwhile expire unread.

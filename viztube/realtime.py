@@ -9,8 +9,9 @@ never fails it:
   layer nor hears of its failures. The sender logs a failure (Redis down, too slow) and drops
   those messages: live delivery is a courtesy on top of what is stored, never a reason for a
   request or a task to fail;
-- the sender of a process sends one hand-over after the other, in order (an unread count sent
-  after another arrives after it), the groups of one hand-over concurrently;
+- the sender of a process sends what was handed over in order (an unread count sent after
+  another arrives after it): what waits is sent together, the groups concurrently, each
+  group's messages one after the other;
 - at most ``PENDING_LIMIT`` messages wait in a process; past that new ones are dropped (logged),
   so a layer that hangs cannot make a process grow.
 
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 # A hand-over's groups are sent to this many at a time; each such step gets this long.
 CONCURRENT_GROUPS = 64
+# Messages of hand-overs that waited, sent together at most.
+MERGED_MAX = 5_000
 STEP_TIMEOUT_SECONDS = 5
 PENDING_LIMIT = 10_000
 # A failing layer is reported at most once per this many seconds (with the count dropped since).
@@ -152,8 +155,20 @@ class _Sender:
         self.queue.put_nowait(item)
 
     async def _work(self):
+        carried = None
         while True:
-            layer, messages = await self.queue.get()
+            layer, messages = carried or await self.queue.get()
+            carried = None
+            # What else waits goes along (the requests of a busy process each hand over a
+            # message or two): one step sends to many groups at once, each group's messages
+            # still in the order they were handed over.
+            messages = list(messages)
+            while not self.queue.empty() and len(messages) < MERGED_MAX:
+                next_layer, next_messages = self.queue.get_nowait()
+                if next_layer is not layer:
+                    carried = (next_layer, next_messages)
+                    break
+                messages.extend(next_messages)
             try:
                 await _send(layer, messages)
             except Exception as exc:

@@ -70,7 +70,7 @@ def _redis_url_with_db(url, db):
 
 # Without CELERY_BROKER_URL the task queue lives in this database of REDIS_URL's server.
 BROKER_DEFAULT_DB = 1
-# Without CHANNEL_LAYER_URL the channel layer (live notifications) lives in this one.
+# Without CHANNEL_LAYER_URL the channel layer (live notifications) is named after this one.
 CHANNEL_LAYER_DEFAULT_DB = 3
 
 DEBUG = _bool("DEBUG", default=False)
@@ -503,38 +503,49 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Live notifications (Django Channels: notifications/consumers.py) --------------------------
 # Open WebSockets live in ASGI server processes; what happens elsewhere (a gunicorn request, a
-# Celery task) reaches them through the channel layer: Redis, CHANNEL_LAYER_URL, or else
-# REDIS_URL's server with a database of its own (a cache flush must not drop the sockets'
-# group memberships). Without either, an in-memory layer: pushes reach only the sockets of the
-# process that makes them, which is all `make run` (one process) needs.
+# Celery task) reaches them through the channel layer: Redis pub/sub on CHANNEL_LAYER_URL, or
+# else on REDIS_URL's server. Without either, an in-memory layer: pushes reach only the sockets
+# of the process that makes them, which is all `make run` (one process) needs.
 CHANNEL_LAYER_URL = env.str("CHANNEL_LAYER_URL", default="")
 if not CHANNEL_LAYER_URL and REDIS_URL:
     CHANNEL_LAYER_URL = _redis_url_with_db(REDIS_URL, CHANNEL_LAYER_DEFAULT_DB)
-# A socket lives no longer than the access token it was opened with (it closes at the token's
-# expiry), so a group membership older than that is a socket whose process died without
-# leaving: dropped, instead of being sent to for a day (channels-redis' default).
-_WEBSOCKET_LONGEST_SECONDS = ACCESS_TOKEN_MINUTES * 60 + 60
+
+
+def redis_channel_layer(url):
+    """The channel layer on the Redis server of ``url`` (the tests build theirs here too).
+
+    Redis pub/sub: a group is a Redis channel that each server process with a member subscribes
+    to, once; a message to a group is one PUBLISH, and a process reads what is published to its
+    groups as a stream on one connection. Nothing is stored in Redis: no queue to fill, and a
+    process that dies leaves nothing behind (its subscriptions end with its connection). The
+    price: what is published while a process is not connected is lost to it, as a live push
+    may be (docs/benchmark.md compares it with channels-redis' queue-based layer).
+
+    Pub/sub knows no databases: the URL's database number names the layer's channels instead
+    (``viztube<db>...``), so that deployments sharing a Redis server stay apart by giving
+    different numbers."""
+    _, _, db = _redis_server_and_db(url)
+    return {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": url,
+                    "socket_connect_timeout": 2,
+                    "socket_timeout": 15,
+                    # What CLIENT LIST shows for these connections.
+                    "client_name": "viztube-live",
+                }
+            ],
+            "prefix": f"viztube{db}",
+        },
+    }
+
+
 if CHANNEL_LAYER_URL:
     if not CHANNEL_LAYER_URL.startswith(("redis://", "rediss://")):
         _fail("CHANNEL_LAYER_URL", "expected redis://host:port/db (the channel layer is Redis)")
-    if REDIS_URL and _redis_server_and_db(CHANNEL_LAYER_URL) == _redis_server_and_db(REDIS_URL):
-        _fail(
-            "CHANNEL_LAYER_URL",
-            f"the channel layer needs a Redis database of its own, not the cache's (REDIS_URL; "
-            f"by default it uses database {CHANNEL_LAYER_DEFAULT_DB}): a cache flush would drop "
-            "the open sockets' group memberships.",
-        )
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # No socket timeout: each server process blocks in a 5-second BZPOPMIN for its
-                # sockets' messages. Senders bound their own wait (viztube/live.py).
-                "hosts": [{"address": CHANNEL_LAYER_URL, "socket_connect_timeout": 2}],
-                "group_expiry": _WEBSOCKET_LONGEST_SECONDS,
-            },
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(CHANNEL_LAYER_URL)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # A socket that has not authenticated (cookie, or a first "auth" message) this long after it

@@ -30,6 +30,7 @@ from tests.notifications.live_support import (  # noqa: F401 (fixtures)
     socket,
 )
 from viztube import realtime
+from viztube.settings import redis_channel_layer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_connections_kept")]
 
@@ -205,20 +206,17 @@ def test_counts_arrive_in_the_order_they_were_pushed(committed):
 def redis_layer(settings):
     client = redis.Redis.from_url(LAYER_URL)
     client.flushdb()
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": LAYER_URL}], "group_expiry": 960},
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(LAYER_URL)}
     yield client
     assert realtime.flush(5)
     client.flushdb()
     client.close()
 
 
-def redis_groups(client):
-    return {key.decode(): client.zcard(key) for key in client.keys("asgi:group:*")}
+def subscribed(client):
+    """``{Redis channel: subscribers}`` of the layer (``viztube13``: named after database 13)."""
+    channels = client.pubsub_channels("viztube13*")
+    return {name.decode(): count for name, count in client.pubsub_numsub(*channels)}
 
 
 def test_through_redis_pushes_from_a_request_reach_the_socket_in_order(redis_layer, committed):
@@ -232,17 +230,20 @@ def test_through_redis_pushes_from_a_request_reach_the_socket_in_order(redis_lay
     async def scenario():
         communicator = await opened(socket(token=access_token(user)))
         assert await message(communicator) == unread(0)
-        key = f"asgi:group:{live.user_group(user.pk)}"
-        assert redis_groups(redis_layer) == {key: 1}
-        # The membership expires with the longest a socket may live.
-        assert 0 < redis_layer.ttl(key) <= 960
+        # This process subscribed to its user's group, and to the socket's own channel.
+        channels = subscribed(redis_layer)
+        assert channels.pop(f"viztube13__group__{live.user_group(user.pk)}") == 1
+        assert list(channels.values()) == [1]
+        assert next(iter(channels)).startswith("viztube13specific.")
         # Sent from this thread by the sender's own loop (another thread), as from gunicorn.
         await push_many()
         received = [(await message(communicator))["data"]["unreadCount"] for _ in range(20)]
         assert received == list(range(1, 21))
         await communicator.disconnect()
         await communicator.wait(1)
-        assert redis_groups(redis_layer) == {}
+        assert subscribed(redis_layer) == {}
+        # Nothing is stored in Redis either.
+        assert redis_layer.keys("*") == []
 
     run(scenario)
 
@@ -251,12 +252,7 @@ def test_a_layer_that_is_down_costs_a_request_a_log_line_only(
     settings, caplog, django_capture_on_commit_callbacks
 ):
     # Nothing listens on port 9 of this machine: every connection is refused.
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": "redis://127.0.0.1:9/0"}]},
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer("redis://127.0.0.1:9/0")}
     user = UserFactory()
     from notifications.models import Notification
 
@@ -281,12 +277,7 @@ def test_a_layer_that_is_down_costs_a_request_a_log_line_only(
 
 
 def test_a_socket_whose_layer_is_down_closes_1011(settings):
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": "redis://127.0.0.1:9/0"}]},
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer("redis://127.0.0.1:9/0")}
     user = UserFactory()
 
     async def scenario():

@@ -27,6 +27,7 @@ from notifications.models import Notification
 from tests.conftest import tokens_for
 from tests.factories import UserFactory
 from viztube import realtime
+from viztube.settings import redis_channel_layer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -107,12 +108,7 @@ def layer(settings):
     """Redis database 13, for the server's sockets and for this process's pushes alike."""
     client = redis.Redis.from_url(LAYER_URL)
     client.flushdb()
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": LAYER_URL}]},
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(LAYER_URL)}
     yield client
     assert realtime.flush(5)
     client.flushdb()
@@ -157,7 +153,9 @@ def post(url, token, body=None):
 
 
 def groups(client):
-    return {key.decode(): client.zcard(key) for key in client.keys("asgi:group:*")}
+    """The groups the server subscribed to, each with its subscribers (processes)."""
+    channels = client.pubsub_channels("viztube13__group__*")
+    return {name.decode(): count for name, count in client.pubsub_numsub(*channels)}
 
 
 def test_a_socket_on_the_asgi_server_receives_the_pushes_of_http_actions(
@@ -179,7 +177,8 @@ def test_a_socket_on_the_asgi_server_receives_the_pushes_of_http_actions(
             "type": "unreadCount",
             "data": {"unreadCount": 0},
         }
-        assert groups(layer) == {f"asgi:group:{live.user_group(channel.pk)}": 1}
+        group = f"viztube13__group__{live.user_group(channel.pk)}"
+        assert groups(layer) == {group: 1}
 
         # A subscription, served by another process: the notification crosses Redis.
         status, _ = await asyncio.to_thread(
@@ -208,6 +207,22 @@ def test_a_socket_on_the_asgi_server_receives_the_pushes_of_http_actions(
         assert json.loads(await socket.receive(5)) == {
             "type": "unreadCount",
             "data": {"unreadCount": 0},
+        }
+
+        # The server's connection to Redis is cut (a Redis restart, a network blip): it
+        # connects again and subscribes again, and pushes reach the socket again.
+        killed = [
+            client["id"]
+            for client in layer.client_list(_type="pubsub")
+            if client["name"] == "viztube-live"
+        ]
+        assert len(killed) == 1
+        layer.client_kill_filter(_id=killed[0])
+        await wait_until(lambda: groups(layer) == {group: 1}, 10)
+        await asyncio.to_thread(live.push_unread_count, channel.pk, 5)
+        assert json.loads(await socket.receive(5)) == {
+            "type": "unreadCount",
+            "data": {"unreadCount": 5},
         }
 
         await socket.close()
@@ -255,7 +270,7 @@ def test_the_server_closes_what_misbehaves_and_nothing_stays_in_redis(daphne, la
         # A client that never reads (so never answers the server's pings): dropped by the
         # server, and its membership with it.
         silent = await ws_client.connect("127.0.0.1", daphne.port, headers=[cookie])
-        key = f"asgi:group:{live.user_group(user.pk)}"
+        key = f"viztube13__group__{live.user_group(user.pk)}"
         await wait_until(lambda: groups(layer) == {key: 1}, 5)
         started = time.monotonic()
         await wait_until(lambda: groups(layer) == {}, PING_INTERVAL + PING_TIMEOUT + 5)
@@ -264,8 +279,9 @@ def test_the_server_closes_what_misbehaves_and_nothing_stays_in_redis(daphne, la
         assert await closed(silent) is None
 
         assert groups(layer) == {}
-        # Nothing else of the sockets either: no message waiting in a channel.
-        assert [k for k in layer.keys("*")] == []
+        # Nothing else of the sockets either: no channel subscribed, nothing stored.
+        assert layer.pubsub_channels("viztube13*") == []
+        assert layer.keys("*") == []
 
     asyncio.run(scenario())
     assert "Traceback" not in daphne.log, daphne.log

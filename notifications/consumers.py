@@ -7,9 +7,12 @@ One consumer per open socket, on the ASGI server's event loop:
   authentication fails: the ``accessToken`` cookie, else a first message
   ``{"type": "auth", "token": ...}`` within ``WEBSOCKET_AUTH_SECONDS``;
 - an authenticated socket joins its user's group (``notifications.live.user_group``), to which
-  ``push_notifications`` / ``push_unread_count`` send; it receives what is sent there, each push
-  only after its token was checked again (not expired; its user still exists, is active and has
-  not changed their password), and it is closed (4401) when its token expires, by a timer;
+  ``push_notifications`` / ``push_unread_count`` send, and is sent its unread count at once; it
+  receives what is sent there, each push only after its token was checked again (not expired;
+  its user still exists, is active and has not changed their password: a socket whose token was
+  revoked is closed with 4401 instead), and it is closed (4401) when its token expires, by a
+  timer. The database work of a push (the check, the notification, the count) is gathered
+  with the other sockets' (``notifications.live_reads``);
 - the client has one message to send, the optional auth message, first; anything else, or
   anything larger than ``WEBSOCKET_MAX_MESSAGE_BYTES``, closes the socket. So a socket costs the
   server at most one message's work, whatever the client sends;
@@ -21,7 +24,6 @@ import asyncio
 import json
 import logging
 import time
-import weakref
 
 from channels.consumer import AsyncConsumer, get_handler_name
 from channels.db import database_sync_to_async
@@ -46,21 +48,6 @@ CLOSE_UNEXPECTED_MESSAGE = 4400
 # RFC 6455's "message too big" and "internal error" (the channel layer or database failed).
 CLOSE_TOO_BIG = 1009
 CLOSE_UNAVAILABLE = 1011
-
-# Group joins and leaves in progress at once in a server process. Sockets come and go in waves
-# (a deploy closes them all, their clients come back together), and each join or leave holds a
-# connection of the layer's pool (100 at most per process with channels-redis): past it they
-# would fail instead of waiting their turn.
-LAYER_OPERATIONS_AT_ONCE = 32
-_layer_slots = weakref.WeakKeyDictionary()
-
-
-def _layer_slot():
-    loop = asyncio.get_running_loop()
-    slot = _layer_slots.get(loop)
-    if slot is None:
-        slot = _layer_slots[loop] = asyncio.Semaphore(LAYER_OPERATIONS_AT_ONCE)
-    return slot
 
 
 def _unread_count_text(count):
@@ -179,8 +166,8 @@ class NotificationsConsumer(AsyncConsumer):
             self._set_timer(self._seconds_left(), "token.expired")
 
     async def websocket_disconnect(self, message):
-        # Leave at once: ending the consumer may wait for the layer's receive in progress
-        # (channels-redis blocks up to 5 s in one BZPOPMIN per process, and lets it finish).
+        # Leave at once, before the dispatch loop winds down (it waits for the layer's receive
+        # in progress to finish cancelling).
         self.closed = True
         await self._leave()
         raise StopConsumer()
@@ -236,8 +223,7 @@ class NotificationsConsumer(AsyncConsumer):
         # Media URLs in what this socket is sent are absolute, for the host it came to.
         self.media_base = settings.MEDIA_BASE_URL or origins.scope_own_origin(self.scope) or ""
         group = live.user_group(user.pk)
-        async with _layer_slot():
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.channel_layer.group_add(group, self.channel_name)
         self.group = group
         self._set_timer(self._seconds_left(), "token.expired")
         # The count at once: a client needs no other request to be up to date.
@@ -291,9 +277,8 @@ class NotificationsConsumer(AsyncConsumer):
         group, self.group = self.group, None
         if group is not None:
             try:
-                async with _layer_slot():
-                    await self.channel_layer.group_discard(group, self.channel_name)
+                await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:
-                # The layer is down: its membership expires by itself (group_expiry), and
-                # messages sent to it meanwhile expire unread.
+                # The layer is down. This socket is out of the group in this process all the
+                # same (what is published to it reaches only the sockets still in it).
                 logger.warning("Live notifications socket could not leave its group", exc_info=True)

@@ -38,6 +38,7 @@ def _with_subjects(queryset):
     """The columns the notification shape shows, its subjects joined (one query)."""
     return queryset.select_related("actor", "video", "comment__video", "tweet").only(
         "id",
+        "recipient",
         "type",
         "is_read",
         "created_at",

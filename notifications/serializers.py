@@ -147,8 +147,11 @@ class MarkReadInputSerializer(serializers.Serializer):
     )
     all = StrictBooleanField(required=False, help_text="true: mark every notification read.")
 
-    # Exactly one of the two (validate()); the document says so.
-    openapi_request_schema = {"oneOf": [{"required": ["ids"]}, {"required": ["all"]}]}
+    # Exactly one of the two, a non-empty list or true (validate()); the document says so.
+    openapi_request_schema = {
+        "oneOf": [{"required": ["ids"]}, {"required": ["all"]}],
+        "properties": {"ids": {"minItems": 1}, "all": {"enum": [True]}},
+    }
 
     def validate_all(self, value):
         if value is not True:

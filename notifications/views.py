@@ -21,6 +21,7 @@ from notifications.serializers import (
 )
 from viztube.api.cursor import cursor_body, cursor_request
 from viztube.api.envelope import ok
+from viztube.api.parsers import JSONObjectParser
 from viztube.api.schema import CURSOR_PARAMETERS, api_doc
 from viztube.api.viewsets import ApiViewSet
 
@@ -42,8 +43,10 @@ UNREAD = OpenApiParameter(
 )
 
 
-# The caller's list and marking read.
+# The caller's list and marking read. Bodies are JSON only: a list of ids and a boolean have no
+# faithful form encoding (an absent form checkbox would read as false), so a form is a 415.
 class NotificationViewSet(ApiViewSet):
+    parser_classes = [JSONObjectParser]
     input_serializers = {"read": MarkReadInputSerializer}
 
     @api_doc(
@@ -69,7 +72,7 @@ class NotificationViewSet(ApiViewSet):
         name="NotificationsRead",
         response=UnreadCountSerializer,
         request=MarkReadInputSerializer,
-        errors=(401, 422),
+        errors=(401, 415, 422),
         summary="Mark some or all of the caller's notifications read",
         description=(
             "`{ids: [...]}` marks those read (ids that are not the caller's notifications are "
@@ -84,8 +87,9 @@ class NotificationViewSet(ApiViewSet):
         return ok({"unreadCount": count}, "Notifications marked read")
 
 
-# The caller's settings: which types they are sent.
+# The caller's settings: which types they are sent. JSON bodies only, as above.
 class NotificationSettingsViewSet(ApiViewSet):
+    parser_classes = [JSONObjectParser]
     input_serializers = {"partial_update": NotificationSettingsInputSerializer}
 
     @api_doc(
@@ -102,7 +106,7 @@ class NotificationSettingsViewSet(ApiViewSet):
         name="NotificationSettingsUpdate",
         response=NotificationSettingsSerializer,
         request=NotificationSettingsInputSerializer,
-        errors=(401, 422),
+        errors=(401, 415, 422),
         summary="Switch notification types on or off (the others are kept)",
         description=(
             "A type switched off is not delivered from then on; notifications already "

@@ -142,6 +142,10 @@ NOT_IN_JSON_SCHEMA = {
         ["400"],
         "a cursor must be a nextCursor this server gave the caller for this list (signed)",
     ),
+    ("positive_data_acceptance", "notifications_get"): (
+        ["400"],
+        "a cursor must be a nextCursor this server gave the caller for this list (signed)",
+    ),
     ("positive_data_acceptance", "uploads_post"): (
         ["413"],
         "size must be at most VIDEO_MAX_UPLOAD_MB MiB, a setting: a larger file is a 413 (too "

@@ -260,11 +260,19 @@ def test_bad_read_bodies_are_422_and_change_nothing(user, body):
     assert made.is_read is False
 
 
-def test_a_read_body_that_is_not_json_is_400(user):
+def test_a_read_body_that_is_not_json_is_400_and_a_form_is_415(user):
     notify(user)
-    response = client_of(user).post(READ, "{", content_type="application/json")
-    error(response, 400)
+    client = client_of(user)
+    error(client.post(READ, "{", content_type="application/json"), 400)
+    error(client.post(READ, {"all": "true"}, format="multipart"), 415)
+    error(
+        client.patch(
+            SETTINGS, "tweetPosted=false", content_type="application/x-www-form-urlencoded"
+        ),
+        415,
+    )
     assert Notification.objects.filter(is_read=False).count() == 1
+    assert not NotificationSettings.objects.exists()
 
 
 # --- Settings --------------------------------------------------------------------------------
@@ -301,3 +309,21 @@ def test_bad_settings_are_422_and_change_nothing(user, body):
     response = client_of(user).patch(SETTINGS, body, format="json")
     error(response, 422)
     assert client_of(user).get(SETTINGS).json()["data"] == {**DEFAULTS, "videoPublished": False}
+
+
+def test_the_live_side_reads_notifications_by_id_in_the_api_shape(user, other_user):
+    from notifications.selectors import notifications_by_ids
+    from notifications.serializers import NotificationSerializer
+
+    video = VideoFactory()
+    shown = notify(user, "videoPublished", video.owner, video=video)
+    theirs = notify(other_user)
+    hidden_video = VideoFactory()
+    hidden = notify(other_user, "videoPublished", hidden_video.owner, video=hidden_video)
+    hidden_video.visibility = "private"
+    hidden_video.save()
+    found = notifications_by_ids([shown.pk, theirs.pk, hidden.pk])
+    assert [n.pk for n in found] == [theirs.pk, shown.pk]  # newest first
+    assert {n.recipient_id for n in found} == {user.pk, other_user.pk}
+    data = NotificationSerializer(found, many=True).data
+    assert {doc["id"] for doc in data} == {str(shown.pk), str(theirs.pk)}

@@ -433,3 +433,18 @@ def test_nothing_delivered_pushes_nothing(channel, delivered, pushed):
     with delivered():
         comment(client_of(channel), video)
     assert (pushed.notifications, pushed.counts) == ([], [])
+
+
+def test_staff_making_videos_public_notifies_as_the_owner_would(channel, delivered):
+    subscriber = subscribers_of(channel, 1)[0]
+    first, second = (VideoFactory(owner=channel, is_published=False) for _ in range(2))
+    with delivered():
+        assert (
+            video_services.video_set_visibility(
+                videos=Video.objects.filter(pk=first.pk), visibility="public"
+            )
+            == 1
+        )
+        second.visibility = "public"
+        video_services.video_save_by_staff(video=second)
+    assert published_to(first) == published_to(second) == {subscriber.pk}

@@ -314,11 +314,12 @@ class ApiAutoSchema(AutoSchema):
         ``partial=True`` validates it. An input serializer that its PATCH view validates in full
         (e.g. a comment edit, whose ``content`` is required) says ``full_patch = True`` and is
         documented as declared, so the document requires what the API requires. One whose
-        ``openapi_request_schema`` requires a field (one of several, say) needs a body."""
+        ``openapi_request_schema`` requires a field (one of several, say, or exactly one) needs
+        a body."""
         if self.method != "PATCH" or not getattr(serializer, "full_patch", False):
             schema, required = super()._get_request_for_media_type(serializer, direction)
             extra = getattr(serializer, "openapi_request_schema", None) or {}
-            return schema, required or bool(extra.get("required") or extra.get("anyOf"))
+            return schema, required or any(extra.get(key) for key in ("required", "anyOf", "oneOf"))
         self.method = "PUT"
         try:
             return super()._get_request_for_media_type(serializer, direction)

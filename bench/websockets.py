@@ -6,8 +6,8 @@ receiving it. Prints figures; it is not a test.
 
 Set-up: a database of its own (``viztube_wsbench``, or ``WS_BENCH_DATABASE_URL``), created and
 migrated on the first run; ``--sockets`` users, each subscribed to one channel, made once and
-reused. The channel layer is Redis database 13 (``WS_BENCH_LAYER_URL``), emptied at the start
-and at the end. No Redis cache, so the re-check of each socket's user at each push is a
+reused. The channel layer is Redis pub/sub named after database 13 (``WS_BENCH_LAYER_URL``),
+that database emptied at the start and at the end. No Redis cache, so the re-check of each socket's user at each push is a
 PostgreSQL query (with ``USER_CACHE_SECONDS`` on, production reads a Redis copy instead). The
 server runs on CPU 0; this script (the clients, and the pushes and publishes, made here as a
 gunicorn worker or a Celery worker would make them) on CPU 1.
@@ -16,7 +16,8 @@ Measured:
 
 - *memory*: the server's RSS (and PSS) with 10 sockets opened and closed (warm), then with
   every socket open; the difference divided by the sockets is the memory per socket. Again after
-  they all closed (what is not given back), and the group keys left in Redis (must be none);
+  they all closed, and after all of them opened and closed a second time (a leak would grow it
+  again); the Redis channels still subscribed (must be none);
 - *push*: ``--rounds`` times, an unread count pushed to every socket's user in one hand-over
   (``notifications.live.push_unread_count``, one group each): the delay from the hand-over to
   the first, the median and the last socket receiving it, and the server's CPU seconds;
@@ -381,6 +382,15 @@ async def run(args):
         facts["memory"]["rss_after_close_mb"] = round(rss2, 1)
         facts["channels_after_close"] = len(layer.pubsub_channels(f"{prefix}*"))
         facts["keys_after_close"] = len(layer.keys("*"))
+        # Once more, open and closed: what a socket leaves behind would grow the process again.
+        arrivals = Arrivals(args.sockets)
+        sockets, readers = await open_sockets(server.port, tokens, arrivals)
+        for client in sockets:
+            await client.close()
+        for reader in readers:
+            reader.cancel()
+        await asyncio.sleep(8)
+        facts["memory"]["rss_after_second_close_mb"] = round(server.memory_mb()[0], 1)
     finally:
         server.stop()
         layer.flushdb()
@@ -403,7 +413,8 @@ def report(facts):
         f"Memory: RSS {memory['rss_warm_mb']} MB warm, {memory['rss_open_mb']} MB with every "
         f"socket open: {memory['per_socket_kb']} kB per socket (PSS "
         f"{memory['per_socket_pss_kb']} kB); {memory['rss_after_close_mb']} MB after they all "
-        f"closed. Opened in {facts['open_all_s']} s. Redis channels subscribed: "
+        f"closed, {memory['rss_after_second_close_mb']} MB after all opened and closed again. "
+        f"Opened in {facts['open_all_s']} s. Redis channels subscribed: "
         f"{facts['channels_open']} open, {facts['channels_after_close']} after closing "
         f"({facts['keys_after_close']} keys in the database).\n"
     )

@@ -203,6 +203,21 @@ def notification_bytes():
     return total / rows, heap / rows
 
 
+def delete_seconds(video_id):
+    """Seconds to delete the video ``video_id`` (as its owner's ``DELETE`` does, with its
+    notifications); the notifications must be gone after."""
+    from notifications.models import Notification
+    from ops.deletion import videos_delete
+    from videos.models import Video
+
+    started = time.perf_counter()
+    videos_delete(videos=Video.objects.filter(pk=video_id))
+    elapsed = time.perf_counter() - started
+    if Notification.objects.filter(video_id=video_id).exists():
+        raise BenchError("the video's notifications outlived it")
+    return elapsed
+
+
 def delivered_for(video_id):
     from notifications.models import Notification
 
@@ -362,6 +377,7 @@ def run(args, folder):
             until_all.append(time.perf_counter() - started)
             log(f"run {run_number + 1}: {args.subscribers:,} notified in {until_all[-1]:.1f} s")
         size = notification_bytes()
+        deleted = delete_seconds(video_id)
         figures = unread_count_figures(big, args.subscribers)
         list_times = []
         for _ in range(30):
@@ -395,6 +411,10 @@ def run(args, folder):
     print(
         f"Storage: {size[0]:.0f} bytes per notification with its indexes "
         f"({size[1]:.0f} in the table itself)"
+    )
+    print(
+        f"Deleting a video with {args.subscribers:,} notifications (its notifications with it): "
+        f"{deleted * 1000:.0f} ms"
     )
     print(f"unreadCount of a user with {args.subscribers:,} unread notifications (median):")
     print(f"  capped count (what the API answers, 100 = '99+'): {figures['capped']:.2f} ms")

@@ -47,7 +47,7 @@ _serving_loop = None
 _state_lock = threading.Lock()
 _pending = 0
 _drained = threading.Condition(_state_lock)
-_sender = None
+_senders = {}  # by owner: a pid (its thread), or a serving loop
 _report_lock = threading.Lock()
 _failures = {"last_report": 0.0, "dropped": 0}
 
@@ -112,22 +112,26 @@ def _hand_over(messages):
 
 def _sender_for(layer):
     """The sender of this process (for the in-memory layer: of its serving loop, or ``None``)."""
-    global _sender
     if isinstance(layer, InMemoryChannelLayer):
         owner = _serving_loop
         if owner is None or owner.is_closed():
             return None
     else:
         owner = os.getpid()
+    stale = []
     with _state_lock:
-        if _sender is not None and _sender.owner == owner:
-            return _sender
-        previous, _sender = _sender, _Sender(owner)
-    if previous is not None:
-        # Another pid (a forked child inherits its parent's) or a closed serving loop: what
-        # was waiting there will never be sent.
-        previous.done(previous.pending)
-    return _sender
+        sender = _senders.get(owner)
+        if sender is None:
+            # Senders of another pid (a forked child inherits its parent's) or of a closed
+            # serving loop: what waited there will never be sent.
+            for key in list(_senders):
+                gone = key != os.getpid() if isinstance(key, int) else key.is_closed()
+                if gone:
+                    stale.append(_senders.pop(key))
+            sender = _senders[owner] = _Sender(owner)
+    for old in stale:
+        old.done(old.pending)
+    return sender
 
 
 def _thread_loop():

@@ -5,19 +5,20 @@ authenticated by it must come from a trusted origin. A Bearer header is not ambi
 and needs no such check.
 """
 
+import contextlib
 import functools
 import uuid
-from urllib.parse import urlsplit
 
-from django.conf import settings
+from django.contrib.auth import get_user_model
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.utils import aware_utcnow
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from accounts.user_cache import user_for_token
+from viztube import origins
 from viztube.api.throttling import count_commands, counter_for, remember_count, uncount
 
 ACCESS_COOKIE = "accessToken"
@@ -28,29 +29,18 @@ INVALID_ACCESS_TOKEN = "Invalid or expired access token"  # noqa: S105 (a messag
 VERIFIED_TOKENS_KEPT = 1024
 
 
-def _origin_of(url):
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def request_origin(request):
     """The origin a browser says the request comes from: ``Origin``, else the ``Referer``'s."""
     origin = request.META.get("HTTP_ORIGIN")
     if origin:
-        return origin.lower() if origin != "null" else "null"
+        return origins.normalized(origin)
     referer = request.META.get("HTTP_REFERER")
-    return _origin_of(referer) if referer else None
+    return origins.origin_of(referer) if referer else None
 
 
 def is_trusted_origin(request, origin):
-    trusted = {o.lower().rstrip("/") for o in settings.CSRF_TRUSTED_ORIGINS}
-    if origin in trusted:
-        return True
-    # The server's own pages (browsable API, docs) are same-origin.
-    own = f"{request.scheme}://{request.get_host()}".lower()
-    return origin == own
+    # The rule is viztube.origins' (WebSocket handshakes follow it too).
+    return origins.is_trusted(origin, own_origin=f"{request.scheme}://{request.get_host()}".lower())
 
 
 def enforce_trusted_origin(request, *, required):
@@ -149,6 +139,59 @@ def _user_id(validated_token):
         return uuid.UUID(str(validated_token[api_settings.USER_ID_CLAIM]))
     except (KeyError, ValueError):
         raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN) from None
+
+
+def authenticate_access_token(raw_token):
+    """``(user, validated token)`` for an access token presented outside a DRF request (a
+    WebSocket): the checks of a request's token, ``AuthenticationFailed`` when one fails."""
+    if isinstance(raw_token, str):
+        raw_token = raw_token.encode()
+    try:
+        validated = _verified_token(raw_token)
+        validated.check_exp(current_time=aware_utcnow())
+    except (InvalidToken, TokenError) as exc:
+        raise exceptions.AuthenticationFailed(INVALID_ACCESS_TOKEN) from exc
+    return user_of_validated_token(validated), validated
+
+
+def user_of_validated_token(validated_token):
+    """The token's user, checked again now (it exists, is active, and has not changed their
+    password since the token was issued); ``AuthenticationFailed`` otherwise. Its expiry is the
+    caller's to check. For what outlives one request: an open WebSocket re-checks its token."""
+    token_user, _ = user_for_token(_user_id(validated_token))
+    return JWTCookieOrHeaderAuthentication._checked(token_user, validated_token)
+
+
+def tokens_still_valid(validated_tokens):
+    """For each validated token, whether ``user_of_validated_token`` would accept it now (its
+    user exists, is active, and has not changed their password since), all read in one query:
+    for the many open WebSockets that receive one push each. Expiry is the caller's to check."""
+    tokens = list(validated_tokens)
+    user_ids = set()
+    for token in tokens:
+        with contextlib.suppress(exceptions.AuthenticationFailed):
+            user_ids.add(_user_id(token))
+    rows = {
+        pk: (is_active, get_md5_hash_password(password))
+        for pk, is_active, password in get_user_model()
+        .objects.filter(pk__in=user_ids)
+        .values_list("pk", "is_active", "password")
+    }
+    valid = []
+    for token in tokens:
+        try:
+            row = rows.get(_user_id(token))
+        except exceptions.AuthenticationFailed:
+            row = None
+        valid.append(
+            row is not None
+            and (row[0] or not api_settings.CHECK_USER_IS_ACTIVE)
+            and (
+                not api_settings.CHECK_REVOKE_TOKEN
+                or token.get(api_settings.REVOKE_TOKEN_CLAIM) == row[1]
+            )
+        )
+    return valid
 
 
 class CredentialsEndpointAuthentication(BaseAuthentication):

@@ -12,7 +12,8 @@ notifications as for one with 100; ``UNREAD_COUNT_CAP`` means "that many or more
 shows "99+"). docs/benchmark.md compares it with an exact counter.
 """
 
-from django.db.models import F, Q
+from django.contrib.auth import get_user_model
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery
 
 from notifications.models import Notification, NotificationSettings
 from videos.selectors import reachable_videos_q
@@ -87,6 +88,29 @@ def unread_count(*, user_id):
     ``UNREAD_COUNT_CAP`` (see the module docstring)."""
     unread = Notification.objects.filter(recipient_id=user_id, is_read=False)
     return unread.filter(shown_q(user_id))[:UNREAD_COUNT_CAP].count()
+
+
+class _CountOf(Subquery):
+    """``count(*)`` of a subquery's rows, its ``LIMIT`` kept (a capped count)."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) capped)"
+    output_field = IntegerField()
+
+
+def unread_counts(*, user_ids):
+    """``unread_count`` of each of ``user_ids`` (``{user_id: count}``), in one query: for the
+    live side, whose sockets each need their user's count after a push."""
+    capped = (
+        Notification.objects.filter(recipient_id=OuterRef("pk"), is_read=False)
+        .filter(shown_q(F("recipient_id")))
+        .values("pk")[:UNREAD_COUNT_CAP]
+    )
+    return dict(
+        get_user_model()
+        .objects.filter(pk__in=list(user_ids))
+        .annotate(unread=_CountOf(capped))
+        .values_list("pk", "unread")
+    )
 
 
 def notification_settings(*, user):

@@ -31,6 +31,21 @@ def broker_check(app_configs, **kwargs):
     return []
 
 
+@register(deploy=True)
+def channel_layer_check(app_configs, **kwargs):
+    if settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer":
+        return [
+            Warning(
+                "No channel layer server: live notifications reach only the WebSockets of the "
+                "process that makes them, and in production that is never the WebSocket "
+                "server's (gunicorn and the Celery workers make them).",
+                hint="Set REDIS_URL (or CHANNEL_LAYER_URL).",
+                id="viztube.W002",
+            )
+        ]
+    return []
+
+
 @register(Tags.security, deploy=True)
 def csrf_middleware_check(app_configs, **kwargs):
     """Django's ``security.W003`` looks for ``CsrfViewMiddleware`` by its exact path, and this

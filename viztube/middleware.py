@@ -3,6 +3,7 @@
 Imported by the logging configuration (``RequestIdLogFilter``), before the apps are loaded:
 nothing here may import a model (the browser-only middleware live in viztube/browser.py)."""
 
+import contextlib
 import contextvars
 import logging
 import re
@@ -32,6 +33,17 @@ def media_base_url():
     """What local media URLs start with while a request is served: ``MEDIA_BASE_URL``, else
     ``scheme://host[:port]`` of the request; "" outside a request."""
     return _media_base_url.get()
+
+
+@contextlib.contextmanager
+def media_base_url_as(base):
+    """``media_base_url()`` is ``base`` inside this block: for work outside a request that
+    builds media URLs for a known host (a WebSocket's)."""
+    token = _media_base_url.set(base)
+    try:
+        yield
+    finally:
+        _media_base_url.reset(token)
 
 
 class RequestIdLogFilter(logging.Filter):

@@ -70,6 +70,8 @@ def _redis_url_with_db(url, db):
 
 # Without CELERY_BROKER_URL the task queue lives in this database of REDIS_URL's server.
 BROKER_DEFAULT_DB = 1
+# Without CHANNEL_LAYER_URL the channel layer (live notifications) is named after this one.
+CHANNEL_LAYER_DEFAULT_DB = 3
 
 DEBUG = _bool("DEBUG", default=False)
 
@@ -93,6 +95,8 @@ if len(SECRET_KEY.encode()) < 32:
 ALLOWED_HOSTS = _list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
+    # First: its runserver replaces Django's, serving HTTP and WebSockets (ASGI) on one port.
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -144,6 +148,11 @@ SILENCED_SYSTEM_CHECKS = ["security.W003"]
 
 ROOT_URLCONF = "viztube.urls"
 WSGI_APPLICATION = "viztube.wsgi.application"
+# HTTP and WebSockets: `make run` (daphne's runserver) and the WebSocket server in production.
+ASGI_APPLICATION = "viztube.asgi.application"
+# The module whose ``websocket_urlpatterns`` viztube.asgi routes WebSockets to (named here, as
+# ROOT_URLCONF is, so that the project package imports no app above it).
+WEBSOCKET_URLCONF = "notifications.routing"
 # Routes answer with and without a trailing slash themselves (no redirect).
 APPEND_SLASH = False
 
@@ -492,6 +501,64 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Live notifications (Django Channels: notifications/consumers.py) --------------------------
+# Open WebSockets live in ASGI server processes; what happens elsewhere (a gunicorn request, a
+# Celery task) reaches them through the channel layer: Redis pub/sub on CHANNEL_LAYER_URL, or
+# else on REDIS_URL's server. Without either, an in-memory layer: pushes reach only the sockets
+# of the process that makes them, which is all `make run` (one process) needs.
+CHANNEL_LAYER_URL = env.str("CHANNEL_LAYER_URL", default="")
+if not CHANNEL_LAYER_URL and REDIS_URL:
+    CHANNEL_LAYER_URL = _redis_url_with_db(REDIS_URL, CHANNEL_LAYER_DEFAULT_DB)
+
+
+def redis_channel_layer(url):
+    """The channel layer on the Redis server of ``url`` (the tests build theirs here too).
+
+    Redis pub/sub: a group is a Redis channel that each server process with a member subscribes
+    to, once; a message to a group is one PUBLISH, and a process reads what is published to its
+    groups as a stream on one connection. Nothing is stored in Redis: no queue to fill, and a
+    process that dies leaves nothing behind (its subscriptions end with its connection). The
+    price: what is published while a process is not connected is lost to it, as a live push
+    may be (docs/benchmark.md compares it with channels-redis' queue-based layer).
+
+    Pub/sub knows no databases: the URL's database number names the layer's channels instead
+    (``viztube<db>...``), so that deployments sharing a Redis server stay apart by giving
+    different numbers."""
+    _, _, db = _redis_server_and_db(url)
+    return {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": url,
+                    "socket_connect_timeout": 2,
+                    "socket_timeout": 15,
+                    # What CLIENT LIST shows for these connections.
+                    "client_name": "viztube-live",
+                }
+            ],
+            "prefix": f"viztube{db}",
+        },
+    }
+
+
+if CHANNEL_LAYER_URL:
+    if not CHANNEL_LAYER_URL.startswith(("redis://", "rediss://")):
+        _fail("CHANNEL_LAYER_URL", "expected redis://host:port/db (the channel layer is Redis)")
+    CHANNEL_LAYERS = {"default": redis_channel_layer(CHANNEL_LAYER_URL)}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# A socket that has not authenticated (cookie, or a first "auth" message) this long after it
+# opened is closed (4401).
+WEBSOCKET_AUTH_SECONDS = _positive_int("WEBSOCKET_AUTH_SECONDS", 5)
+# The largest message a client may send: the protocol has one, {"type": "auth", "token": ...}
+# (an access token is about 300 bytes). Larger ones close the socket (1009). daphne's own caps
+# (runserver reads these settings; the production command passes the same numbers) refuse
+# them before they are even buffered whole.
+WEBSOCKET_MAX_MESSAGE_BYTES = 4096
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = WEBSOCKET_MAX_MESSAGE_BYTES
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = WEBSOCKET_MAX_MESSAGE_BYTES
+
 # --- API --------------------------------------------------------------------------------------
 VIEW_DEDUP_MINUTES = _positive_int("VIEW_DEDUP_MINUTES", 30)
 # GET /videos page bodies are cached this long; structural changes retire them at once, view
@@ -623,6 +690,9 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
         "viztube.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        # daphne's runserver: one line per request and per WebSocket opened or closed, in
+        # this log's format (not twice: Django's own "django" handler would print it again).
+        "django.channels.server": {"handlers": ["console"], "propagate": False},
     },
 }
 if CELERY_TASK_ALWAYS_EAGER:

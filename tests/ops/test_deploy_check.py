@@ -101,7 +101,13 @@ def test_check_deploy_warns_about_a_development_environment(tmp_path):
         "WARNING",
     )
     assert result.returncode != 0
-    for warning in ("security.W018", "security.W004", "security.W008", "viztube.W001"):
+    for warning in (
+        "security.W018",
+        "security.W004",
+        "security.W008",
+        "viztube.W001",
+        "viztube.W002",
+    ):
         assert warning in result.stderr
 
 
@@ -255,6 +261,52 @@ def test_the_broker_comes_from_redis_url_unless_given(tmp_path, redis_url, broke
     )
 
     assert printed == (expected or f"{broker_url} False")
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "layer_url", "expected"),
+    [
+        # Redis pub/sub on the cache's server, its channels named after database 3.
+        (
+            "redis://redis.internal:6379/0",
+            None,
+            "channels_redis.pubsub.RedisPubSubChannelLayer redis://redis.internal:6379/3 viztube3",
+        ),
+        (
+            "redis://redis.internal:6379/0",
+            "redis://live.internal:6379/5",
+            "channels_redis.pubsub.RedisPubSubChannelLayer redis://live.internal:6379/5 viztube5",
+        ),
+        # No Redis: the in-memory layer (one process: `make run`).
+        (None, None, "channels.layers.InMemoryChannelLayer - -"),
+    ],
+)
+def test_the_channel_layer_comes_from_redis_url_unless_given(
+    tmp_path, redis_url, layer_url, expected
+):
+    environment = production_environment(tmp_path)
+    environment.pop("REDIS_URL")
+    if redis_url:
+        environment["REDIS_URL"] = redis_url
+    if layer_url:
+        environment["CHANNEL_LAYER_URL"] = layer_url
+    code = (
+        "from django.conf import settings; layer = settings.CHANNEL_LAYERS['default']; "
+        "config = layer.get('CONFIG', {'hosts': [{'address': '-'}], 'prefix': '-'}); "
+        "print(layer['BACKEND'], config['hosts'][0]['address'], config['prefix'])"
+    )
+
+    result = run_manage(tmp_path, environment, "shell", "-c", code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_a_channel_layer_that_is_not_redis_stops_start_up(tmp_path):
+    environment = {**production_environment(tmp_path), "CHANNEL_LAYER_URL": "amqp://x/1"}
+    result = run_manage(tmp_path, environment, "check")
+    assert result.returncode != 0
+    assert "Environment variable CHANNEL_LAYER_URL: expected redis://" in result.stderr
 
 
 def test_the_csrf_check_stands_in_for_the_silenced_django_one(settings):

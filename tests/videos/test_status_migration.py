@@ -75,7 +75,9 @@ def test_existing_and_old_release_rows_are_ready_and_counted(at_latest):
     assert catalog() == 2
     Video.objects.filter(title="public during").update(status="ready", failure_reason=None)
     assert catalog() == 3
-    Video.objects.filter(title="public during").delete()
+    # In SQL: the apps above videos (their tables) are not migrated at this point.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM videos_video WHERE title = 'public during'")
     assert catalog() == 2
     with connection.cursor() as cursor:
         cursor.execute(

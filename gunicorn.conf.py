@@ -44,3 +44,19 @@ def post_fork(server, worker):
     from viztube import periodic
 
     periodic.start_in_process()
+
+
+def post_worker_init(worker):
+    # Chunks of resumable uploads past UPLOAD_CHUNKS_IN_FLIGHT are refused so that a worker keeps
+    # threads for every other request (viztube/middleware.py): a cap at or over the threads
+    # leaves none, and slow uploads take the worker as they did without it.
+    from django.conf import settings
+
+    cap = settings.UPLOAD_CHUNKS_IN_FLIGHT
+    if cap and cap >= worker.cfg.threads:
+        worker.log.warning(
+            "UPLOAD_CHUNKS_IN_FLIGHT=%d leaves none of this worker's %d threads to other "
+            "requests while that many upload chunks arrive: keep it below GUNICORN_THREADS",
+            cap,
+            worker.cfg.threads,
+        )

@@ -5,7 +5,11 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Six threads: up to UPLOAD_CHUNKS_IN_FLIGHT (2) may be reading upload chunks, which take as long
+# as the client takes to send them, and four are left for everything else, as many as a worker
+# had before that cap (bench/upload_concurrency.py; docs/operations.md). Each thread keeps a
+# PostgreSQL connection of its own (CONN_MAX_AGE): workers x threads per server.
+threads = int(os.environ.get("GUNICORN_THREADS", "6"))
 worker_class = "gthread"
 # Large uploads arrive slowly; the proxy in front should cap the body size too.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))

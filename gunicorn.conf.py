@@ -5,7 +5,11 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Six threads: up to UPLOAD_CHUNKS_IN_FLIGHT (2) may be reading upload chunks, which take as long
+# as the client takes to send them, and four are left for everything else, as many as a worker
+# had before that cap (bench/upload_concurrency.py; docs/operations.md). Each thread keeps a
+# PostgreSQL connection of its own (CONN_MAX_AGE): workers x threads per server.
+threads = int(os.environ.get("GUNICORN_THREADS", "6"))
 worker_class = "gthread"
 # Large uploads arrive slowly; the proxy in front should cap the body size too.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
@@ -44,3 +48,19 @@ def post_fork(server, worker):
     from viztube import periodic
 
     periodic.start_in_process()
+
+
+def post_worker_init(worker):
+    # Chunks of resumable uploads past UPLOAD_CHUNKS_IN_FLIGHT are refused so that a worker keeps
+    # threads for every other request (viztube/middleware.py): a cap at or over the threads
+    # leaves none, and slow uploads take the worker as they did without it.
+    from django.conf import settings
+
+    cap = settings.UPLOAD_CHUNKS_IN_FLIGHT
+    if cap and cap >= worker.cfg.threads:
+        worker.log.warning(
+            "UPLOAD_CHUNKS_IN_FLIGHT=%d leaves none of this worker's %d threads to other "
+            "requests while that many upload chunks arrive: keep it below GUNICORN_THREADS",
+            cap,
+            worker.cfg.threads,
+        )

@@ -105,7 +105,12 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=42, help="seed_demo --seed")
     parser.add_argument("--reseed", action="store_true", help="reload the data set even if present")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
-    parser.add_argument("--worker-threads", type=int, default=4, help="threads a worker")
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=4,
+        help="threads a worker (4, as in every figure so far; gunicorn.conf.py has 6)",
+    )
     parser.add_argument(
         "--server",
         choices=("gunicorn", "granian"),
@@ -325,7 +330,7 @@ class Server:
 
     def __init__(self, env, workers=None, threads=None, kind="gunicorn", preload=True, folder=VAR):
         """``workers``, ``threads``: None leaves them to gunicorn.conf.py's defaults (Granian:
-        2 x 4, the same)."""
+        2 x 4). ``make bench`` passes 2 x 4 (``--workers``, ``--worker-threads``)."""
         self.kind = kind
         self.env = dict(
             env,

@@ -1,4 +1,5 @@
-"""Request ids and the access log, and body-size caps enforced before anything is read.
+"""Request ids and the access log, and body-size caps and the cap on upload chunks in flight,
+enforced before anything is read.
 
 Imported by the logging configuration (``RequestIdLogFilter``), before the apps are loaded:
 nothing here may import a model (the browser-only middleware live in viztube/browser.py)."""
@@ -7,6 +8,9 @@ import contextlib
 import contextvars
 import logging
 import re
+import socket
+import ssl
+import threading
 import time
 import uuid
 
@@ -155,3 +159,147 @@ class RequestSizeLimitMiddleware:
         if length > limit:
             return json_error(413, f"Request body too large (limit {limit} bytes)")
         return self.get_response(request)
+
+
+# Seconds a chunk refused by the cap tells its client to wait. A slot frees when a chunk ends:
+# within a second for a fast client, after a minute for 64 MB at 1 MiB/s. Each retry costs the
+# server a request line and a few headers, never the body.
+CHUNK_RETRY_AFTER_SECONDS = 5
+
+
+def _chunk_with_body(request):
+    """A chunk of a resumable upload that has a body to read. Asking for the offset (an empty
+    body) is quick and never refused: it is how a refused client finds where to resume."""
+    if request.method != "PUT" or not _UPLOAD_CHUNK_PATH.match(request.path_info):
+        return False
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+    except ValueError:
+        return False
+
+
+class UnreadBodyResponse(HttpResponse):
+    """An answer given without reading the request's body; once it is sent, the connection
+    reads no more and closes.
+
+    gunicorn (27, HTTP/1.x) keeps a connection alive after a response whose body the
+    application left unread only once it has read and dropped the rest of that body: up to
+    64 KiB, waiting up to 5 s for it in the request's thread, then (the body being longer) up
+    to 64 KiB more and 2 s in the worker's main loop while it closes. A slow or stalled client
+    holds the thread, and then the loop that accepts every connection, for that long. A
+    ``Connection: close`` from the application does not stop it: gunicorn drops hop-by-hop
+    headers (and Django's development server refuses them outright). Shutting down the read side
+    of its socket (``gunicorn.socket``) once the answer is written makes those reads end at
+    once: what has arrived is read, then the end of the stream, and gunicorn closes. Under any
+    other server (no ``gunicorn.socket``), HTTP/2 (one socket for many requests) or TLS in
+    gunicorn itself, nothing is done."""
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        environ = request.META
+        sock = environ.get("gunicorn.socket")
+        plain_http1 = environ.get("SERVER_PROTOCOL") in {"HTTP/1.0", "HTTP/1.1"}
+        usable = isinstance(sock, socket.socket) and not isinstance(sock, ssl.SSLSocket)
+        self._socket_to_stop = sock if plain_http1 and usable else None
+
+    def close(self):
+        # Called by the server once the answer is written (WSGI), never before.
+        try:
+            super().close()
+        finally:
+            sock, self._socket_to_stop = self._socket_to_stop, None
+            if sock is not None:
+                with contextlib.suppress(OSError):  # the client may be gone already
+                    sock.shutdown(socket.SHUT_RD)
+
+
+def refuse_unread(request, status, message, **headers):
+    """``json_error`` for a request whose body is not read: the connection closes after it."""
+    content = dumps(error_body(status, message))
+    response = UnreadBodyResponse(request, content, status=status, content_type="application/json")
+    # CommonMiddleware, which sets it on other answers, is not reached: without it the answer
+    # would be sent in chunks, and a client that is still sending reads it less easily.
+    response["Content-Length"] = str(len(response.content))
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+class _Slot:
+    """One place under the cap, given back once whatever happens (a response closed after an
+    exception, a streamed body closed early)."""
+
+    def __init__(self, semaphore):
+        self._semaphore = semaphore
+        self._lock = threading.Lock()
+        self._held = True
+
+    def release(self):
+        with self._lock:
+            held, self._held = self._held, False
+        if held:
+            self._semaphore.release()
+
+
+class _ReleasedOnClose:
+    """A streamed response body that gives its slot back when the server closes it (Django
+    registers an iterable's ``close`` with the response's), also if it was never iterated."""
+
+    def __init__(self, content, slot):
+        self._content, self._slot = content, slot
+
+    def __iter__(self):
+        return iter(self._content)
+
+    def close(self):
+        try:
+            close = getattr(self._content, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._slot.release()
+
+
+class UploadChunkCapMiddleware:
+    """At most ``UPLOAD_CHUNKS_IN_FLIGHT`` chunks of resumable uploads being read at once in
+    this process; one more is answered ``503`` with ``Retry-After`` before a byte of its body is
+    read, and its connection closed (``UnreadBodyResponse``).
+
+    A chunk holds a server thread for as long as its body takes to arrive (gunicorn's gthread
+    worker gives a request to a thread, which reads the whole body): a minute for 64 MB from a
+    client sending 1 MiB/s. Without a cap, as many slow uploads as a process has threads leave
+    it none for any other request. The slot is taken without waiting, before the view runs, and
+    given back when the view has answered (the body is then read or abandoned); a streamed
+    answer gives it back when the server closes it. Nothing of the upload changes: the client
+    asks for the offset and sends the chunk again (docs/api.md, uploads)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.cap = settings.UPLOAD_CHUNKS_IN_FLIGHT
+        # Per process: with a preloaded application each worker gets its own copy at fork.
+        self.slots = threading.BoundedSemaphore(self.cap) if self.cap else None
+
+    def __call__(self, request):
+        if self.slots is None or not _chunk_with_body(request):
+            return self.get_response(request)
+        if not self.slots.acquire(blocking=False):
+            return refuse_unread(
+                request,
+                503,
+                f"Too many chunks are arriving at this server; nothing of this one was read or "
+                f"stored. Retry after {CHUNK_RETRY_AFTER_SECONDS} seconds from the upload's "
+                f"offset (ask for it with Content-Range: bytes */<size>)",
+                **{"Retry-After": str(CHUNK_RETRY_AFTER_SECONDS)},
+            )
+        slot = _Slot(self.slots)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            # SystemExit too (gunicorn's timeout aborts a request with it).
+            slot.release()
+            raise
+        if response.streaming:
+            response.streaming_content = _ReleasedOnClose(response.streaming_content, slot)
+        else:
+            slot.release()
+        return response

@@ -131,6 +131,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "viztube.middleware.RequestSizeLimitMiddleware",
+    # Before anything that may read a body: a chunk over the cap is refused unread.
+    "viztube.middleware.UploadChunkCapMiddleware",
     # The Browser* ones are Django's, skipped for API requests (viztube/browser.py).
     "viztube.browser.BrowserSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -311,6 +313,13 @@ UPLOAD_SESSIONS_MAX = _positive_int("UPLOAD_SESSIONS_MAX", 5)
 # A session expires this long after its last chunk (or its creation); the periodic task then
 # deletes it and its bytes.
 UPLOAD_SESSION_HOURS = _positive_int("UPLOAD_SESSION_HOURS", 24)
+# Chunks of resumable uploads (PUT /uploads/:uploadId with a body) a server process reads at
+# once. A chunk holds a server thread until its last byte arrives, a minute for 64 MB from a
+# slow client: past this many, a chunk is answered 503 with Retry-After before a byte of it is
+# read, so that the process's other threads stay free for every other request. Keep it below
+# the threads a process has (GUNICORN_THREADS, 6: two for chunks, four for the rest; measured
+# with bench/upload_concurrency.py, docs/benchmark.md). 0: no cap.
+UPLOAD_CHUNKS_IN_FLIGHT = _non_negative_int("UPLOAD_CHUNKS_IN_FLIGHT", 2)
 # JSON and form bodies; file parts are capped by the limits above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -141,6 +141,20 @@ def test_every_operation_that_reads_a_credential_documents_401_and_503(schema):
     assert "401" in schema["paths"]["/api/v1/videos/"]["get"]["responses"]
 
 
+def test_only_the_upload_chunk_documents_the_cap_on_chunks_in_flight(schema):
+    describing = {
+        (path, method)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method in _HTTP_METHODS
+        and "UPLOAD_CHUNKS_IN_FLIGHT"
+        in operation["responses"].get("503", {}).get("description", "")
+    }
+    assert describing == {("/api/v1/uploads/{upload_id}/", "put")}
+    chunk = schema["paths"]["/api/v1/uploads/{upload_id}/"]["put"]["responses"]["503"]
+    assert chunk["description"].startswith("The database is unavailable, or this server")
+
+
 def test_unsafe_operations_document_the_cross_site_403(schema):
     views = _view_classes()
     for path, operations in schema["paths"].items():

@@ -43,9 +43,19 @@ _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CURSOR = "cursor"  # api_doc(paginated=CURSOR): a cursor walk
 
 
-def _error_response(code):
+# A chunk of a resumable upload (PUT /uploads/{upload_id}) meets one more 503 before its view:
+# the per-process cap on chunks in flight (viztube.middleware.UploadChunkCapMiddleware).
+_CHUNK_503 = (
+    "The database is unavailable, or this server is reading as many upload chunks as it reads "
+    "at once (UPLOAD_CHUNKS_IN_FLIGHT): nothing of the chunk was read. Retry after Retry-After "
+    "from the upload's offset."
+)
+
+
+def _error_response(code, description=None):
     return OpenApiResponse(
-        ErrorEnvelopeSerializer, description=_ERROR_DESCRIPTIONS.get(code, "Error")
+        ErrorEnvelopeSerializer,
+        description=description or _ERROR_DESCRIPTIONS.get(code, "Error"),
     )
 
 
@@ -279,10 +289,12 @@ class ApiAutoSchema(AutoSchema):
                 plumbing.append(403)
         if view.throttle_classes:
             plumbing.append(429)
+        chunk = self.method == "PUT" and self.path.rstrip("/") == "/api/v1/uploads/{upload_id}"
         for code in map(str, plumbing):
             if code not in responses:
+                description = _CHUNK_503 if chunk and code == "503" else None
                 responses[code] = self._get_response_for_code(
-                    _error_response(int(code)), code, direction=direction
+                    _error_response(int(code), description), code, direction=direction
                 )
         return dict(sorted(responses.items(), key=lambda item: int(item[0])))
 
